@@ -1,0 +1,82 @@
+# bootfix - plain Makefile (after git's): `make`, `make check`, `make demo`.
+# DEVELOPER=1 turns warnings into errors; SANITIZE=address,undefined builds
+# with sanitizers.
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+PREFIX ?= /usr/local
+PKGS = blkid json-c hivex libcrypto
+
+WARN = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+       -Wmissing-prototypes -Wvla
+ifeq ($(DEVELOPER),1)
+WARN += -Werror
+endif
+ifneq ($(SANITIZE),)
+CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Irecovery
+
+ENGINE = recovery/err.o recovery/file.o recovery/utc.o recovery/rules.o \
+	 recovery/winpath.o recovery/disk.o recovery/ntfs.o recovery/finding.o \
+	 recovery/quarantine.o recovery/identity.o recovery/engine.o recovery/report.o
+FRONTS = recovery/cli.o
+
+all: bootfix
+
+bootfix: $(ENGINE) $(FRONTS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+recovery/%.o: recovery/%.c recovery/*.h
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# --- tests ---
+UNIT = tests/unit/test_rules tests/unit/test_winpath tests/unit/test_quarantine \
+       tests/unit/test_utc
+
+tests/unit/test_%: tests/unit/test_%.c $(ENGINE)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+
+tests/tools/ntfs-logstate: tests/tools/ntfs-logstate.c
+	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra $(CFLAGS) -o $@ $<
+
+deps:
+	@scripts/deps check
+
+check-unit: bootfix $(UNIT)
+	@for t in $(UNIT); do echo "== $$t"; ./$$t || exit 1; done
+
+check-cli: bootfix tests/tools/ntfs-logstate
+	@tests/cli/run-all.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory check-unit
+	@$(MAKE) --no-print-directory check-cli
+
+# libFuzzer target for the rules parser (clang)
+fuzz: tests/fuzz/fuzz_rules
+tests/fuzz/fuzz_rules: tests/fuzz/fuzz_rules.c recovery/rules.c recovery/err.c recovery/file.c recovery/utc.c
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Irecovery \
+		-o $@ $^ -lcrypto
+fuzz-run: tests/fuzz/fuzz_rules
+	tests/fuzz/fuzz_rules -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus-rules rules
+
+bench: bootfix
+	@scripts/bench
+
+install: bootfix
+	install -D -m 0755 bootfix $(DESTDIR)$(PREFIX)/sbin/bootfix
+	install -d $(DESTDIR)$(PREFIX)/share/bootfix/rules
+	install -m 0644 rules/*.rules $(DESTDIR)$(PREFIX)/share/bootfix/rules/
+	install -D -m 0644 docs/bootfix.8 $(DESTDIR)$(PREFIX)/share/man/man8/bootfix.8
+
+clean:
+	rm -f bootfix recovery/*.o $(UNIT) tests/tools/ntfs-logstate tests/fuzz/fuzz_rules
+	rm -rf tests/trash.*
+
+.PHONY: all deps check check-unit check-cli fuzz fuzz-run bench install clean

@@ -1,0 +1,20 @@
+/*
+ * cli.h - helpers the fronts share with the command line (cli.c).
+ */
+#ifndef BOOTFIX_CLI_H
+#define BOOTFIX_CLI_H
+
+#include <stdarg.h>
+
+#include "rules.h"
+
+/* Print "bootfix: MESSAGE" on stderr; returns the "could not run" exit code 3. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The built-in rules directory: $BOOTFIX_RULES_DIR, next to the binary, or installed. */
+const char *cli_builtin_rules(void);
+
+/* Load built-in rules and DATA/rules; 0 or -1 with err_set(). */
+int cli_load_rules(struct ruleset *rs, const char *data_dir);
+
+#endif

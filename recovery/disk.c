@@ -1,0 +1,440 @@
+/*
+ * disk.c - block device discovery and image attachment (see disk.h).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/blkpg.h>
+#include <linux/loop.h>
+#include <blkid.h>
+
+#include "disk.h"
+#include "err.h"
+#include "file.h"
+
+static int is_disk_name(const char *n)
+{
+	static const char *const prefix[] = { "sd", "nvme", "vd", "mmcblk", "loop", "xvd", "hd" };
+
+	for (size_t i = 0; i < sizeof(prefix) / sizeof(prefix[0]); i++)
+		if (!strncmp(n, prefix[i], strlen(prefix[i])))
+			return 1;
+	return 0;
+}
+
+/* Read a small sysfs attribute into buf, trimmed; returns buf or NULL. */
+static char *sysfs_read(const char *path, char *buf, size_t len)
+{
+	int fd = file_open(AT_FDCWD, path, O_RDONLY, 0);
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return buf;
+}
+
+static uint64_t sysfs_size(const char *name)
+{
+	char path[1024], buf[64];
+
+	snprintf(path, sizeof(path), "/sys/class/block/%s/size", name);
+	if (!sysfs_read(path, buf, sizeof(buf)))
+		return 0;
+	return strtoull(buf, NULL, 10) * 512;
+}
+
+static int sysfs_partno(const char *name)
+{
+	char path[1024], buf[32];
+
+	snprintf(path, sizeof(path), "/sys/class/block/%s/partition", name);
+	if (!sysfs_read(path, buf, sizeof(buf)))
+		return 0;
+	return atoi(buf);
+}
+
+static void probe(struct blockdev *b)
+{
+	blkid_probe pr = blkid_new_probe_from_filename(b->path);
+	const char *v;
+
+	if (!pr)
+		return;
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_LABEL |
+					  BLKID_SUBLKS_UUID);
+	if (blkid_do_safeprobe(pr) == 0) {
+		if (!blkid_probe_lookup_value(pr, "TYPE", &v, NULL))
+			b->fstype = strdup(v);
+		if (!blkid_probe_lookup_value(pr, "LABEL", &v, NULL))
+			b->label = strdup(v);
+		if (!blkid_probe_lookup_value(pr, "UUID", &v, NULL))
+			b->uuid = strdup(v);
+	}
+	blkid_free_probe(pr);
+}
+
+static int add(struct blockdev **out, size_t *n, const char *name, const char *disk)
+{
+	struct blockdev *grown = realloc(*out, (*n + 1) * sizeof(**out));
+	struct blockdev *b;
+	char path[300];
+
+	if (!grown)
+		return err_set("cannot list disks: %s", strerror(ENOMEM));
+	*out = grown;
+	b = &grown[(*n)++];
+	memset(b, 0, sizeof(*b));
+	snprintf(path, sizeof(path), "/dev/%s", name);
+	b->name = strdup(name);
+	b->path = strdup(path);
+	b->disk = strdup(disk);
+	b->partno = sysfs_partno(name);
+	b->size = sysfs_size(name);
+	probe(b);
+	return 0;
+}
+
+static int by_partno(const void *a, const void *b)
+{
+	const struct blockdev *x = a, *y = b;
+
+	if (strcmp(x->disk, y->disk))
+		return strcmp(x->disk, y->disk);
+	return x->partno - y->partno;
+}
+
+/* Append the volumes of whole disk name: its partitions, or itself. */
+static int add_disk(const char *name, struct blockdev **out, size_t *n)
+{
+	char path[256];
+	DIR *d;
+	struct dirent *e;
+	size_t before = *n;
+
+	snprintf(path, sizeof(path), "/sys/class/block/%s", name);
+	d = opendir(path);
+	if (!d)
+		return err_set("cannot list partitions of %s: %s", name, strerror(errno));
+	while ((e = readdir(d))) {
+		char p[1024];
+		struct stat st;
+
+		if (strncmp(e->d_name, name, strlen(name)))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s/partition", path, e->d_name);
+		if (stat(p, &st) == 0 && add(out, n, e->d_name, name) < 0) {
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	if (*n == before && sysfs_size(name) > 0)
+		return add(out, n, name, name);
+	return 0;
+}
+
+static int skip_disk(const char *name)
+{
+	/* nvme multipath controller paths and eMMC boot/rpmb areas are not volumes */
+	if (!strncmp(name, "nvme", 4) && strchr(name + 4, 'c'))
+		return 1;
+	if (!strncmp(name, "mmcblk", 6) && (strstr(name, "boot") || strstr(name, "rpmb")))
+		return 1;
+	return sysfs_size(name) == 0;
+}
+
+int disk_is_blockdev(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return err_set("cannot use %s: %s", path, strerror(errno));
+	if (S_ISBLK(st.st_mode))
+		return 1;
+	if (S_ISREG(st.st_mode))
+		return 0;
+	return err_set("cannot use %s: not a disk, partition or image file", path);
+}
+
+int disk_volumes(const char *path, struct blockdev **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (path) {
+		char link[128], target[512], *base;
+		struct stat st;
+		ssize_t l;
+		int rc;
+
+		if (stat(path, &st) < 0)
+			return err_set("cannot use %s: %s", path, strerror(errno));
+		if (!S_ISBLK(st.st_mode))
+			return err_set("cannot use %s: not a block device", path);
+		snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", major(st.st_rdev),
+			 minor(st.st_rdev));
+		l = readlink(link, target, sizeof(target) - 1);
+		if (l < 0)
+			return err_set("cannot find %s in sysfs: %s", path, strerror(errno));
+		target[l] = '\0';
+		base = strrchr(target, '/');
+		base = base ? base + 1 : target;
+		if (sysfs_partno(base) > 0) {
+			char *slash = strrchr(target, '/'), *parent;
+
+			*slash = '\0';
+			parent = strrchr(target, '/');
+			rc = add(out, n, base, parent ? parent + 1 : base);
+		} else {
+			rc = add_disk(base, out, n);
+		}
+		if (rc < 0) {
+			disk_free(*out, *n);
+			*out = NULL;
+			*n = 0;
+		}
+		return rc;
+	} else {
+		DIR *d = opendir("/sys/class/block");
+		struct dirent *e;
+
+		if (!d)
+			return err_set("cannot list disks in /sys/class/block: %s", strerror(errno));
+		while ((e = readdir(d))) {
+			if (e->d_name[0] == '.' || !is_disk_name(e->d_name) ||
+			    sysfs_partno(e->d_name) > 0 || skip_disk(e->d_name))
+				continue;
+			if (add_disk(e->d_name, out, n) < 0) {
+				closedir(d);
+				disk_free(*out, *n);
+				*out = NULL;
+				*n = 0;
+				return -1;
+			}
+		}
+		closedir(d);
+	}
+	qsort(*out, *n, sizeof(**out), by_partno);
+	return 0;
+}
+
+void disk_free(struct blockdev *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].path);
+		free(v[i].disk);
+		free(v[i].fstype);
+		free(v[i].label);
+		free(v[i].uuid);
+	}
+	free(v);
+}
+
+int disk_info(const char *name, struct diskinfo *di)
+{
+	static const char *const serial_attr[] = { "device/serial", "serial", "device/wwid",
+						    "loop/backing_file" };
+	char path[1024], buf[512];
+
+	memset(di, 0, sizeof(*di));
+	di->name = strdup(name);
+	di->size = sysfs_size(name);
+	snprintf(path, sizeof(path), "/sys/class/block/%s/device/model", name);
+	if (sysfs_read(path, buf, sizeof(buf)) && *buf)
+		di->model = strdup(buf);
+	for (size_t i = 0; i < sizeof(serial_attr) / sizeof(serial_attr[0]); i++) {
+		snprintf(path, sizeof(path), "/sys/class/block/%s/%s", name, serial_attr[i]);
+		if (sysfs_read(path, buf, sizeof(buf)) && *buf) {
+			di->serial = strdup(buf);
+			break;
+		}
+	}
+	return 0;
+}
+
+void diskinfo_free(struct diskinfo *di)
+{
+	free(di->name);
+	free(di->model);
+	free(di->serial);
+	memset(di, 0, sizeof(*di));
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Wait until the kernel has made /dev nodes for every partition it found. */
+static void wait_partitions(const struct loopdev *lo)
+{
+	for (int tries = 0; tries < 50; tries++) {
+		char path[128];
+		DIR *d;
+		struct dirent *e;
+		int missing = 0;
+
+		snprintf(path, sizeof(path), "/sys/class/block/%s", lo->name);
+		d = opendir(path);
+		if (!d)
+			return;
+		while ((e = readdir(d))) {
+			char dev[300];
+			struct stat st;
+
+			if (strncmp(e->d_name, lo->name, strlen(lo->name)) || !e->d_name[strlen(lo->name)])
+				continue;
+			snprintf(dev, sizeof(dev), "/dev/%s", e->d_name);
+			if (stat(dev, &st) < 0)
+				missing = 1;
+		}
+		closedir(d);
+		if (!missing)
+			return;
+		sleep_ms(100);
+	}
+}
+
+static int has_partitions(const struct loopdev *lo)
+{
+	char path[128];
+	DIR *d;
+	struct dirent *e;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "/sys/class/block/%s", lo->name);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while (!found && (e = readdir(d)))
+		found = !strncmp(e->d_name, lo->name, strlen(lo->name)) &&
+			e->d_name[strlen(lo->name)] == 'p';
+	closedir(d);
+	return found;
+}
+
+/*
+ * Some kernels (minimal VM kernels, ours in CI) have no partition table
+ * parsers, so LO_FLAGS_PARTSCAN finds nothing.  Then read the table with
+ * libblkid and tell the kernel about each partition, as `partx -a` does.
+ */
+static void add_partitions(const struct loopdev *lo)
+{
+	blkid_probe pr;
+	blkid_partlist pl;
+
+	if (has_partitions(lo))
+		return;
+	pr = blkid_new_probe_from_filename(lo->path);
+	if (!pr)
+		return;
+	blkid_probe_enable_superblocks(pr, 0);
+	blkid_probe_enable_partitions(pr, 1);
+	pl = blkid_probe_get_partitions(pr);
+	for (int i = 0; pl && i < blkid_partlist_numof_partitions(pl); i++) {
+		blkid_partition part = blkid_partlist_get_partition(pl, i);
+		struct blkpg_partition bp;
+		struct blkpg_ioctl_arg arg;
+
+		if (!part || blkid_partition_is_extended(part))
+			continue;
+		memset(&bp, 0, sizeof(bp));
+		bp.start = (long long)blkid_partition_get_start(part) * 512;
+		bp.length = (long long)blkid_partition_get_size(part) * 512;
+		bp.pno = blkid_partition_get_partno(part);
+		memset(&arg, 0, sizeof(arg));
+		arg.op = BLKPG_ADD_PARTITION;
+		arg.datalen = sizeof(bp);
+		arg.data = &bp;
+		ioctl(lo->fd, BLKPG, &arg);
+	}
+	blkid_free_probe(pr);
+}
+
+int disk_attach(const char *file, int readonly, struct loopdev *lo)
+{
+	int ctl, ffd, tries;
+
+	memset(lo, 0, sizeof(*lo));
+	lo->fd = -1;
+	ffd = file_open(AT_FDCWD, file, readonly ? O_RDONLY : O_RDWR, 0);
+	if (ffd < 0)
+		return err_set("cannot open %s%s: %s", file, readonly ? "" : " read-write",
+			       strerror(errno));
+	ctl = file_open(AT_FDCWD, "/dev/loop-control", O_RDWR, 0);
+	if (ctl < 0) {
+		close(ffd);
+		return err_set("cannot attach %s: /dev/loop-control: %s", file, strerror(errno));
+	}
+	for (tries = 0; tries < 20; tries++) {
+		struct loop_config cfg;
+		int num = ioctl(ctl, LOOP_CTL_GET_FREE), lfd;
+
+		if (num < 0) {
+			err_set("cannot attach %s: no free loop device: %s", file, strerror(errno));
+			break;
+		}
+		snprintf(lo->name, sizeof(lo->name), "loop%d", num);
+		snprintf(lo->path, sizeof(lo->path), "/dev/loop%d", num);
+		lfd = file_open(AT_FDCWD, lo->path, readonly ? O_RDONLY : O_RDWR, 0);
+		if (lfd < 0) {
+			err_set("cannot attach %s: %s: %s", file, lo->path, strerror(errno));
+			break;
+		}
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.fd = (uint32_t)ffd;
+		cfg.info.lo_flags = LO_FLAGS_PARTSCAN | LO_FLAGS_AUTOCLEAR |
+				    (readonly ? LO_FLAGS_READ_ONLY : 0);
+		snprintf((char *)cfg.info.lo_file_name, LO_NAME_SIZE, "%s", file);
+		if (ioctl(lfd, LOOP_CONFIGURE, &cfg) == 0) {
+			lo->fd = lfd;
+			break;
+		}
+		if (errno == EBUSY) {	/* someone else took it: try the next one */
+			close(lfd);
+			continue;
+		}
+		err_set("cannot attach %s to %s: %s", file, lo->path, strerror(errno));
+		close(lfd);
+		break;
+	}
+	close(ctl);
+	close(ffd);
+	if (lo->fd < 0) {
+		if (tries == 20)
+			err_set("cannot attach %s: every loop device was busy", file);
+		return -1;
+	}
+	add_partitions(lo);
+	wait_partitions(lo);
+	return 0;
+}
+
+void disk_detach(struct loopdev *lo)
+{
+	if (lo->fd < 0)
+		return;
+	ioctl(lo->fd, LOOP_CLR_FD, 0);
+	close(lo->fd);
+	lo->fd = -1;
+}

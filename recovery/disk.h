@@ -1,0 +1,69 @@
+/*
+ * disk.h - finding block devices and the file systems on them.
+ *
+ * Disks come from sysfs (sd*, nvme*, vd*, mmcblk*, loop*); each partition,
+ * or a whole disk without partitions, is one volume probed with libblkid.
+ * Image files are attached as partition-scanning loop devices (what
+ * `losetup -P` does) that the kernel also detaches when we exit.
+ */
+#ifndef BOOTFIX_DISK_H
+#define BOOTFIX_DISK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct blockdev {
+	char *name;		/* kernel name: "sda1", "loop0p2" */
+	char *path;		/* "/dev/sda1" */
+	char *disk;		/* whole disk's kernel name: "sda" */
+	int partno;		/* 0 for a whole disk */
+	uint64_t size;		/* bytes */
+	char *fstype;		/* libblkid TYPE ("ntfs", "BitLocker", ...) or NULL */
+	char *label;
+	char *uuid;
+};
+
+/* A disk for the audit record. */
+struct diskinfo {
+	char *name;
+	char *model;
+	char *serial;
+	uint64_t size;
+};
+
+/* An attached image file. */
+struct loopdev {
+	char name[32];		/* "loop3" */
+	char path[40];		/* "/dev/loop3" */
+	int fd;			/* held open: the kernel detaches when it closes */
+};
+
+/*
+ * Attach the image file as a loop device with partition scanning, read-only
+ * when readonly is set, and wait for its partitions to appear.  Returns 0,
+ * or -1 with err_set() naming file and cause.
+ */
+int disk_attach(const char *file, int readonly, struct loopdev *lo);
+
+/* Detach (idempotent; safe in a signal-time cleanup path). */
+void disk_detach(struct loopdev *lo);
+
+/*
+ * List the volumes of one disk or partition (path: a block device), or of
+ * every disk of the machine when path is NULL, each probed with libblkid.
+ * *out is an array the caller frees with disk_free().  Returns 0 or -1 with
+ * err_set().
+ */
+int disk_volumes(const char *path, struct blockdev **out, size_t *n);
+
+/* Free an array from disk_volumes(). */
+void disk_free(struct blockdev *v, size_t n);
+
+/* Model, serial and size of the whole disk called name; caller frees with diskinfo_free. */
+int disk_info(const char *name, struct diskinfo *di);
+void diskinfo_free(struct diskinfo *di);
+
+/* 1 when path is a block device, 0 when a regular file, -1 with err_set() otherwise. */
+int disk_is_blockdev(const char *path);
+
+#endif

@@ -1,0 +1,555 @@
+/*
+ * engine.c - scan, fix and restore over every volume of a target
+ * (see engine.h).
+ *
+ * Each NTFS volume is first mounted read-only to look; only when there is
+ * something to do, and nothing forbids it, is it mounted read-write, and
+ * only for as long as the moves take.  Every mount is undone and every
+ * loop device detached before engine_run() returns, whatever happened.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "disk.h"
+#include "engine.h"
+#include "err.h"
+#include "file.h"
+#include "identity.h"
+#include "ntfs.h"
+#include "quarantine.h"
+#include "winpath.h"
+
+const char *outcome_name(enum volume_outcome o)
+{
+	switch (o) {
+	case OUTCOME_FIXED:
+		return "fixed";
+	case OUTCOME_REFUSED:
+		return "refused";
+	case OUTCOME_FAILED:
+		return "failed";
+	default:
+		return "nothing-to-fix";
+	}
+}
+
+static void say(const struct engine_output *out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void say(const struct engine_output *out, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	if (!out || !out->progress)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	out->progress(out->ctx, buf);
+}
+
+static void set_reason(struct volume *v, enum volume_outcome o, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_reason(struct volume *v, enum volume_outcome o, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	free(v->reason);
+	v->reason = s;
+	v->outcome = o;
+}
+
+static int by_path(const void *a, const void *b)
+{
+	return strcmp(((const struct finding *)a)->path, ((const struct finding *)b)->path);
+}
+
+static void free_findings(struct volume *v)
+{
+	for (size_t i = 0; i < v->nfindings; i++)
+		finding_free(&v->findings[i]);
+	free(v->findings);
+	v->findings = NULL;
+	v->nfindings = 0;
+}
+
+/* Apply the rules to the volume whose root is rootfd; fills v->findings. */
+static int evaluate(int rootfd, const struct ruleset *rs, struct volume *v)
+{
+	size_t nd;
+	const char **dirs = rules_directories(rs, &nd);
+
+	free_findings(v);
+	for (size_t i = 0; dirs && i < nd; i++) {
+		char *real = NULL;
+		int dfd = winpath_opendir(rootfd, dirs[i], &real);
+		DIR *d;
+		struct dirent *e;
+
+		if (dfd < 0)
+			continue;
+		d = fdopendir(dup(dfd));
+		while (d && (e = readdir(d))) {
+			struct finding f, *grown;
+			struct stat st;
+			const struct rule *r;
+			int fd;
+
+			if (e->d_name[0] == '.' && (!e->d_name[1] || !strcmp(e->d_name, "..")))
+				continue;
+			if (!rules_wants(rs, dirs[i], e->d_name))
+				continue;
+			fd = file_open(dfd, e->d_name, O_RDONLY | O_NONBLOCK, 0);
+			if (fd < 0)
+				continue;	/* a link or a reparse point: never ours to judge */
+			memset(&f, 0, sizeof(f));
+			if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || file_hash(fd, &f.d) < 0) {
+				close(fd);
+				continue;
+			}
+			f.mtime = st.st_mtim;
+			quarantine_read_ntfs_meta(fd, &f);
+			close(fd);
+			r = rules_judge(rs, dirs[i], e->d_name, st.st_mtim.tv_sec, &f.d, &f.verdict);
+			if (!r)
+				continue;
+			f.rule = strdup(r->id);
+			f.unattended = r->unattended;
+			f.action = "none";
+			if (asprintf(&f.path, "%s%s%s", real, *real ? "\\" : "", e->d_name) < 0)
+				break;
+			grown = realloc(v->findings, (v->nfindings + 1) * sizeof(*grown));
+			if (!grown) {
+				finding_free(&f);
+				break;
+			}
+			v->findings = grown;
+			v->findings[v->nfindings++] = f;
+		}
+		if (d)
+			closedir(d);
+		close(dfd);
+		free(real);
+	}
+	free(dirs);
+	if (v->nfindings)
+		qsort(v->findings, v->nfindings, sizeof(*v->findings), by_path);
+	return 0;
+}
+
+/* Look at a mounted volume: Windows?, identity, hibernation, findings. */
+static void inspect(int rootfd, const struct engine_opts *o, struct volume *v)
+{
+	int fd = winpath_openfile(rootfd, "Windows\\System32\\config\\SYSTEM", O_RDONLY, NULL);
+	char *q;
+
+	v->windows = fd >= 0;
+	if (fd >= 0)
+		close(fd);
+	v->hibernated = ntfs_hibernated(rootfd);
+	q = winpath_lookup(rootfd, QUARANTINE_DIR);
+	v->has_quarantine = q != NULL;
+	free(q);
+	if (!v->windows)
+		return;
+	{
+		struct windows_info wi;
+
+		identity_windows(rootfd, &wi);
+		v->computer_name = wi.computer_name;
+		v->product_name = wi.product_name;
+		v->build = wi.build;
+		v->display_version = wi.display_version;
+		v->identity_note = wi.note;
+	}
+	evaluate(rootfd, o->rules, v);
+}
+
+/* Which findings this run should act on. */
+static int wanted(const struct engine_opts *o, const struct finding *f)
+{
+	return f->verdict == VERDICT_FAULTY && (!o->unattended_only || f->unattended);
+}
+
+/* Mark every wanted finding as left in place with the volume's reason. */
+static void leave_all(const struct engine_opts *o, struct volume *v, const char *why)
+{
+	for (size_t i = 0; i < v->nfindings; i++)
+		if (wanted(o, &v->findings[i])) {
+			v->findings[i].action = "quarantine";
+			finding_result(&v->findings[i], "left in place: %s", why);
+		}
+}
+
+static void quarantine_volume(int rootfd, const struct engine_opts *o, struct volume *v,
+			      const char *device)
+{
+	struct quarantine_opts qo = {
+		.data_dir = o->data_dir, .device = device, .who = o->mode,
+		.operator_name = o->operator_name, .site = o->site, .stop = o->stop,
+	};
+	struct finding *act = NULL;
+	size_t nact = 0, k = 0;
+	char *machine = identity_folder_name(v->computer_name);
+	int failed;
+
+	qo.machine = machine;
+	for (size_t i = 0; i < v->nfindings; i++)
+		nact += wanted(o, &v->findings[i]);
+	act = calloc(nact ? nact : 1, sizeof(*act));
+	for (size_t i = 0; act && i < v->nfindings; i++)
+		if (wanted(o, &v->findings[i]))
+			act[k++] = v->findings[i];	/* shallow: results copied back below */
+	if (!act) {
+		set_reason(v, OUTCOME_FAILED, "cannot quarantine: out of memory");
+		free(machine);
+		return;
+	}
+	failed = quarantine_move(rootfd, act, nact, &qo, &v->quarantine);
+	k = 0;
+	for (size_t i = 0; i < v->nfindings; i++)
+		if (wanted(o, &v->findings[i]))
+			v->findings[i] = act[k++];
+	if (failed < 0) {
+		set_reason(v, OUTCOME_FAILED, "%s", err_msg());
+		leave_all(o, v, err_msg());
+	} else if (failed > 0) {
+		set_reason(v, OUTCOME_FAILED, "%d of %zu faulty files could not be quarantined",
+			   failed, nact);
+	} else {
+		set_reason(v, OUTCOME_FIXED, "%zu faulty file%s quarantined in %s", nact,
+			   nact == 1 ? "" : "s", v->quarantine ? v->quarantine : "?");
+	}
+	free(act);
+	free(machine);
+}
+
+static void restore_volume(int rootfd, const struct engine_opts *o, struct volume *v)
+{
+	struct quarantine_opts qo = { .stop = o->stop };
+	struct finding *f = NULL;
+	size_t n = 0;
+	int failed = quarantine_restore(rootfd, &qo, &f, &n);
+
+	free_findings(v);
+	v->findings = f;
+	v->nfindings = n;
+	if (failed < 0)
+		set_reason(v, OUTCOME_FAILED, "%s", err_msg());
+	else if (failed > 0)
+		set_reason(v, OUTCOME_FAILED, "%d of %zu quarantined files not restored", failed, n);
+	else if (n)
+		set_reason(v, OUTCOME_FIXED, "%zu file%s restored or already in place", n,
+			   n == 1 ? "" : "s");
+	else
+		set_reason(v, OUTCOME_NONE, "nothing in quarantine");
+}
+
+static size_t count_wanted(const struct engine_opts *o, const struct volume *v)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < v->nfindings; i++)
+		n += wanted(o, &v->findings[i]);
+	return n;
+}
+
+/* After the read-only look: does this verb need to write to the volume? */
+static int needs_write(const struct engine_opts *o, const struct volume *v)
+{
+	if (o->verb == ENGINE_FIX)
+		return count_wanted(o, v) > 0;
+	if (o->verb == ENGINE_RESTORE)
+		return v->has_quarantine;
+	return 0;
+}
+
+static void dry_run(const struct engine_opts *o, struct volume *v)
+{
+	for (size_t i = 0; i < v->nfindings; i++)
+		if (wanted(o, &v->findings[i])) {
+			v->findings[i].action = "quarantine";
+			finding_result(&v->findings[i], "dry run: would be quarantined");
+		}
+	set_reason(v, OUTCOME_NONE, "dry run: nothing changed");
+}
+
+static void act(int rootfd, const struct engine_opts *o, struct volume *v, const char *device)
+{
+	if (o->verb == ENGINE_FIX)
+		quarantine_volume(rootfd, o, v, device);
+	else
+		restore_volume(rootfd, o, v);
+}
+
+/* Fill in the outcome of a volume that needed nothing. */
+static void settle(const struct engine_opts *o, struct volume *v)
+{
+	if (v->reason)
+		return;
+	if (o->verb == ENGINE_RESTORE)
+		set_reason(v, OUTCOME_NONE, "nothing in quarantine");
+	else if (!v->windows)
+		set_reason(v, OUTCOME_NONE, "no Windows on this volume");
+	else if (o->verb == ENGINE_FIX && run_count_faulty(&(struct run){ .v = v, .n = 1 }, NULL))
+		set_reason(v, OUTCOME_REFUSED, "faulty files not marked safe for unattended use");
+	else
+		set_reason(v, OUTCOME_NONE, "no faulty files");
+	if (o->verb == ENGINE_FIX && v->outcome == OUTCOME_REFUSED)
+		leave_all(&(struct engine_opts){ .unattended_only = 0 }, v,
+			  "the rule is not marked unattended = yes");
+}
+
+static void do_volume(const struct engine_opts *o, const struct engine_output *out,
+		      const struct blockdev *b, struct volume *v)
+{
+	struct ntfs_mount m;
+	enum ntfs_problem p;
+
+	if (b->fstype && !strcmp(b->fstype, "BitLocker")) {
+		v->locked = 1;
+		set_reason(v, o->verb == ENGINE_SCAN ? OUTCOME_NONE : OUTCOME_REFUSED,
+			   "BitLocker locked: not examined");
+		return;
+	}
+	say(out, "mounting %s read-only", b->path);
+	if (ntfs_mount_ro(b->path, &m, &p) < 0) {
+		set_reason(v, OUTCOME_FAILED, "%s", err_msg());
+		return;
+	}
+	say(out, "looking at %s", b->path);
+	inspect(m.rootfd, o, v);
+	if (ntfs_umount(&m) < 0) {
+		set_reason(v, OUTCOME_FAILED, "%s", err_msg());
+		return;
+	}
+	if (o->verb == ENGINE_SCAN || !needs_write(o, v)) {
+		settle(o, v);
+		return;
+	}
+	if (o->dry_run) {
+		dry_run(o, v);
+		return;
+	}
+	if (o->stop && *o->stop) {
+		leave_all(o, v, "interrupted");
+		set_reason(v, OUTCOME_FAILED, "interrupted before %s was changed", b->path);
+		return;
+	}
+	if (v->hibernated && !o->policy.discard_hibernation) {
+		/* decided here, before ntfs-3g is even asked: the volume stays untouched */
+		set_reason(v, OUTCOME_REFUSED, "refusing to change %s: Windows is hibernated on it; "
+			   "fixing would lose the hibernated session (--discard-hibernation "
+			   "accepts that)", b->path);
+		leave_all(o, v, "Windows is hibernated on this volume");
+		return;
+	}
+	say(out, "mounting %s read-write", b->path);
+	if (ntfs_mount_rw(b->path, &o->policy, &m, &p, &v->steps) < 0) {
+		set_reason(v, p == NTFS_HIBERNATED || p == NTFS_FAST_RESTART || p == NTFS_UNCLEAN
+			   ? OUTCOME_REFUSED : OUTCOME_FAILED, "%s", err_msg());
+		leave_all(o, v, err_msg());
+		return;
+	}
+	if (v->steps.replayed_journal)
+		say(out, "replayed the journal of %s with ntfsrecover", b->path);
+	/* look again on the writable mount: act on what is there now */
+	if (o->verb == ENGINE_FIX)
+		evaluate(m.rootfd, o->rules, v);
+	say(out, o->verb == ENGINE_FIX ? "quarantining on %s" : "restoring on %s", b->path);
+	act(m.rootfd, o, v, b->path);
+	if (ntfs_umount(&m) < 0) {
+		set_reason(v, OUTCOME_FAILED, "%s", err_msg());
+		return;
+	}
+}
+
+/* --root: a volume someone else mounted. */
+static void do_root(const struct engine_opts *o, const struct engine_output *out, struct volume *v)
+{
+	struct statvfs sv;
+	int rootfd = file_open(AT_FDCWD, o->root, O_RDONLY | O_DIRECTORY, 0);
+
+	if (rootfd < 0) {
+		set_reason(v, OUTCOME_FAILED, "cannot open %s: %s", o->root, strerror(errno));
+		return;
+	}
+	say(out, "looking at %s", o->root);
+	inspect(rootfd, o, v);
+	if (o->verb == ENGINE_SCAN || !needs_write(o, v)) {
+		settle(o, v);
+	} else if (o->dry_run) {
+		dry_run(o, v);
+	} else if (fstatvfs(rootfd, &sv) == 0 && (sv.f_flag & ST_RDONLY)) {
+		set_reason(v, OUTCOME_FAILED, "cannot change %s: it is mounted read-only", o->root);
+		leave_all(o, v, "the volume is mounted read-only");
+	} else if (v->hibernated && !o->policy.discard_hibernation) {
+		set_reason(v, OUTCOME_REFUSED, "refusing to change %s: Windows is hibernated on it; "
+			   "fixing would lose the hibernated session (--discard-hibernation "
+			   "accepts that)", o->root);
+		leave_all(o, v, "Windows is hibernated on this volume");
+	} else {
+		if (v->hibernated) {
+			char *h = winpath_lookup(rootfd, "hiberfil.sys");
+
+			if (h && unlinkat(rootfd, h, 0) == 0)
+				v->steps.discarded_hibernation = 1;
+			free(h);
+		}
+		act(rootfd, o, v, o->root);
+	}
+	close(rootfd);
+}
+
+static struct volume *new_volume(struct run *r)
+{
+	struct volume *grown = realloc(r->v, (r->n + 1) * sizeof(*grown));
+
+	if (!grown)
+		return NULL;
+	r->v = grown;
+	memset(&grown[r->n], 0, sizeof(grown[r->n]));
+	return &grown[r->n++];
+}
+
+static long ms_since(const struct timeval *t0)
+{
+	struct timeval t1;
+
+	gettimeofday(&t1, NULL);
+	return (t1.tv_sec - t0->tv_sec) * 1000L + (t1.tv_usec - t0->tv_usec) / 1000;
+}
+
+int engine_run(const struct engine_opts *o, const struct engine_output *out, struct run *r)
+{
+	struct loopdev lo = { .fd = -1 };
+	struct blockdev *b = NULL;
+	struct timeval t0;
+	size_t nb = 0;
+	const char *path = NULL;
+	int rc = 0, writes = o->verb != ENGINE_SCAN && !o->dry_run;
+
+	memset(r, 0, sizeof(*r));
+	gettimeofday(&t0, NULL);
+	r->started = t0.tv_sec;
+	r->target = strdup(o->root ? o->root : o->device ? o->device : "all disks");
+	if (o->root) {
+		struct volume *v = new_volume(r);
+
+		if (!v)
+			return err_set("cannot run: out of memory");
+		v->device = strdup(o->root);
+		do_root(o, out, v);
+		if (out && out->volume_done)
+			out->volume_done(out->ctx, v);
+		r->duration_ms = ms_since(&t0);
+		return 0;
+	}
+	if (o->device) {
+		int blk = disk_is_blockdev(o->device);
+
+		if (blk < 0)
+			return -1;
+		if (blk == 0) {
+			struct stat st;
+
+			if (writes && stat(o->device, &st) == 0 && !(st.st_mode & 0222))
+				return err_set("cannot change %s: the image file is read-only "
+					       "(no write permission)", o->device);
+			say(out, "attaching %s", o->device);
+			if (disk_attach(o->device, !writes, &lo) < 0)
+				return -1;
+			path = lo.path;
+		} else {
+			path = o->device;
+		}
+	}
+	if (disk_volumes(path, &b, &nb) < 0) {
+		disk_detach(&lo);
+		return -1;
+	}
+	for (size_t i = 0; i < nb; i++) {
+		struct volume *v;
+
+		if (!b[i].fstype || (strcmp(b[i].fstype, "ntfs") && strcmp(b[i].fstype, "BitLocker")))
+			continue;
+		v = new_volume(r);
+		if (!v) {
+			rc = err_set("cannot run: out of memory");
+			break;
+		}
+		v->device = strdup(b[i].path);
+		v->disk = strdup(b[i].disk);
+		v->fstype = strdup(b[i].fstype);
+		v->label = b[i].label ? strdup(b[i].label) : NULL;
+		v->uuid = b[i].uuid ? strdup(b[i].uuid) : NULL;
+		v->size = b[i].size;
+		if (o->stop && *o->stop) {
+			set_reason(v, OUTCOME_FAILED, "interrupted before %s was examined", v->device);
+			continue;
+		}
+		do_volume(o, out, &b[i], v);
+		if (out && out->volume_done)
+			out->volume_done(out->ctx, v);
+	}
+	disk_free(b, nb);
+	ntfs_umount_all();
+	disk_detach(&lo);
+	r->duration_ms = ms_since(&t0);
+	return rc;
+}
+
+size_t run_count_faulty(const struct run *r, size_t *left)
+{
+	size_t n = 0, l = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		for (size_t k = 0; k < r->v[i].nfindings; k++)
+			if (r->v[i].findings[k].verdict == VERDICT_FAULTY) {
+				n++;
+				l += !r->v[i].findings[k].done;
+			}
+	if (left)
+		*left = l;
+	return n;
+}
+
+void run_free(struct run *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct volume *v = &r->v[i];
+
+		free(v->device);
+		free(v->disk);
+		free(v->fstype);
+		free(v->label);
+		free(v->uuid);
+		free(v->computer_name);
+		free(v->product_name);
+		free(v->build);
+		free(v->display_version);
+		free(v->identity_note);
+		free_findings(v);
+		free(v->quarantine);
+		free(v->reason);
+	}
+	free(r->v);
+	free(r->target);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,97 @@
+/*
+ * engine.h - scan, fix and restore: the one engine behind every front.
+ *
+ * The CLI, the menu and the unattended mode call engine_run() and learn
+ * what happens through struct engine_output (after ncdu's dir_output); the
+ * engine never prints and never touches the terminal.
+ */
+#ifndef BOOTFIX_ENGINE_H
+#define BOOTFIX_ENGINE_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "finding.h"
+#include "ntfs.h"
+#include "rules.h"
+
+enum engine_verb { ENGINE_SCAN, ENGINE_FIX, ENGINE_RESTORE };
+
+struct engine_opts {
+	enum engine_verb verb;
+	const char *device;		/* image file, disk or partition; NULL: every disk */
+	const char *root;		/* an already mounted volume instead */
+	const char *data_dir;		/* the stick's data folder, or NULL */
+	int dry_run;
+	int unattended_only;		/* act only on rules marked unattended = yes */
+	struct ntfs_policy policy;
+	const char *mode;		/* "cli", "menu", "auto": who asked */
+	const char *operator_name;
+	const char *site;
+	const struct ruleset *rules;
+	volatile sig_atomic_t *stop;	/* set by a signal handler: wind down safely */
+};
+
+enum volume_outcome {
+	OUTCOME_NONE,		/* nothing to do (or a scan) */
+	OUTCOME_FIXED,		/* every faulty file quarantined / every file restored */
+	OUTCOME_REFUSED,	/* not touched, for a reason the operator can override */
+	OUTCOME_FAILED,		/* something could not be done */
+};
+
+struct volume {
+	char *device;		/* "/dev/loop0p2", or the --root directory */
+	char *disk;		/* whole disk kernel name, or NULL */
+	char *fstype;
+	char *label;
+	char *uuid;
+	uint64_t size;
+	int windows;		/* holds Windows\System32\config\SYSTEM */
+	int locked;		/* BitLocker, not unlocked */
+	int hibernated;
+	int has_quarantine;	/* \bootfix-quarantine exists */
+	char *computer_name;
+	char *product_name;
+	char *build;
+	char *display_version;
+	char *identity_note;
+	struct finding *findings;
+	size_t nfindings;
+	char *quarantine;	/* Windows path of the folder made by this fix */
+	struct ntfs_steps steps;
+	enum volume_outcome outcome;
+	char *reason;		/* one line: why refused or failed, or what was done */
+};
+
+struct run {
+	struct volume *v;
+	size_t n;
+	time_t started;
+	long duration_ms;
+	char *target;		/* what the user named, or "all disks" */
+};
+
+struct engine_output {
+	void (*progress)(void *ctx, const char *what);		/* may be NULL */
+	void (*volume_done)(void *ctx, const struct volume *v);	/* may be NULL */
+	void *ctx;
+};
+
+/*
+ * Do o->verb on the target.  Fills *r (free with run_free()) even when it
+ * fails part-way.  Returns 0 when the target could be examined at all, or
+ * -1 with err_set() when not (no such device, cannot attach...); per-volume
+ * problems are in r->v[i].outcome and .reason.
+ */
+int engine_run(const struct engine_opts *o, const struct engine_output *out, struct run *r);
+
+void run_free(struct run *r);
+
+/* Counts over a run: faulty findings, faulty findings not done. */
+size_t run_count_faulty(const struct run *r, size_t *left);
+
+const char *outcome_name(enum volume_outcome o);
+
+#endif

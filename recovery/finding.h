@@ -1,0 +1,38 @@
+/*
+ * finding.h - one file a rule looked at, and what was done with it.
+ */
+#ifndef BOOTFIX_FINDING_H
+#define BOOTFIX_FINDING_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "file.h"
+#include "rules.h"
+
+struct finding {
+	char *path;		/* Windows path from the volume root, '\', as stored */
+	char *rule;		/* id of the deciding rule (or first covering rule) */
+	enum verdict verdict;
+	int unattended;		/* the rule allows acting without a person */
+	struct file_digest d;	/* size, sha256, content facts */
+	struct timespec mtime;
+	unsigned char ntfs_times[32];	/* system.ntfs_times: create, write, access, change */
+	int has_times;
+	uint32_t attrib;	/* NTFS file attributes (system.ntfs_attrib_be) */
+	int has_attrib;
+	/* filled by fix and restore */
+	const char *action;	/* "quarantine", "restore", "none" (static strings) */
+	char *result;		/* what happened, one line */
+	int done;		/* the action succeeded (or was not needed) */
+	char *moved_to;		/* Windows path of the quarantined file */
+};
+
+/* Free what f owns (not f itself). */
+void finding_free(struct finding *f);
+
+/* Replace f->result with a formatted message. */
+void finding_result(struct finding *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,23 @@
+/*
+ * utc.h - the only time format bootfix prints or reads: UTC, ISO-8601.
+ */
+#ifndef BOOTFIX_UTC_H
+#define BOOTFIX_UTC_H
+
+#include <time.h>
+
+#define UTC_LEN 21	/* "2024-07-19T04:09:00Z" + NUL */
+
+/* Format t as "YYYY-MM-DDTHH:MM:SSZ" into buf (UTC_LEN bytes); returns buf. */
+char *utc_format(time_t t, char *buf);
+
+/* Format t as "YYYYMMDDTHHMMSSZ" (for folder names) into buf (UTC_LEN bytes). */
+char *utc_compact(time_t t, char *buf);
+
+/*
+ * Parse "YYYY-MM-DD[T ]HH:MM[:SS](Z| UTC)".  The zone is required, so a
+ * rule author cannot mean local time by accident.  Returns 0 or -1.
+ */
+int utc_parse(const char *s, time_t *t);
+
+#endif
