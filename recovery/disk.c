@@ -209,8 +209,8 @@ int disk_volumes(const char *path, struct blockdev **out, size_t *n)
 			disk_free(*out, *n);
 			*out = NULL;
 			*n = 0;
+			return -1;
 		}
-		return rc;
 	} else {
 		DIR *d = opendir("/sys/class/block");
 		struct dirent *e;

@@ -61,7 +61,7 @@ ntfs_umount() {
 # windows_tree DIR [SYSTEM-DIR-CASE] : a minimal Windows install with the real hive
 windows_tree() {
 	local root=$1 win=${2:-Windows/System32}
-	mkdir -p "$root/$win/config" "$root/$win/drivers" || return 1
+	mkdir -p "$root/$win/config" || return 1
 	xz -dc "$SHARED/testdata/hives/SYSTEM_WIN_10_1709.xz" > "$root/$win/config/SYSTEM" || return 1
 	printf 'MZ fake kernel\n' > "$root/$win/ntoskrnl.exe"
 	mkdir -p "$root/Users/Public/Documents" "$root/ProgramData"
