@@ -95,12 +95,14 @@ int cli_load_rules(struct ruleset *rs, const char *data_dir)
 {
 	char path[PATH_MAX];
 
-	if (rules_load_dir(rs, cli_builtin_rules(), 0) < 0)
-		return -1;
+	int rc = rules_load_dir(rs, cli_builtin_rules(), 0);
+
+	if (rc < 0)
+		return rc;
 	if (data_dir) {
 		snprintf(path, sizeof(path), "%s/rules", data_dir);
-		if (rules_load_dir(rs, path, 1) < 0)
-			return -1;
+		if ((rc = rules_load_dir(rs, path, 1)) < 0)
+			return rc;
 	}
 	if (rs->n == 0)
 		return err_set("cannot run: no rules loaded from %s%s%s", cli_builtin_rules(),
@@ -240,8 +242,11 @@ static int run_engine(enum engine_verb verb, const char *name, const char *usage
 	if (!c.eo.root && geteuid() != 0)
 		return cli_error("cannot %s disks: must be run as root (or use --root on a "
 				 "mounted volume)", name);
-	if (cli_load_rules(&rs, c.eo.data_dir) < 0)
-		return cli_error("%s", err_msg());
+	if ((ch = cli_load_rules(&rs, c.eo.data_dir)) < 0) {
+		cli_error("%s", err_msg());
+		rules_free(&rs);
+		return ch == -2 ? EXIT_USAGE : EXIT_CANNOT;
+	}
 	c.eo.rules = &rs;
 	catch_signals();
 	if (engine_run(&c.eo, &out, &r) < 0) {

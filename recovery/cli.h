@@ -14,7 +14,7 @@ int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The built-in rules directory: $BOOTFIX_RULES_DIR, next to the binary, or installed. */
 const char *cli_builtin_rules(void);
 
-/* Load built-in rules and DATA/rules; 0 or -1 with err_set(). */
+/* Load built-in rules and DATA/rules; 0, or as rules_load_dir() -1 / -2 with err_set(). */
 int cli_load_rules(struct ruleset *rs, const char *data_dir);
 
 #endif

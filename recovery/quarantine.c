@@ -313,7 +313,27 @@ next:
 		free(dir);
 		free(posixdir);
 	}
-	if (o->data_dir) {
+	if (failed > 0) {
+		/*
+		 * The manifest was written for every planned file before the first
+		 * move; now say exactly what is here, replacing it atomically.
+		 */
+		struct finding *moved = calloc(n, sizeof(*moved));
+		size_t k = 0;
+
+		for (size_t i = 0; moved && i < n; i++)
+			if (f[i].done)
+				moved[k++] = f[i];
+		free(manifest);
+		manifest = moved ? manifest_text(moved, k, o, now, &mlen) : NULL;
+		free(moved);
+		if (manifest) {
+			unlinkat(qfd, QUARANTINE_MANIFEST ".new", 0);
+			if (file_write_new(qfd, QUARANTINE_MANIFEST ".new", manifest, mlen) == 0)
+				renameat(qfd, QUARANTINE_MANIFEST ".new", qfd, QUARANTINE_MANIFEST);
+		}
+	}
+	if (o->data_dir && manifest) {
 		char sub[512];
 		int data = file_open(AT_FDCWD, o->data_dir, O_RDONLY | O_DIRECTORY, 0), dir;
 
@@ -475,9 +495,9 @@ out:
 	free(posixdir);
 }
 
-static int by_name(const void *a, const void *b)
+static int by_name_desc(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(*(char *const *)b, *(char *const *)a);
 }
 
 int quarantine_restore(int rootfd, const struct quarantine_opts *o, struct finding **out,
@@ -511,7 +531,8 @@ int quarantine_restore(int rootfd, const struct quarantine_opts *o, struct findi
 	}
 	if (d)
 		closedir(d);
-	qsort(names, nnames, sizeof(*names), by_name);
+	/* newest first: undo in the reverse order of the fixes */
+	qsort(names, nnames, sizeof(*names), by_name_desc);
 	for (size_t i = 0; i < nnames; i++) {
 		int qfd = file_open(top, names[i], O_RDONLY | O_DIRECTORY, 0);
 		char *text;

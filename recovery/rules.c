@@ -581,8 +581,11 @@ int rules_load_dir(struct ruleset *rs, const char *dir, int optional)
 		char path[4096];
 
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if (rc == 0 && rules_load_file(rs, path, NULL, NULL) != 0)
-			rc = -1;
+		if (rc == 0) {
+			int k = rules_load_file(rs, path, NULL, NULL);
+
+			rc = k < 0 ? -1 : k > 0 ? -2 : 0;
+		}
 		free(names[i]);
 	}
 	free(names);

@@ -75,8 +75,8 @@ int rules_parse(struct ruleset *rs, const char *name, const char *text, size_t l
 
 /*
  * Load every "*.rules" file of dir in name order.  A missing dir is not an
- * error when optional is set.  Returns 0, or -1 with err_set() on the first
- * problem.
+ * error when optional is set.  Returns 0; -1 with err_set() when a file
+ * cannot be read; -2 with err_set() ("file:line: ...") when one is malformed.
  */
 int rules_load_dir(struct ruleset *rs, const char *dir, int optional);
 
