@@ -35,8 +35,7 @@ recovery/%.o: recovery/%.c recovery/*.h
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # --- tests ---
-UNIT = tests/unit/test_rules tests/unit/test_winpath tests/unit/test_quarantine \
-       tests/unit/test_utc
+UNIT = tests/unit/test_rules tests/unit/test_winpath tests/unit/test_quarantine
 
 tests/unit/test_%: tests/unit/test_%.c $(ENGINE)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
@@ -56,6 +55,7 @@ check-cli: bootfix tests/tools/ntfs-logstate
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory check-unit
+	@$(MAKE) --no-print-directory check-fuzz
 	@$(MAKE) --no-print-directory check-cli
 
 # libFuzzer target for the rules parser (clang)
@@ -64,7 +64,13 @@ tests/fuzz/fuzz_rules: tests/fuzz/fuzz_rules.c recovery/rules.c recovery/err.c r
 	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Irecovery \
 		-o $@ $^ -lcrypto
 fuzz-run: tests/fuzz/fuzz_rules
-	tests/fuzz/fuzz_rules -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus-rules rules
+	tests/fuzz/fuzz_rules -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus-rules
+
+# a short fuzzing run is part of make check; corpus copies go to a temp dir
+check-fuzz: tests/fuzz/fuzz_rules
+	@d=$$(mktemp -d) && cp tests/fuzz/corpus-rules/* $$d/ && \
+	tests/fuzz/fuzz_rules -max_total_time=$${FUZZ_SECONDS:-15} $$d > $$d.log 2>&1; \
+	rc=$$?; tail -n 1 $$d.log; rm -rf $$d $$d.log; exit $$rc
 
 bench: bootfix
 	@scripts/bench
@@ -79,4 +85,4 @@ clean:
 	rm -f bootfix recovery/*.o $(UNIT) tests/tools/ntfs-logstate tests/fuzz/fuzz_rules
 	rm -rf tests/trash.*
 
-.PHONY: all deps check check-unit check-cli fuzz fuzz-run bench install clean
+.PHONY: all deps check check-unit check-cli check-fuzz fuzz fuzz-run bench install clean
