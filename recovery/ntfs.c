@@ -234,15 +234,26 @@ static int spawn(const char *dev, const char *opts, struct ntfs_mount *m, int *c
 	return 0;
 }
 
+/*
+ * What ntfs-3g 2022.10.3 does with a read-write request: without
+ * remove_hiberfile it falls back to read-only and exits 0 for a hibernated
+ * volume, fast restart metadata, or (with norecover) an unclean journal, so
+ * only its messages tell why; with remove_hiberfile it exits 14 for fast
+ * restart (EPERM, the same code as hibernation) and 15 for an unclean
+ * journal.  Hence messages first, codes second.
+ */
 static enum ntfs_problem classify(int code, const char *out)
 {
-	if (code == VOL_HIBERNATED || strstr(out, "hibernat"))
-		return NTFS_HIBERNATED;
 	if (strstr(out, "Metadata kept in Windows cache"))
 		return NTFS_FAST_RESTART;
+	/* not "hibernation": the read-only fallback notice names it for every cause */
+	if (strstr(out, "Windows is hibernated") || strstr(out, "Hibernated non-system"))
+		return NTFS_HIBERNATED;
 	if (code == VOL_UNCLEAN || strstr(out, "unclean file system") ||
 	    strstr(out, "wasn't safely powered off"))
 		return NTFS_UNCLEAN;
+	if (code == VOL_HIBERNATED)
+		return NTFS_HIBERNATED;
 	if (code == VOL_NOT_NTFS)
 		return NTFS_NOT_NTFS;
 	if (strstr(out, "Read-only file system") || strstr(out, "read-only"))
