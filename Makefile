@@ -6,6 +6,7 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 PREFIX ?= /usr/local
 PKGS = blkid json-c hivex libcrypto
+FRONT_PKGS = ncursesw
 
 WARN = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
        -Wmissing-prototypes -Wvla
@@ -24,12 +25,12 @@ ALL_CFLAGS = $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Irecovery
 ENGINE = recovery/err.o recovery/file.o recovery/utc.o recovery/rules.o \
 	 recovery/winpath.o recovery/disk.o recovery/ntfs.o recovery/finding.o \
 	 recovery/quarantine.o recovery/identity.o recovery/engine.o recovery/report.o
-FRONTS = recovery/cli.o
+FRONTS = recovery/cli.o recovery/menu.o
 
 all: bootfix
 
 bootfix: $(ENGINE) $(FRONTS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs $(FRONT_PKGS))
 
 recovery/%.o: recovery/%.c recovery/*.h
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -50,13 +51,17 @@ check-unit: bootfix $(UNIT)
 	@for t in $(UNIT); do echo "== $$t"; ./$$t || exit 1; done
 
 check-cli: bootfix tests/tools/ntfs-logstate
-	@tests/cli/run-all.sh
+	@tests/run-suite.sh cli cli
+
+check-tui: bootfix
+	@tests/run-suite.sh tui tui
 
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory check-unit
 	@$(MAKE) --no-print-directory check-fuzz
 	@$(MAKE) --no-print-directory check-cli
+	@$(MAKE) --no-print-directory check-tui
 
 # libFuzzer target for the rules parser (clang)
 fuzz: tests/fuzz/fuzz_rules
@@ -85,4 +90,4 @@ clean:
 	rm -f bootfix recovery/*.o $(UNIT) tests/tools/ntfs-logstate tests/fuzz/fuzz_rules
 	rm -rf tests/trash.*
 
-.PHONY: all deps check check-unit check-cli check-fuzz fuzz fuzz-run bench install clean
+.PHONY: all deps check check-unit check-cli check-tui check-fuzz fuzz fuzz-run bench install clean

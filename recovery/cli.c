@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "menu.h"
 #include "engine.h"
 #include "err.h"
 #include "ntfs.h"
@@ -322,6 +323,7 @@ static const struct verb {
 	{ "restore", "bootfix restore " TARGETS " [--data DIR] [--discard-hibernation] "
 		     "[--kill-fast-restart] [--json]", cmd_restore },
 	{ "rules", "bootfix rules check FILE...", cmd_rules },
+	{ "menu", MENU_USAGE, menu_main },
 	{ "version", "bootfix version", cmd_version },
 	{ "help", "bootfix help", cmd_help },
 };
@@ -394,10 +396,70 @@ static int cmd_help(int argc, char **argv)
 	return 0;
 }
 
+void cli_defaults(const char **data_dir, const char **operator_name, const char **site)
+{
+	const char *env = getenv("BOOTFIX_DATA");
+
+	if (!*data_dir && env && *env)
+		*data_dir = env;
+	(void)operator_name;
+	(void)site;
+}
+
+int cli_record(const struct engine_opts *o, const struct run *r, char *note, size_t len)
+{
+	(void)o;
+	(void)r;
+	snprintf(note, len, "not written: this build has no audit log");
+	return -1;
+}
+
+int cli_log_tail(const char *data_dir, char **lines, int max)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	char buf[65536];
+	int n = 0;
+
+	if (!data_dir)
+		return err_set("no log: no data folder (--data)");
+	snprintf(path, sizeof(path), "%s/logs/bootfix.jsonl", data_dir);
+	f = fopen(path, "re");
+	if (!f)
+		return err_set("cannot read %s: %s", path, strerror(errno));
+	while (fgets(buf, sizeof(buf), f)) {
+		struct json_object *j = json_tokener_parse(buf), *x;
+		char line[256];
+		const char *when = "?", *who = "?", *outcome = "?";
+
+		if (!j)
+			continue;
+		if (json_object_object_get_ex(j, "time", &x))
+			when = json_object_get_string(x);
+		if (json_object_object_get_ex(j, "outcome", &x))
+			outcome = json_object_get_string(x);
+		if (json_object_object_get_ex(j, "computer_name", &x))
+			who = json_object_get_string(x);
+		snprintf(line, sizeof(line), "%-20s  %-18s  %s", when, who, outcome);
+		json_object_put(j);
+		if (n == max) {
+			free(lines[0]);
+			memmove(lines, lines + 1, (size_t)(max - 1) * sizeof(*lines));
+			n--;
+		}
+		lines[n++] = strdup(line);
+	}
+	fclose(f);
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	setlocale(LC_CTYPE, "C.UTF-8");
 	if (argc < 2) {
+		/* a technician at a console: the menu; anything else: the usage */
+		if (isatty(0) && isatty(1))
+			return menu_main(argc, argv);
 		cmd_help(argc, argv);
 		return EXIT_USAGE;
 	}

@@ -454,6 +454,7 @@ int engine_run(const struct engine_opts *o, const struct engine_output *out, str
 
 		if (!v)
 			return err_set("cannot run: out of memory");
+		v->key = strdup(o->root);
 		v->device = strdup(o->root);
 		do_root(o, out, v);
 		if (out && out->volume_done)
@@ -487,13 +488,22 @@ int engine_run(const struct engine_opts *o, const struct engine_output *out, str
 	for (size_t i = 0; i < nb; i++) {
 		struct volume *v;
 
+		char key[64];
+
 		if (!b[i].fstype || (strcmp(b[i].fstype, "ntfs") && strcmp(b[i].fstype, "BitLocker")))
+			continue;
+		if (lo.fd >= 0)
+			snprintf(key, sizeof(key), "p%d", b[i].partno);
+		else
+			snprintf(key, sizeof(key), "%s", b[i].path);
+		if (o->only && strcmp(o->only, key))
 			continue;
 		v = new_volume(r);
 		if (!v) {
 			rc = err_set("cannot run: out of memory");
 			break;
 		}
+		v->key = strdup(key);
 		v->device = strdup(b[i].path);
 		v->disk = strdup(b[i].disk);
 		v->fstype = strdup(b[i].fstype);
@@ -535,6 +545,7 @@ void run_free(struct run *r)
 	for (size_t i = 0; i < r->n; i++) {
 		struct volume *v = &r->v[i];
 
+		free(v->key);
 		free(v->device);
 		free(v->disk);
 		free(v->fstype);

@@ -31,6 +31,7 @@ struct engine_opts {
 	const char *operator_name;
 	const char *site;
 	const struct ruleset *rules;
+	const char *only;		/* act on the volume with this key alone (NULL: all) */
 	volatile sig_atomic_t *stop;	/* set by a signal handler: wind down safely */
 };
 
@@ -42,6 +43,8 @@ enum volume_outcome {
 };
 
 struct volume {
+	char *key;		/* stable name within the target: "p2" in an image file,
+				   else the device path; for engine_opts.only */
 	char *device;		/* "/dev/loop0p2", or the --root directory */
 	char *disk;		/* whole disk kernel name, or NULL */
 	char *fstype;

@@ -1,6 +1,9 @@
 #!/bin/bash
-# Run every tests/cli/tNNNN-*.sh; print their lines and one total.
-cd "$(dirname "$0")" || exit 1
+# tests/run-suite.sh NAME DIR - run every DIR/tNNNN-*.sh; print their lines
+# and one total "NAME: N passed, N failed".  A script that dies before its
+# own total counts as a failure.
+name=$1
+cd "$(dirname "$0")/$2" || exit 1
 pass=0 fail=0 rc=0
 for t in t[0-9][0-9][0-9][0-9]-*.sh; do
 	out=$(bash "./$t" 2>&1)
@@ -13,5 +16,5 @@ for t in t[0-9][0-9][0-9][0-9]-*.sh; do
 	fi
 	pass=$((pass + p)) fail=$((fail + f))
 done
-echo "cli: $pass passed, $fail failed"
+echo "$name: $pass passed, $fail failed"
 exit $rc

@@ -1,0 +1,901 @@
+/*
+ * menu.c - the ncurses menu for technicians: `bootfix` on a terminal, or
+ * `bootfix menu`.
+ *
+ * A front over the same engine as the CLI: it never mounts or opens a disk
+ * itself.  The engine runs in a worker thread so the screen never freezes;
+ * only the main thread calls curses.  As in htop, key handlers change the
+ * state and ask for a redraw; draw() is the one place that draws.
+ *
+ * Fixing a plain machine takes two keys from the first screen: the first
+ * faulty install is preselected, Enter asks, Enter confirms.  Every choice
+ * that could lose data (a hibernated session, fast restart changes)
+ * defaults to the safe answer.  Nothing needs F-keys; lines are plain ASCII
+ * so vt100 serial consoles draw them.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <locale.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curses.h>
+
+#include "cli.h"
+#include "engine.h"
+#include "err.h"
+#include "menu.h"
+#include "utc.h"
+#include "version.h"
+
+enum menu_screen {
+	SCR_SCANNING, SCR_OVERVIEW, SCR_DETAILS, SCR_CONFIRM, SCR_OVERRIDE, SCR_WORKING,
+	SCR_RESULT, SCR_HELP, SCR_POWER, SCR_LOG,
+};
+
+enum job { JOB_SCAN, JOB_FIX, JOB_RESTORE };
+
+enum { C_TITLE = 1, C_BAD, C_GOOD, C_WARN, C_SEL };
+
+struct menu {
+	enum menu_screen screen, back;	/* back: where Esc from help/log returns */
+	const char *device;		/* --device, or NULL for every disk */
+	const char *data_dir;
+	const char *operator_name;
+	const char *site;
+	struct ruleset rules;
+	struct run scan;		/* the overview's run */
+	struct run job_run;		/* the last fix or restore */
+	size_t sel;			/* selected volume in scan */
+	int top;			/* first line shown in scrolled screens */
+	int button;			/* 0 = the first (default) button */
+	int override;			/* SCR_OVERRIDE: which policy the override sets */
+	int colour;
+	int under_init;			/* started by the stick's init: offer power off */
+	int exit_code;
+	int quit;
+	char log_note[512];		/* what happened to the audit record */
+	/* worker */
+	pthread_t worker;
+	int busy;			/* a job runs: guarded by lock */
+	int done;
+	enum job job;
+	struct ntfs_policy policy;
+	char progress[256];
+	size_t volumes_done;
+	int job_rc;
+	char job_err[512];
+	pthread_mutex_t lock;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+/* ---- the worker: the engine off the UI thread ---- */
+
+static void on_progress(void *ctx, const char *what)
+{
+	struct menu *m = ctx;
+
+	pthread_mutex_lock(&m->lock);
+	snprintf(m->progress, sizeof(m->progress), "%s", what);
+	pthread_mutex_unlock(&m->lock);
+}
+
+static void on_volume(void *ctx, const struct volume *v)
+{
+	struct menu *m = ctx;
+
+	(void)v;
+	pthread_mutex_lock(&m->lock);
+	m->volumes_done++;
+	pthread_mutex_unlock(&m->lock);
+}
+
+static void *work(void *arg)
+{
+	struct menu *m = arg;
+	struct engine_output out = { on_progress, on_volume, m };
+	struct engine_opts o;
+	struct run r;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.verb = m->job == JOB_SCAN ? ENGINE_SCAN : m->job == JOB_FIX ? ENGINE_FIX : ENGINE_RESTORE;
+	o.device = m->device;
+	o.data_dir = m->data_dir;
+	o.mode = "menu";
+	o.operator_name = m->operator_name;
+	o.site = m->site;
+	o.rules = &m->rules;
+	o.policy = m->policy;
+	o.stop = &stop_requested;
+	if (m->job != JOB_SCAN)
+		o.only = m->scan.v[m->sel].key;
+	rc = engine_run(&o, &out, &r);
+	if (rc == 0 && m->job != JOB_SCAN)
+		cli_record(&o, &r, m->log_note, sizeof(m->log_note));
+	pthread_mutex_lock(&m->lock);
+	m->job_rc = rc;
+	if (rc < 0)
+		snprintf(m->job_err, sizeof(m->job_err), "%s", err_msg());
+	if (m->job == JOB_SCAN) {
+		run_free(&m->scan);
+		m->scan = r;
+	} else {
+		run_free(&m->job_run);
+		m->job_run = r;
+	}
+	m->done = 1;
+	pthread_mutex_unlock(&m->lock);
+	return NULL;
+}
+
+static void start(struct menu *m, enum job job)
+{
+	m->job = job;
+	m->busy = 1;
+	m->done = 0;
+	m->volumes_done = 0;
+	m->job_err[0] = '\0';
+	m->log_note[0] = '\0';
+	snprintf(m->progress, sizeof(m->progress), "%s", job == JOB_SCAN ? "looking for disks" :
+		 job == JOB_FIX ? "fixing" : "restoring");
+	m->screen = job == JOB_SCAN ? SCR_SCANNING : SCR_WORKING;
+	if (pthread_create(&m->worker, NULL, work, m) != 0) {
+		m->busy = 0;
+		snprintf(m->job_err, sizeof(m->job_err), "cannot start the scan: %s", strerror(errno));
+		m->screen = SCR_OVERVIEW;
+	}
+}
+
+/* Called on every loop: when the worker finished, move to the next screen. */
+static int reap(struct menu *m)
+{
+	int done;
+
+	pthread_mutex_lock(&m->lock);
+	done = m->busy && m->done;
+	pthread_mutex_unlock(&m->lock);
+	if (!done)
+		return 0;
+	pthread_join(m->worker, NULL);
+	m->busy = 0;
+	if (m->job == JOB_SCAN) {
+		m->screen = SCR_OVERVIEW;
+		m->sel = 0;
+		/* preselect the first install with something faulty */
+		for (size_t i = 0; i < m->scan.n; i++)
+			for (size_t k = 0; k < m->scan.v[i].nfindings; k++)
+				if (m->scan.v[i].findings[k].verdict == VERDICT_FAULTY) {
+					m->sel = i;
+					return 1;
+				}
+	} else {
+		m->screen = SCR_RESULT;
+		m->button = 0;
+	}
+	return 1;
+}
+
+/* ---- what a volume is, in words ---- */
+
+static size_t count_verdict(const struct volume *v, enum verdict what)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < v->nfindings; i++)
+		n += v->findings[i].verdict == what;
+	return n;
+}
+
+/* One phrase and a colour for the overview. */
+static const char *state_words(const struct volume *v, char *buf, size_t len, int *colour)
+{
+	size_t faulty = count_verdict(v, VERDICT_FAULTY);
+
+	*colour = C_GOOD;
+	if (v->locked) {
+		*colour = C_WARN;
+		return "BitLocker locked";
+	}
+	if (v->outcome == OUTCOME_FAILED) {
+		*colour = C_BAD;
+		snprintf(buf, len, "cannot read: %s", v->reason ? v->reason : "?");
+		return buf;
+	}
+	if (!v->windows)
+		return "no Windows";
+	if (v->hibernated) {
+		*colour = C_WARN;
+		snprintf(buf, len, "hibernated - not touched%s", faulty ? " (faulty file)" : "");
+		return buf;
+	}
+	if (faulty) {
+		*colour = C_BAD;
+		snprintf(buf, len, "%zu faulty file%s", faulty, faulty == 1 ? "" : "s");
+		return buf;
+	}
+	return v->has_quarantine ? "clean (has quarantine)" : "clean";
+}
+
+static void human_size(uint64_t n, char *buf, size_t len)
+{
+	const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double x = (double)n;
+	int u = 0;
+
+	while (x >= 1024 && u < 4) {
+		x /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%.1f %s", x, unit[u]);
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '\\');
+
+	return s ? s + 1 : path;
+}
+
+/* ---- drawing ---- */
+
+static void paint_on(struct menu *m, int pair, int fallback)
+{
+	if (m->colour)
+		attron(COLOR_PAIR(pair) | (pair == C_TITLE ? A_BOLD : 0));
+	else
+		attron(fallback);
+}
+
+static void paint_off(struct menu *m, int pair, int fallback)
+{
+	if (m->colour)
+		attroff(COLOR_PAIR(pair) | A_BOLD);
+	else
+		attroff(fallback);
+}
+
+static void hline_at(int y)
+{
+	move(y, 0);
+	for (int x = 0; x < COLS; x++)
+		addch('-');
+}
+
+static void title(struct menu *m, const char *what)
+{
+	paint_on(m, C_TITLE, A_REVERSE);
+	move(0, 0);
+	for (int x = 0; x < COLS; x++)
+		addch(' ');
+	mvprintw(0, 1, "bootfix %s - %s", BOOTFIX_VERSION, what);
+	mvprintw(0, COLS - 10, "? = help");
+	paint_off(m, C_TITLE, A_REVERSE);
+}
+
+static void footer(const char *keys)
+{
+	hline_at(LINES - 2);
+	mvprintw(LINES - 1, 1, "%.*s", COLS - 2, keys);
+}
+
+static void draw_scanning(struct menu *m)
+{
+	static const char spin[] = "|/-\\";
+	static unsigned tick;
+	char what[256];
+	size_t n;
+
+	pthread_mutex_lock(&m->lock);
+	snprintf(what, sizeof(what), "%s", m->progress);
+	n = m->volumes_done;
+	pthread_mutex_unlock(&m->lock);
+	title(m, m->screen == SCR_SCANNING ? "looking for Windows" : "working");
+	mvprintw(3, 2, "%c %s", spin[tick++ % 4], m->screen == SCR_SCANNING ?
+		 "Scanning every disk for Windows installations..." : "Working, please wait...");
+	mvprintw(5, 4, "%.*s", COLS - 6, what);
+	if (m->screen == SCR_SCANNING)
+		mvprintw(6, 4, "%zu volume%s examined", n, n == 1 ? "" : "s");
+	mvprintw(8, 2, "Do not remove the stick or power off.");
+	footer("Please wait");
+}
+
+static void draw_overview(struct menu *m)
+{
+	int y = 4, rows = LINES - 8;
+
+	title(m, "fix Windows machines that do not boot");
+	mvprintw(2, 1, " #  %-16s %10s  %-18s %s", "Volume", "Size", "Windows", "State");
+	hline_at(3);
+	if (m->job_err[0])
+		mvprintw(y++, 2, "%.*s", COLS - 4, m->job_err);
+	if (m->scan.n == 0)
+		mvprintw(y, 2, "No NTFS or BitLocker volume found. Press s to scan again.");
+	if ((int)m->sel - m->top >= rows)
+		m->top = (int)m->sel - rows + 1;
+	if ((int)m->sel < m->top)
+		m->top = (int)m->sel;
+	for (size_t i = (size_t)m->top; i < m->scan.n && y < LINES - 3; i++, y++) {
+		const struct volume *v = &m->scan.v[i];
+		char size[32], buf[256];
+		int colour;
+		const char *words = state_words(v, buf, sizeof(buf), &colour);
+
+		human_size(v->size, size, sizeof(size));
+		if (i == m->sel)
+			attron(A_REVERSE);
+		mvprintw(y, 0, "%c%2zu  %-16.16s %10s  %-18.18s ", i == m->sel ? '>' : ' ', i + 1,
+			 v->device, size, v->computer_name ? v->computer_name :
+			 v->windows ? "(unnamed)" : "-");
+		if (i == m->sel)
+			attroff(A_REVERSE);
+		paint_on(m, colour, colour == C_GOOD ? 0 : A_BOLD);
+		printw("%.*s", COLS - 52 > 0 ? COLS - 52 : 0, words);
+		paint_off(m, colour, colour == C_GOOD ? 0 : A_BOLD);
+	}
+	footer(m->under_init ?
+	       "Enter fix  d details  r restore  l log  s scan  p power  ? help" :
+	       "Enter fix  d details  r restore  l log  s scan  q quit  ? help");
+}
+
+static void draw_details(struct menu *m)
+{
+	const struct volume *v = &m->scan.v[m->sel];
+	int y = 2, line = 0;
+	char size[32];
+
+	title(m, "details");
+	human_size(v->size, size, sizeof(size));
+	mvprintw(y++, 1, "%s  %s  %s  %s", v->device, v->fstype ? v->fstype : "", size,
+		 v->label ? v->label : "");
+	if (v->windows)
+		mvprintw(y++, 1, "Windows: %s  %s %s%s%s", v->computer_name ? v->computer_name : "?",
+			 v->product_name ? v->product_name : "", v->display_version ?
+			 v->display_version : "", v->build ? " build " : "", v->build ? v->build : "");
+	if (v->identity_note)
+		mvprintw(y++, 1, "note: %.*s", COLS - 8, v->identity_note);
+	if (v->hibernated)
+		mvprintw(y++, 1, "Windows is hibernated on this volume.");
+	hline_at(y++);
+	if (!v->nfindings)
+		mvprintw(y++, 1, v->windows ? "No file that a rule covers." : "No Windows here.");
+	for (size_t i = 0; i < v->nfindings; i++) {
+		const struct finding *f = &v->findings[i];
+		char when[UTC_LEN];
+		int colour = f->verdict == VERDICT_FAULTY ? C_BAD : f->verdict == VERDICT_GOOD ?
+			     C_GOOD : C_WARN;
+
+		for (int part = 0; part < 3; part++, line++) {
+			if (line < m->top || y >= LINES - 3)
+				continue;
+			if (part == 0) {
+				paint_on(m, colour, A_BOLD);
+				mvprintw(y, 1, "%-7s", verdict_name(f->verdict));
+				paint_off(m, colour, A_BOLD);
+				printw(" %.*s", COLS - 10, base_name(f->path));
+			} else if (part == 1) {
+				mvprintw(y, 9, "%lld bytes  modified %s UTC  rule %s",
+					 (long long)f->d.size, utc_format(f->mtime.tv_sec, when),
+					 f->rule ? f->rule : "-");
+			} else {
+				mvprintw(y, 9, "SHA-256 %.64s", f->d.sha256);
+			}
+			y++;
+		}
+	}
+	footer("Up/Down scroll  Enter fix  Esc back");
+}
+
+static size_t wanted(const struct volume *v)
+{
+	return count_verdict(v, VERDICT_FAULTY);
+}
+
+static void buttons(struct menu *m, int y, const char *a, const char *b)
+{
+	move(y, 2);
+	if (m->button == 0)
+		attron(A_REVERSE);
+	printw("[ %s ]", a);
+	if (m->button == 0)
+		attroff(A_REVERSE);
+	printw("   ");
+	if (m->button == 1)
+		attron(A_REVERSE);
+	printw("[ %s ]", b);
+	if (m->button == 1)
+		attroff(A_REVERSE);
+}
+
+static void draw_confirm(struct menu *m)
+{
+	const struct volume *v = &m->scan.v[m->sel];
+	int y = 2;
+
+	title(m, "confirm");
+	mvprintw(y++, 1, "Fix %s on %s?", v->computer_name ? v->computer_name : "Windows",
+		 v->device);
+	y++;
+	mvprintw(y++, 1, "These files will be moved to \\bootfix-quarantine on the same volume.");
+	mvprintw(y++, 1, "Nothing is deleted; \"restore\" puts them back.");
+	y++;
+	for (size_t i = 0; i < v->nfindings && y < LINES - 6; i++) {
+		const struct finding *f = &v->findings[i];
+		char when[UTC_LEN];
+
+		if (f->verdict != VERDICT_FAULTY)
+			continue;
+		mvprintw(y++, 3, "%-34.34s %8lld bytes  %s", base_name(f->path),
+			 (long long)f->d.size, utc_format(f->mtime.tv_sec, when));
+	}
+	buttons(m, LINES - 4, "Fix", "Cancel");
+	footer("Enter = choose  Left/Right/Tab = move  Esc = cancel");
+}
+
+static void draw_override(struct menu *m)
+{
+	const struct volume *v = m->screen == SCR_OVERRIDE && m->job_run.n ? &m->job_run.v[0] :
+				 &m->scan.v[m->sel];
+	int y = 2;
+
+	title(m, "not fixed - your decision");
+	paint_on(m, C_WARN, A_BOLD);
+	if (m->override == 1) {
+		mvprintw(y++, 1, "Windows is hibernated on %s.", m->scan.v[m->sel].device);
+		paint_off(m, C_WARN, A_BOLD);
+		y++;
+		mvprintw(y++, 1, "Windows was put to sleep on disk, not shut down. Fixing it now");
+		mvprintw(y++, 1, "throws away that session: documents open at the time and not saved");
+		mvprintw(y++, 1, "are lost. If this machine can resume Windows, leave it.");
+		buttons(m, LINES - 4, "Leave it", "Fix anyway, discard the session");
+	} else {
+		mvprintw(y++, 1, "Windows fast restart kept changes cached for %s.",
+			 v->device ? v->device : "this volume");
+		paint_off(m, C_WARN, A_BOLD);
+		y++;
+		mvprintw(y++, 1, "Windows did not fully shut down. Fixing now drops the changes");
+		mvprintw(y++, 1, "Windows still had in memory (usually none that matter on a");
+		mvprintw(y++, 1, "machine stuck in a boot loop).");
+		buttons(m, LINES - 4, "Leave it", "Fix anyway, drop cached changes");
+	}
+	footer("Enter = choose  Left/Right/Tab = move  Esc = leave it");
+}
+
+static void draw_result(struct menu *m)
+{
+	const struct volume *v = m->job_run.n ? &m->job_run.v[0] : NULL;
+	int y = 4, colour;
+	const char *big;
+
+	title(m, "result");
+	if (!v) {
+		big = "NOT DONE";
+		colour = C_BAD;
+	} else if (v->outcome == OUTCOME_FIXED) {
+		big = m->job == JOB_RESTORE ? "RESTORED" : "FIXED";
+		colour = C_GOOD;
+	} else if (v->outcome == OUTCOME_NONE) {
+		big = m->job == JOB_RESTORE ? "NOTHING TO RESTORE" : "NOTHING TO FIX";
+		colour = C_WARN;
+	} else {
+		big = m->job == JOB_RESTORE ? "NOT RESTORED" : "NOT FIXED";
+		colour = C_BAD;
+	}
+	paint_on(m, colour, A_REVERSE | A_BOLD);
+	move(2, 0);
+	for (int x = 0; x < COLS; x++)
+		addch(' ');
+	mvprintw(2, 2, "%s  %s %s", big, v && v->computer_name ? v->computer_name : "",
+		 v ? v->device : "");
+	paint_off(m, colour, A_REVERSE | A_BOLD);
+	if (!v) {
+		mvprintw(y++, 1, "%.*s", COLS - 2, m->job_err[0] ? m->job_err : "the volume is gone");
+	} else {
+		if (v->reason)
+			mvprintw(y++, 1, "%.*s", COLS - 2, v->reason);
+		if (v->reason && strlen(v->reason) > (size_t)COLS - 2)
+			mvprintw(y++, 1, "%.*s", COLS - 2, v->reason + COLS - 2);
+		y++;
+		for (size_t i = 0; i < v->nfindings && y < LINES - 5; i++) {
+			const struct finding *f = &v->findings[i];
+
+			if (!f->action || !strcmp(f->action, "none"))
+				continue;
+			mvprintw(y++, 1, "%-34.34s %.*s", base_name(f->path), COLS - 37,
+				 f->result ? f->result : "");
+			if (f->moved_to && y < LINES - 5)
+				mvprintw(y++, 3, "-> %.*s", COLS - 7, f->moved_to);
+		}
+	}
+	mvprintw(LINES - 4, 1, "log: %.*s", COLS - 7, m->log_note[0] ? m->log_note : "-");
+	footer(m->under_init ? "Enter = back to the list  p = power off / reboot" :
+	       "Enter = back to the list  q = quit");
+}
+
+static void draw_help(struct menu *m)
+{
+	static const char *const lines[] = {
+		"bootfix finds Windows installations that do not boot because of a faulty",
+		"file, and moves that file into quarantine. Nothing is ever deleted.",
+		"",
+		"  Up/Down, j/k, 1-9   choose a volume",
+		"  Enter               fix the chosen volume (asks first)",
+		"  d or Tab            details: every file a rule looked at",
+		"  r                   restore: put quarantined files back",
+		"  l                   the log on this stick",
+		"  s                   scan all disks again",
+		"  p                   power off, reboot or rescue shell (on the stick)",
+		"  Esc                 back;   q  quit",
+		"",
+		"Red: faulty files found. Yellow: needs a decision (hibernated,",
+		"BitLocker locked). Green: nothing to do. Answers that could lose data",
+		"are never the default.",
+	};
+	int y = 2;
+
+	title(m, "help");
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]) && y < LINES - 3; i++)
+		mvprintw(y++, 1, "%.*s", COLS - 2, lines[i]);
+	footer("Esc = back");
+}
+
+static void draw_power(struct menu *m)
+{
+	title(m, "power");
+	mvprintw(3, 2, "1  Power off");
+	mvprintw(4, 2, "2  Reboot (remove the stick first to start Windows)");
+	mvprintw(5, 2, "3  Rescue shell");
+	footer("1-3 = choose  Esc = back");
+}
+
+static void draw_log(struct menu *m)
+{
+	char *lines[64];
+	int n, y = 2;
+
+	title(m, "log on this stick");
+	n = cli_log_tail(m->data_dir, lines, 64);
+	if (n < 0) {
+		mvprintw(y++, 1, "%.*s", COLS - 2, err_msg());
+	} else {
+		for (int i = 0; i < n; i++) {
+			if (y < LINES - 3)
+				mvprintw(y++, 1, "%.*s", COLS - 2, lines[i]);
+			free(lines[i]);
+		}
+	}
+	footer("Esc = back");
+}
+
+static void draw(struct menu *m)
+{
+	erase();
+	if (LINES < 24 || COLS < 80) {
+		mvprintw(0, 0, "terminal too small: need 80x24, have %dx%d", COLS, LINES);
+		refresh();
+		return;
+	}
+	switch (m->screen) {
+	case SCR_SCANNING:
+	case SCR_WORKING:
+		draw_scanning(m);
+		break;
+	case SCR_OVERVIEW:
+		draw_overview(m);
+		break;
+	case SCR_DETAILS:
+		draw_details(m);
+		break;
+	case SCR_CONFIRM:
+		draw_confirm(m);
+		break;
+	case SCR_OVERRIDE:
+		draw_override(m);
+		break;
+	case SCR_RESULT:
+		draw_result(m);
+		break;
+	case SCR_HELP:
+		draw_help(m);
+		break;
+	case SCR_POWER:
+		draw_power(m);
+		break;
+	case SCR_LOG:
+		draw_log(m);
+		break;
+	}
+	refresh();
+}
+
+/* ---- keys: change state, say whether to redraw ---- */
+
+static int is_enter(int ch)
+{
+	return ch == '\n' || ch == '\r' || ch == KEY_ENTER;
+}
+
+static void ask_fix(struct menu *m)
+{
+	const struct volume *v;
+
+	if (!m->scan.n)
+		return;
+	v = &m->scan.v[m->sel];
+	if (!wanted(v))
+		return;
+	memset(&m->policy, 0, sizeof(m->policy));
+	m->button = 0;
+	if (v->hibernated) {
+		m->override = 1;
+		m->screen = SCR_OVERRIDE;
+	} else {
+		m->screen = SCR_CONFIRM;
+	}
+}
+
+static int key_overview(struct menu *m, int ch)
+{
+	if ((ch == KEY_DOWN || ch == 'j') && m->sel + 1 < m->scan.n)
+		m->sel++;
+	else if ((ch == KEY_UP || ch == 'k') && m->sel > 0)
+		m->sel--;
+	else if (ch >= '1' && ch <= '9' && (size_t)(ch - '1') < m->scan.n)
+		m->sel = (size_t)(ch - '1');
+	else if (is_enter(ch))
+		ask_fix(m);
+	else if ((ch == 'd' || ch == '\t' || ch == KEY_RIGHT) && m->scan.n) {
+		m->top = 0;
+		m->screen = SCR_DETAILS;
+	} else if (ch == 'r' && m->scan.n && m->scan.v[m->sel].has_quarantine) {
+		memset(&m->policy, 0, sizeof(m->policy));
+		start(m, JOB_RESTORE);
+	} else if (ch == 's')
+		start(m, JOB_SCAN);
+	else if (ch == 'l') {
+		m->back = SCR_OVERVIEW;
+		m->screen = SCR_LOG;
+	} else if (ch == 'p' && m->under_init)
+		m->screen = SCR_POWER;
+	else if (ch == 'q' || ch == 'Q')
+		m->quit = 1;
+	else
+		return 0;
+	return 1;
+}
+
+/*
+ * Two buttons: Left/Right/Tab/h/l move, Enter chooses.  Returns 1 when a
+ * choice was made: *which is the button, or -1 for Esc / n (back out).
+ */
+static int key_buttons(struct menu *m, int ch, int *which)
+{
+	if (ch == KEY_LEFT || ch == KEY_RIGHT || ch == '\t' || ch == 'h' || ch == 'l' ||
+	    ch == KEY_BTAB) {
+		m->button = !m->button;
+		return 0;
+	}
+	if (is_enter(ch)) {
+		*which = m->button;
+		return 1;
+	}
+	if (ch == 27 || ch == 'n' || ch == 'N') {
+		*which = -1;
+		return 1;
+	}
+	return 0;
+}
+
+static int handle_key(struct menu *m, int ch)
+{
+	int which;
+
+	if (ch == KEY_RESIZE)
+		return 1;
+	if ((ch == '?' || ch == KEY_F(1)) && m->screen != SCR_SCANNING && m->screen != SCR_WORKING) {
+		if (m->screen != SCR_HELP)
+			m->back = m->screen;
+		m->screen = SCR_HELP;
+		return 1;
+	}
+	switch (m->screen) {
+	case SCR_SCANNING:
+	case SCR_WORKING:
+		return 0;	/* the engine is at work; keys wait */
+	case SCR_OVERVIEW:
+		return key_overview(m, ch);
+	case SCR_DETAILS:
+		if (ch == KEY_DOWN || ch == 'j')
+			m->top++;
+		else if ((ch == KEY_UP || ch == 'k') && m->top > 0)
+			m->top--;
+		else if (is_enter(ch))
+			ask_fix(m);
+		else if (ch == 27 || ch == KEY_LEFT || ch == 'q' || ch == '\t' || ch == KEY_BACKSPACE)
+			m->screen = SCR_OVERVIEW;
+		return 1;
+	case SCR_CONFIRM:
+		if (!key_buttons(m, ch, &which))
+			return 1;
+		if (which == 0)
+			start(m, JOB_FIX);
+		else
+			m->screen = SCR_OVERVIEW;
+		return 1;
+	case SCR_OVERRIDE:
+		if (!key_buttons(m, ch, &which))
+			return 1;
+		if (which != 1) {	/* "Leave it" (the default) or Esc */
+			m->screen = SCR_OVERVIEW;
+			return 1;
+		}
+		if (m->override == 1)
+			m->policy.discard_hibernation = 1;
+		else
+			m->policy.kill_fast_restart = 1;
+		start(m, JOB_FIX);
+		return 1;
+	case SCR_RESULT:
+		if (is_enter(ch) || ch == 27) {
+			const struct volume *v = m->job_run.n ? &m->job_run.v[0] : NULL;
+
+			/* a fast-restart refusal: offer the override, safe answer first */
+			if (v && v->outcome == OUTCOME_REFUSED && m->job == JOB_FIX && v->reason &&
+			    strstr(v->reason, "--kill-fast-restart") && !m->policy.kill_fast_restart &&
+			    is_enter(ch)) {
+				m->override = 2;
+				m->button = 0;
+				m->screen = SCR_OVERRIDE;
+				return 1;
+			}
+			start(m, JOB_SCAN);
+		} else if (ch == 'p' && m->under_init) {
+			m->screen = SCR_POWER;
+		} else if (ch == 'q' && !m->under_init) {
+			m->quit = 1;
+		}
+		return 1;
+	case SCR_HELP:
+	case SCR_LOG:
+		if (ch == 27 || ch == 'q' || is_enter(ch))
+			m->screen = m->back == SCR_HELP || m->back == SCR_LOG ? SCR_OVERVIEW : m->back;
+		return 1;
+	case SCR_POWER:
+		if (ch >= '1' && ch <= '3') {
+			m->exit_code = MENU_EXIT_POWEROFF + (ch - '1');
+			m->quit = 1;
+		} else if (ch == 27 || ch == 'q') {
+			m->screen = SCR_OVERVIEW;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/* Tell whoever waits (init, tests, the benchmark) that the menu is up. */
+static void signal_ready(void)
+{
+	const char *path = getenv("BOOTFIX_READY");
+	FILE *f;
+
+	if (!path || !*path)
+		return;
+	f = fopen(path, "we");
+	if (!f)
+		return;
+	fputs("bootfix: menu ready\n", f);
+	fclose(f);
+}
+
+static void colours(struct menu *m)
+{
+	m->colour = has_colors();
+	if (!m->colour)
+		return;
+	start_color();
+	use_default_colors();
+	init_pair(C_TITLE, COLOR_WHITE, COLOR_BLUE);
+	init_pair(C_BAD, COLOR_RED, -1);
+	init_pair(C_GOOD, COLOR_GREEN, -1);
+	init_pair(C_WARN, COLOR_YELLOW, -1);
+	init_pair(C_SEL, COLOR_BLACK, COLOR_WHITE);
+}
+
+int menu_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "data", required_argument, NULL, 'D' },
+		{ "operator", required_argument, NULL, 'o' },
+		{ "site", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct menu m;
+	struct sigaction sa;
+	int ch, ready = 0, rc;
+
+	memset(&m, 0, sizeof(m));
+	pthread_mutex_init(&m.lock, NULL);
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "d:D:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': m.device = optarg; break;
+		case 'D': m.data_dir = optarg; break;
+		case 'o': m.operator_name = optarg; break;
+		case 's': m.site = optarg; break;
+		case 'h':
+			printf("usage: %s\n", MENU_USAGE);
+			return 0;
+		default:
+			fprintf(stderr, "usage: %s\n", MENU_USAGE);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "usage: %s\n", MENU_USAGE);
+		return 2;
+	}
+	if (!isatty(0) || !isatty(1))
+		return cli_error("cannot start the menu: not a terminal (use bootfix scan / fix)");
+	if (geteuid() != 0)
+		return cli_error("cannot start the menu: must be run as root");
+	cli_defaults(&m.data_dir, &m.operator_name, &m.site);
+	if ((rc = cli_load_rules(&m.rules, m.data_dir)) < 0) {
+		cli_error("%s", err_msg());
+		return rc == -2 ? 2 : 3;
+	}
+	m.under_init = getenv("BOOTFIX_INIT") != NULL;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	setlocale(LC_ALL, "");
+	if (!initscr())
+		return cli_error("cannot start the menu: unknown terminal type '%s'",
+				 getenv("TERM") ? getenv("TERM") : "");
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	curs_set(0);
+	set_escdelay(50);
+	timeout(100);
+	colours(&m);
+	start(&m, JOB_SCAN);
+	draw(&m);
+	while (!m.quit) {
+		int redraw = reap(&m);
+
+		if (!ready) {
+			signal_ready();
+			ready = 1;
+		}
+		if (stop_requested && !m.busy)
+			break;
+		ch = getch();
+		if (ch != ERR)
+			redraw |= handle_key(&m, ch);
+		if (redraw || m.busy)
+			draw(&m);
+	}
+	if (m.busy)
+		pthread_join(m.worker, NULL);
+	endwin();
+	run_free(&m.scan);
+	run_free(&m.job_run);
+	rules_free(&m.rules);
+	return m.exit_code;
+}

@@ -1,0 +1,117 @@
+#!/bin/bash
+# The technicians' menu, driven through tmux like a person at the console:
+# send keys, read the screen, poll for text with a timeout.
+. "$(dirname "$0")/../lib.sh"
+
+SOCK=bootfix-tui-$$
+F=C-00000291-00000000-00000032.sys
+tm() { tmux -L $SOCK "$@"; }
+cleanup_tmux() { tm kill-server 2>/dev/null; cleanup_trash; }
+trap cleanup_tmux EXIT
+
+# menu W H [TERM] [args...] : start the menu in a fresh W x H terminal
+menu() {
+	local w=$1 h=$2 term=$3
+	shift 3
+	tm kill-server 2>/dev/null
+	while tm has-session 2>/dev/null; do sleep 0.1; done
+	tm new-session -d -x $w -y $h "TERM=$term BOOTFIX_RULES_DIR=$BOOTFIX_RULES_DIR $BOOTFIX menu $*; echo menu-exit=\$?; sleep 600"
+}
+screen() { tm capture-pane -p; }
+# wait_for TEXT [SECONDS] : poll the screen until TEXT shows
+wait_for() {
+	local i
+	for i in $(seq 1 $(( ${2:-30} * 5 ))); do
+		screen | grep -qF -- "$1" && return 0
+		sleep 0.2
+	done
+	echo "timed out waiting for: $1"; screen; return 1
+}
+keys() { tm send-keys "$@"; }
+
+test_expect_success 'setup: a faulty Windows disk and a hibernated one' '
+	make_disk disk.img gpt 72 32 32 && dev=$(attach disk.img) &&
+	ntfs_format ${dev}p1 Windows && ntfs_format ${dev}p2 Data &&
+	ntfs_mount ${dev}p1 w && windows_tree w && channel_file w $F "$FAULTY_TIME" &&
+	ntfs_umount w && losetup -d $dev &&
+	make_disk hib.img gpt 40 32 && dev=$(attach hib.img) && ntfs_format ${dev}p1 Windows &&
+	ntfs_mount ${dev}p1 w && windows_tree w && channel_file w $F "$FAULTY_TIME" &&
+	{ printf hibr; head -c 8188 /dev/urandom; } > w/hiberfil.sys &&
+	ntfs_umount w && losetup -d $dev && image_sha hib.img > hib.sha && mkdir -p data
+'
+
+test_expect_success 'the overview shows the faulty install, preselected' '
+	menu 80 24 xterm-256color --device disk.img --data data &&
+	wait_for "1 faulty file" &&
+	screen | grep -E "^> 1 +/dev/loop[0-9]+p1 .*DESKTOP-2KGM189 +1 faulty file" &&
+	screen | grep -E "^  2 +/dev/loop[0-9]+p2 .* no Windows"
+'
+
+test_expect_success 'details show every file with size, time, SHA-256 and rule' '
+	keys d && wait_for "SHA-256" &&
+	screen | grep -F "faulty  $F" &&
+	screen | grep -F "41024 bytes  modified 2024-07-19T04:09:00Z UTC  rule cs-291-faulty" &&
+	keys Escape && wait_for "1 faulty file"
+'
+
+test_expect_success 'two keys fix it: Enter, Enter' '
+	keys Enter && wait_for "[ Fix ]" &&
+	keys Enter && wait_for "FIXED" 60 &&
+	screen | grep -F "quarantined" &&
+	dev=$(attach disk.img) && ntfs-3g -o ro ${dev}p1 w &&
+	test ! -e w/$CS_DIR/$F && test -n "$(find w/bootfix-quarantine -name $F)" &&
+	ntfs_umount w && losetup -d $dev
+'
+
+test_expect_success 'back to the list: the install is clean now' '
+	keys Enter && wait_for "clean (has quarantine)" 60
+'
+
+test_expect_success 'restore from the menu' '
+	keys r && wait_for "RESTORED" 60 &&
+	keys Enter && wait_for "1 faulty file" 60
+'
+
+test_expect_success 'Esc on the confirm screen fixes nothing' '
+	keys Enter && wait_for "[ Fix ]" && keys Escape && wait_for "1 faulty file" &&
+	keys q && wait_for "menu-exit=0"
+'
+
+test_expect_success 'a hibernated install: explained, the safe answer is the default' '
+	menu 80 24 linux --device hib.img &&
+	wait_for "hibernated - not touched" &&
+	keys Enter && wait_for "Windows is hibernated on" &&
+	screen | grep -F "[ Leave it ]" &&
+	keys Enter && wait_for "hibernated - not touched" &&
+	keys Enter && wait_for "Windows is hibernated on" && keys Escape &&
+	wait_for "hibernated - not touched" &&
+	keys q && wait_for "menu-exit=0" &&
+	test "$(image_sha hib.img)" = "$(cat hib.sha)"
+'
+
+test_expect_success 'the override, chosen on purpose, discards the hibernation and fixes' '
+	menu 80 24 linux --device hib.img &&
+	wait_for "hibernated - not touched" &&
+	keys Enter && wait_for "Windows is hibernated on" &&
+	keys Right Enter && wait_for "FIXED" 60 &&
+	keys q && wait_for "menu-exit=0"
+'
+
+test_expect_success 'monochrome serial terminal (vt100) shows the same words' '
+	menu 80 24 vt100 --device disk.img &&
+	wait_for "1 faulty file" && keys "?" && wait_for "choose a volume" &&
+	keys Escape && wait_for "1 faulty file" && keys q && wait_for "menu-exit=0"
+'
+
+test_expect_success 'a terminal below 80x24 says so instead of drawing garbage' '
+	menu 60 20 vt220 --device disk.img &&
+	wait_for "terminal too small: need 80x24, have 60x20" &&
+	tm resize-window -x 80 -y 24 && wait_for "1 faulty file" && keys q && wait_for "menu-exit=0"
+'
+
+test_expect_success 'no terminal: a clear error, exit 3' '
+	expect_exit 3 $BOOTFIX menu --device disk.img < /dev/null > out 2> err &&
+	grep -F "cannot start the menu: not a terminal" err
+'
+
+test_done
