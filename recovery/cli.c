@@ -20,13 +20,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auto.h"
 #include "cli.h"
 #include "menu.h"
 #include "engine.h"
 #include "err.h"
+#include "logcmd.h"
 #include "ntfs.h"
 #include "report.h"
 #include "rules.h"
+#include "unlockcmd.h"
 #include "utc.h"
 #include "version.h"
 
@@ -115,6 +118,7 @@ int cli_load_rules(struct ruleset *rs, const char *data_dir)
 
 struct common {
 	struct engine_opts eo;
+	struct logcmd_run log;	/* --log and DATA/bootfix.conf, for the audit record */
 	int json;
 	int verbose;
 };
@@ -148,8 +152,12 @@ static void print_volume(const struct volume *v, enum engine_verb verb)
 	printf("%s", v->device);
 	if (v->fstype)
 		printf("  %s  %s", v->fstype, size);
+	if (v->bitlocker && v->key_ids)
+		printf("  BitLocker key ID %.8s (%s)", v->key_ids, v->key_ids);
+	else if (v->bitlocker)
+		printf("  BitLocker");
 	if (v->locked)
-		printf("  BitLocker locked");
+		printf("  locked");
 	else if (v->windows)
 		printf("  Windows%s%s%s", v->computer_name ? " (" : "",
 		       v->computer_name ? v->computer_name : "", v->computer_name ? ")" : "");
@@ -158,6 +166,9 @@ static void print_volume(const struct volume *v, enum engine_verb verb)
 	if (v->hibernated)
 		printf("  hibernated");
 	putchar('\n');
+	if (v->unlocked_by)
+		printf("  unlocked with key ID %s from %s\n", v->unlocked_by,
+		       v->key_source ? v->key_source : "?");
 	for (size_t i = 0; i < v->nfindings; i++) {
 		const struct finding *f = &v->findings[i];
 		char when[UTC_LEN];
@@ -185,6 +196,7 @@ static const struct option common_opts[] = {
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "operator", required_argument, NULL, 'o' },
 	{ "site", required_argument, NULL, 's' },
+	{ "log", required_argument, NULL, 'L' },
 	{ "discard-hibernation", no_argument, NULL, 'H' },
 	{ "kill-fast-restart", no_argument, NULL, 'K' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -222,6 +234,11 @@ static int run_engine(enum engine_verb verb, const char *name, const char *usage
 			break;
 		case 'o': c.eo.operator_name = optarg; break;
 		case 's': c.eo.site = optarg; break;
+		case 'L':
+			if (verb == ENGINE_SCAN)
+				goto bad;
+			c.log.log_path = optarg;
+			break;
 		case 'H': c.eo.policy.discard_hibernation = 1; break;
 		case 'K': c.eo.policy.kill_fast_restart = 1; break;
 		case 'v': c.verbose = 1; break;
@@ -249,11 +266,19 @@ static int run_engine(enum engine_verb verb, const char *name, const char *usage
 		return ch == -2 ? EXIT_USAGE : EXIT_CANNOT;
 	}
 	c.eo.rules = &rs;
+	logcmd_prepare(&c.log, &c.eo);
 	catch_signals();
 	if (engine_run(&c.eo, &out, &r) < 0) {
+		char *why = strdup(err_msg());
+
+		code = cli_error("%s", why ? why : err_msg());
+		if (verb != ENGINE_SCAN && !c.eo.dry_run)
+			logcmd_finish(&c.log, &c.eo, &r, &rs, why ? why : "cannot run");
+		free(why);
 		run_free(&r);
 		rules_free(&rs);
-		return cli_error("%s", err_msg());
+		logcmd_done(&c.log);
+		return code;
 	}
 	faulty = run_count_faulty(&r, &left);
 	for (size_t i = 0; i < r.n; i++)
@@ -277,6 +302,8 @@ static int run_engine(enum engine_verb verb, const char *name, const char *usage
 			       c.eo.dry_run ? " (dry run: nothing changed)" : "",
 			       left && !c.eo.dry_run ? ", some left in place (see above)" : "");
 	}
+	if (verb != ENGINE_SCAN && !c.eo.dry_run)
+		logcmd_finish(&c.log, &c.eo, &r, &rs, NULL);
 	if (stop_requested)
 		fprintf(stderr, "bootfix: interrupted; every volume unmounted, nothing half-moved\n");
 	switch (verb) {
@@ -284,6 +311,9 @@ static int run_engine(enum engine_verb verb, const char *name, const char *usage
 		code = faulty ? EXIT_FOUND : failed ? EXIT_CANNOT : 0;
 		break;
 	case ENGINE_FIX:
+		/* a volume that stayed locked may hold faulty files: not done */
+		for (size_t i = 0; i < r.n; i++)
+			left += r.v[i].locked && r.v[i].outcome == OUTCOME_REFUSED;
 		code = c.eo.dry_run ? (faulty ? EXIT_FOUND : 0) : left ? EXIT_FOUND :
 		       failed ? EXIT_CANNOT : 0;
 		break;
@@ -297,6 +327,7 @@ static int run_engine(enum engine_verb verb, const char *name, const char *usage
 	}
 	run_free(&r);
 	rules_free(&rs);
+	logcmd_done(&c.log);
 	return code;
 bad:
 	fprintf(stderr, "usage: %s\n", usage);
@@ -319,11 +350,16 @@ static const struct verb {
 } verbs[] = {
 	{ "scan", "bootfix scan " TARGETS " [--data DIR] [--json]", cmd_scan },
 	{ "fix", "bootfix fix " TARGETS " [--dry-run] [--data DIR] [--operator NAME] "
-		 "[--site NAME] [--discard-hibernation] [--kill-fast-restart] [--json]", cmd_fix },
-	{ "restore", "bootfix restore " TARGETS " [--data DIR] [--discard-hibernation] "
-		     "[--kill-fast-restart] [--json]", cmd_restore },
+		 "[--site NAME] [--log FILE] [--discard-hibernation] [--kill-fast-restart] "
+		 "[--json]", cmd_fix },
+	{ "restore", "bootfix restore " TARGETS " [--data DIR] [--operator NAME] [--site NAME] "
+		     "[--log FILE] [--discard-hibernation] [--kill-fast-restart] [--json]",
+	  cmd_restore },
 	{ "rules", "bootfix rules check FILE...", cmd_rules },
+	{ "log", LOGCMD_USAGE, logcmd_main },
+	{ "unlock", UNLOCK_USAGE, unlockcmd_main },
 	{ "menu", MENU_USAGE, menu_main },
+	{ "auto", AUTO_USAGE, auto_main },
 	{ "version", "bootfix version", cmd_version },
 	{ "help", "bootfix help", cmd_help },
 };
@@ -396,61 +432,11 @@ static int cmd_help(int argc, char **argv)
 	return 0;
 }
 
-void cli_defaults(const char **data_dir, const char **operator_name, const char **site)
+const char *cli_data_dir(const char *given)
 {
 	const char *env = getenv("BOOTFIX_DATA");
 
-	if (!*data_dir && env && *env)
-		*data_dir = env;
-	(void)operator_name;
-	(void)site;
-}
-
-int cli_record(const struct engine_opts *o, const struct run *r, char *note, size_t len)
-{
-	(void)o;
-	(void)r;
-	snprintf(note, len, "not written: this build has no audit log");
-	return -1;
-}
-
-int cli_log_tail(const char *data_dir, char **lines, int max)
-{
-	char path[PATH_MAX];
-	FILE *f;
-	char buf[65536];
-	int n = 0;
-
-	if (!data_dir)
-		return err_set("no log: no data folder (--data)");
-	snprintf(path, sizeof(path), "%s/logs/bootfix.jsonl", data_dir);
-	f = fopen(path, "re");
-	if (!f)
-		return err_set("cannot read %s: %s", path, strerror(errno));
-	while (fgets(buf, sizeof(buf), f)) {
-		struct json_object *j = json_tokener_parse(buf), *x;
-		char line[256];
-		const char *when = "?", *who = "?", *outcome = "?";
-
-		if (!j)
-			continue;
-		if (json_object_object_get_ex(j, "time", &x))
-			when = json_object_get_string(x);
-		if (json_object_object_get_ex(j, "outcome", &x))
-			outcome = json_object_get_string(x);
-		if (json_object_object_get_ex(j, "computer_name", &x))
-			who = json_object_get_string(x);
-		snprintf(line, sizeof(line), "%-20s  %-18s  %s", when, who, outcome);
-		json_object_put(j);
-		if (n == max) {
-			free(lines[0]);
-			memmove(lines, lines + 1, (size_t)(max - 1) * sizeof(*lines));
-			n--;
-		}
-		lines[n++] = strdup(line);
-	}
-	fclose(f);
-	return n;
+	return given ? given : env && *env ? env : NULL;
 }
 
 int main(int argc, char **argv)

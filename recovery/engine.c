@@ -24,6 +24,7 @@
 #include "err.h"
 #include "file.h"
 #include "identity.h"
+#include "keys.h"
 #include "ntfs.h"
 #include "quarantine.h"
 #include "winpath.h"
@@ -298,6 +299,26 @@ static void act(int rootfd, const struct engine_opts *o, struct volume *v, const
 		restore_volume(rootfd, o, v);
 }
 
+/*
+ * Unattended, a file no rule decides about needs a person: the whole volume
+ * is left untouched and reported as refused.  Returns 1 when so.
+ */
+static int undecided(const struct engine_opts *o, struct volume *v)
+{
+	size_t n = 0;
+
+	if (!o->unattended_only || o->verb != ENGINE_FIX)
+		return 0;
+	for (size_t i = 0; i < v->nfindings; i++)
+		n += v->findings[i].verdict == VERDICT_UNKNOWN;
+	if (!n)
+		return 0;
+	set_reason(v, OUTCOME_REFUSED, "%zu file%s need%s a decision (verdict unknown); volume "
+		   "left untouched", n, n == 1 ? "" : "s", n == 1 ? "s" : "");
+	leave_all(o, v, "another file on this volume needs a decision");
+	return 1;
+}
+
 /* Fill in the outcome of a volume that needed nothing. */
 static void settle(const struct engine_opts *o, struct volume *v)
 {
@@ -316,6 +337,107 @@ static void settle(const struct engine_opts *o, struct volume *v)
 			  "the rule is not marked unattended = yes");
 }
 
+/* The keys of DATA/keys/, read once per run when a BitLocker volume shows up. */
+static struct keyring run_keys;
+static int run_keys_read;
+
+static void key_problem(void *ctx, const char *msg)
+{
+	say(ctx, "%s", msg);
+}
+
+static const struct keyring *stick_keys(const struct engine_opts *o,
+					const struct engine_output *out)
+{
+	char dir[4096];
+
+	if (!o->data_dir)
+		return NULL;
+	if (!run_keys_read) {
+		run_keys_read = 1;
+		snprintf(dir, sizeof(dir), "%s/keys", o->data_dir);
+		if (keys_load_dir(&run_keys, dir, key_problem, (void *)out) < 0)
+			say(out, "%s", err_msg());
+	}
+	return &run_keys;
+}
+
+static void do_volume(const struct engine_opts *o, const struct engine_output *out,
+		      const struct blockdev *b, struct volume *v);
+
+/*
+ * A BitLocker volume: read its key IDs; unlock it with a key from the stick,
+ * its clear key or the typed one (read-only for a scan or a dry run); then
+ * the NTFS inside goes the normal way; the mapping is closed again.  Without
+ * a key the volume stays locked and is reported with the key ID to look up.
+ */
+static void do_bitlocker(const struct engine_opts *o, const struct engine_output *out,
+			 const struct blockdev *b, struct volume *v)
+{
+	enum volume_outcome no = o->verb == ENGINE_SCAN ? OUTCOME_NONE : OUTCOME_REFUSED;
+	struct bitlocker_info bi;
+	struct bitlocker_mapping m;
+	struct bitlocker_result res;
+	struct key_source src;
+	struct keys_unlock_opts ko = { 0 };
+	struct blockdev inner = *b;
+	char ids[4 * BITLOCKER_GUID_LEN + 8] = "", why[200], name[400];
+	size_t len = 0;
+
+	v->bitlocker = 1;
+	v->locked = 1;
+	say(out, "reading the BitLocker metadata of %s", b->path);
+	if (bitlocker_describe(b->path, &bi) < 0) {
+		set_reason(v, no, "BitLocker locked: %s", err_msg());
+		return;
+	}
+	for (size_t i = 0; i < bi.nprot; i++)
+		if (bi.prot[i].kind == BITLOCKER_RECOVERY_PASSWORD && len + BITLOCKER_GUID_LEN < sizeof(ids))
+			len += (size_t)snprintf(ids + len, sizeof(ids) - len, "%s%s", len ? " " : "",
+						bi.prot[i].guid);
+	v->key_ids = len ? strdup(ids) : NULL;
+	if (bitlocker_converting(&bi, why, sizeof(why))) {
+		set_reason(v, no, "BitLocker %s: not touched (let Windows finish, or unlock it "
+			   "there)", why);
+		goto out;
+	}
+	ko.kr = stick_keys(o, out);
+	if (o->typed_key && (o->only ? !strcmp(o->only, v->key) :
+			     !o->only_key_for || !strcmp(o->only_key_for, v->key)))
+		ko.typed = o->typed_key;
+	ko.readonly = o->verb == ENGINE_SCAN || o->dry_run;
+	ko.tried = key_problem;
+	ko.ctx = (void *)out;
+	say(out, "unlocking %s", b->path);
+	memset(&m, 0, sizeof(m));
+	m.loopfd = -1;
+	if (keys_unlock(b->path, &bi, &ko, &m, &res, &src) < 0) {
+		if (bitlocker_tpm_only(&bi))
+			set_reason(v, no, "BitLocker locked: this volume opens with the TPM only; "
+				   "bootfix needs its recovery password, which Windows does not have "
+				   "for it: not touched");
+		else if (res.wrong_key && v->key_ids)
+			set_reason(v, no, "BitLocker locked: no key for key ID %.8s (%s) on the stick%s",
+				   v->key_ids, v->key_ids, ko.typed ? " and the typed one does not fit" :
+				   "; type its recovery password");
+		else
+			set_reason(v, no, "BitLocker locked: %s", err_msg());
+		goto out;
+	}
+	v->locked = 0;
+	v->unlocked_by = strdup(src.key_id);
+	v->key_source = strdup(key_source_name(&src, name, sizeof(name)));
+	v->key_kind = key_source_kind_name(src.kind);
+	say(out, "unlocked %s with key ID %.8s from %s", b->path, src.key_id, name);
+	inner.path = m.path;
+	inner.fstype = "ntfs";
+	do_volume(o, out, &inner, v);
+	if (bitlocker_close(&m) < 0 && v->outcome != OUTCOME_FAILED)
+		set_reason(v, OUTCOME_FAILED, "%s", err_msg());
+out:
+	bitlocker_info_clear(&bi);
+}
+
 static void do_volume(const struct engine_opts *o, const struct engine_output *out,
 		      const struct blockdev *b, struct volume *v)
 {
@@ -323,9 +445,7 @@ static void do_volume(const struct engine_opts *o, const struct engine_output *o
 	enum ntfs_problem p;
 
 	if (b->fstype && !strcmp(b->fstype, "BitLocker")) {
-		v->locked = 1;
-		set_reason(v, o->verb == ENGINE_SCAN ? OUTCOME_NONE : OUTCOME_REFUSED,
-			   "BitLocker locked: not examined");
+		do_bitlocker(o, out, b, v);
 		return;
 	}
 	say(out, "mounting %s read-only", b->path);
@@ -339,6 +459,8 @@ static void do_volume(const struct engine_opts *o, const struct engine_output *o
 		set_reason(v, OUTCOME_FAILED, "%s", err_msg());
 		return;
 	}
+	if (undecided(o, v))
+		return;
 	if (o->verb == ENGINE_SCAN || !needs_write(o, v)) {
 		settle(o, v);
 		return;
@@ -392,7 +514,9 @@ static void do_root(const struct engine_opts *o, const struct engine_output *out
 	}
 	say(out, "looking at %s", o->root);
 	inspect(rootfd, o, v);
-	if (o->verb == ENGINE_SCAN || !needs_write(o, v)) {
+	if (undecided(o, v)) {
+		/* left untouched */
+	} else if (o->verb == ENGINE_SCAN || !needs_write(o, v)) {
 		settle(o, v);
 	} else if (o->dry_run) {
 		dry_run(o, v);
@@ -520,6 +644,9 @@ int engine_run(const struct engine_opts *o, const struct engine_output *out, str
 	}
 	disk_free(b, nb);
 	ntfs_umount_all();
+	bitlocker_close_all();
+	keys_free(&run_keys);
+	run_keys_read = 0;
 	disk_detach(&lo);
 	r->duration_ms = ms_since(&t0);
 	return rc;
@@ -556,6 +683,9 @@ void run_free(struct run *r)
 		free(v->build);
 		free(v->display_version);
 		free(v->identity_note);
+		free(v->key_ids);
+		free(v->unlocked_by);
+		free(v->key_source);
 		free_findings(v);
 		free(v->quarantine);
 		free(v->reason);

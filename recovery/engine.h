@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "bitlocker.h"
 #include "finding.h"
 #include "ntfs.h"
 #include "rules.h"
@@ -32,6 +33,10 @@ struct engine_opts {
 	const char *site;
 	const struct ruleset *rules;
 	const char *only;		/* act on the volume with this key alone (NULL: all) */
+	/* BitLocker: keys come from DATA/keys/ (CSV exports, .BEK files), a clear
+	   key, then typed_key (the technician's, for the volume named by only) */
+	const struct bitlocker_key *typed_key;
+	const char *only_key_for;	/* with only NULL: the volume typed_key is for */
 	volatile sig_atomic_t *stop;	/* set by a signal handler: wind down safely */
 };
 
@@ -53,6 +58,12 @@ struct volume {
 	uint64_t size;
 	int windows;		/* holds Windows\System32\config\SYSTEM */
 	int locked;		/* BitLocker, not unlocked */
+	int bitlocker;		/* a BitLocker volume (locked or unlocked by bootfix) */
+	char *key_ids;		/* its recovery-password protectors' GUIDs (the "Key ID"
+				   Windows shows), ' '-separated, or NULL */
+	char *unlocked_by;	/* the key ID (protector GUID) that opened it, or NULL */
+	char *key_source;	/* where that key came from: "CSV file ad.csv line 3" */
+	const char *key_kind;	/* "csv", "bek", "clear-key", "typed" (static), or NULL */
 	int hibernated;
 	int has_quarantine;	/* \bootfix-quarantine exists */
 	char *computer_name;

@@ -25,16 +25,19 @@
 
 #include <curses.h>
 
+#include "bitlocker.h"
+
 #include "cli.h"
 #include "engine.h"
 #include "err.h"
+#include "logcmd.h"
 #include "menu.h"
 #include "utc.h"
 #include "version.h"
 
 enum menu_screen {
 	SCR_SCANNING, SCR_OVERVIEW, SCR_DETAILS, SCR_CONFIRM, SCR_OVERRIDE, SCR_WORKING,
-	SCR_RESULT, SCR_HELP, SCR_POWER, SCR_LOG,
+	SCR_RESULT, SCR_HELP, SCR_POWER, SCR_LOG, SCR_KEY,
 };
 
 enum job { JOB_SCAN, JOB_FIX, JOB_RESTORE };
@@ -58,7 +61,22 @@ struct menu {
 	int under_init;			/* started by the stick's init: offer power off */
 	int exit_code;
 	int quit;
-	char log_note[512];		/* what happened to the audit record */
+	char log_note[1024];		/* what happened to the audit record */
+	char *unlogged;			/* records that could not be written: shown at exit */
+	struct logcmd_run lr;		/* DATA/bootfix.conf and where the log goes */
+	char *loglines[64];		/* the log screen, read when it opens */
+	int nloglines;
+	char logstatus[512];
+	/* a BitLocker key typed by the technician, for the volume typed_for */
+	struct bitlocker_rp_entry entry;	/* SCR_KEY: the recovery password so far */
+	char password[256];		/* SCR_KEY in password mode */
+	size_t pwlen;
+	int pwmode;
+	struct bitlocker_rp typed_rp;	/* the checked recovery password */
+	struct bitlocker_key typed;	/* points into typed_rp or password */
+	char typed_for[64];		/* the volume key it is for, "" when none */
+	char key_msg[256];		/* SCR_KEY: what is wrong with it */
+	int rescan_one;			/* the scan job looks at the selected volume again */
 	/* worker */
 	pthread_t worker;
 	int busy;			/* a job runs: guarded by lock */
@@ -119,16 +137,53 @@ static void *work(void *arg)
 	o.rules = &m->rules;
 	o.policy = m->policy;
 	o.stop = &stop_requested;
-	if (m->job != JOB_SCAN)
+	if (m->job != JOB_SCAN || m->rescan_one)
 		o.only = m->scan.v[m->sel].key;
+	if (m->typed_for[0]) {
+		/* the engine offers it to that volume alone (after the stick's keys) */
+		o.typed_key = &m->typed;
+		if (!o.only)
+			o.only_key_for = m->typed_for;
+	}
 	rc = engine_run(&o, &out, &r);
-	if (rc == 0 && m->job != JOB_SCAN)
-		cli_record(&o, &r, m->log_note, sizeof(m->log_note));
+	if (m->job != JOB_SCAN) {
+		char *why = rc < 0 ? strdup(err_msg()) : NULL, *rec = NULL, note[sizeof(m->log_note)];
+
+		/* the same record as the CLI's, mode "menu"; written before the result shows */
+		logcmd_record(&m->lr, &o, &r, &m->rules, rc < 0 ? (why ? why : "cannot run") : NULL,
+			      note, sizeof(note), &rec);
+		if (rc < 0)
+			err_set("%s", why ? why : "cannot run");
+		free(why);
+		pthread_mutex_lock(&m->lock);
+		for (char *p = note; (p = strchr(p, '\n'));)
+			*p = ' ';
+		snprintf(m->log_note, sizeof(m->log_note), "%s", note);
+		if (rec) {
+			char *all = NULL;
+
+			if (asprintf(&all, "%s%s%s\n", m->unlogged ? m->unlogged : "",
+				     m->unlogged ? "" : "bootfix: these audit records could not be "
+				     "written; keep them:\n", rec) >= 0) {
+				free(m->unlogged);
+				m->unlogged = all;
+			}
+			free(rec);
+		}
+		pthread_mutex_unlock(&m->lock);
+	}
 	pthread_mutex_lock(&m->lock);
 	m->job_rc = rc;
 	if (rc < 0)
 		snprintf(m->job_err, sizeof(m->job_err), "%s", err_msg());
-	if (m->job == JOB_SCAN) {
+	if (m->job == JOB_SCAN && o.only && r.n == 1 && m->sel < m->scan.n) {
+		/* a volume looked at again with a typed key: it takes its place in the list */
+		struct volume old = m->scan.v[m->sel];
+
+		m->scan.v[m->sel] = r.v[0];
+		r.v[0] = old;
+		run_free(&r);
+	} else if (m->job == JOB_SCAN) {
 		run_free(&m->scan);
 		m->scan = r;
 	} else {
@@ -158,6 +213,17 @@ static void start(struct menu *m, enum job job)
 	}
 }
 
+/* Scrub every copy of a typed key. */
+static void forget_key(struct menu *m)
+{
+	bitlocker_rp_entry_clear(&m->entry);
+	bitlocker_rp_clear(&m->typed_rp);
+	explicit_bzero(m->password, sizeof(m->password));
+	m->pwlen = 0;
+	memset(&m->typed, 0, sizeof(m->typed));
+	m->typed_for[0] = '\0';
+}
+
 /* Called on every loop: when the worker finished, move to the next screen. */
 static int reap(struct menu *m)
 {
@@ -170,6 +236,19 @@ static int reap(struct menu *m)
 		return 0;
 	pthread_join(m->worker, NULL);
 	m->busy = 0;
+	if (m->job == JOB_SCAN && m->rescan_one) {
+		m->rescan_one = 0;
+		const struct volume *v = &m->scan.v[m->sel];
+
+		m->screen = SCR_OVERVIEW;
+		if (v->locked) {
+			/* it did not fit: forget it, say so, offer typing again */
+			snprintf(m->job_err, sizeof(m->job_err), "%s", v->reason ? v->reason :
+				 "the key does not open this volume");
+			forget_key(m);
+		}
+		return 1;
+	}
 	if (m->job == JOB_SCAN) {
 		m->screen = SCR_OVERVIEW;
 		m->sel = 0;
@@ -206,7 +285,10 @@ static const char *state_words(const struct volume *v, char *buf, size_t len, in
 	*colour = C_GOOD;
 	if (v->locked) {
 		*colour = C_WARN;
-		return "BitLocker locked";
+		if (!v->key_ids)
+			return "BitLocker locked";
+		snprintf(buf, len, "BitLocker locked %.8s", v->key_ids);
+		return buf;
 	}
 	if (v->outcome == OUTCOME_FAILED) {
 		*colour = C_BAD;
@@ -320,6 +402,13 @@ static void draw_overview(struct menu *m)
 	hline_at(3);
 	if (m->job_err[0])
 		mvprintw(y++, 2, "%.*s", COLS - 4, m->job_err);
+	if (m->lr.unreadable[0] || m->lr.conf.nproblems) {
+		/* what the person who prepared the stick got wrong, said once, in colour */
+		paint_on(m, C_WARN, A_BOLD);
+		mvprintw(y++, 2, "%.*s", COLS - 4, m->lr.unreadable[0] ? m->lr.unreadable :
+			 m->lr.conf.problems[0]);
+		paint_off(m, C_WARN, A_BOLD);
+	}
 	if (m->scan.n == 0)
 		mvprintw(y, 2, "No NTFS or BitLocker volume found. Press s to scan again.");
 	if ((int)m->sel - m->top >= rows)
@@ -340,8 +429,10 @@ static void draw_overview(struct menu *m)
 			 v->windows ? "(unnamed)" : "-");
 		if (i == m->sel)
 			attroff(A_REVERSE);
+		if (v->bitlocker && !v->locked)
+			printw("BitLocker: ");	/* unlocked with a key from the stick or typed */
 		paint_on(m, colour, colour == C_GOOD ? 0 : A_BOLD);
-		printw("%.*s", COLS - 52 > 0 ? COLS - 52 : 0, words);
+		printw("%.*s", COLS - getcurx(stdscr) > 0 ? COLS - getcurx(stdscr) : 0, words);
 		paint_off(m, colour, colour == C_GOOD ? 0 : A_BOLD);
 	}
 	footer(m->under_init ?
@@ -367,6 +458,14 @@ static void draw_details(struct menu *m)
 		mvprintw(y++, 1, "note: %.*s", COLS - 8, v->identity_note);
 	if (v->hibernated)
 		mvprintw(y++, 1, "Windows is hibernated on this volume.");
+	if (v->bitlocker) {
+		mvprintw(y++, 1, "BitLocker key ID %.*s", COLS - 20, v->key_ids ? v->key_ids : "(none)");
+		if (v->unlocked_by)
+			mvprintw(y++, 1, "unlocked with key ID %.8s from %.*s", v->unlocked_by, COLS - 40,
+				 v->key_source ? v->key_source : "?");
+		else if (v->reason)
+			mvprintw(y++, 1, "%.*s", COLS - 2, v->reason);
+	}
 	hline_at(y++);
 	if (!v->nfindings)
 		mvprintw(y++, 1, v->windows ? "No file that a rule covers." : "No Windows here.");
@@ -559,22 +658,90 @@ static void draw_power(struct menu *m)
 	footer("1-3 = choose  Esc = back");
 }
 
+static void read_log(struct menu *m)
+{
+	for (int i = 0; i < m->nloglines; i++)
+		free(m->loglines[i]);
+	m->nloglines = logcmd_tail(&m->lr, m->data_dir, m->loglines, 64, m->logstatus,
+				   sizeof(m->logstatus));
+}
+
+/* Typing a BitLocker key: each group of the recovery password checked as it is typed. */
+static void draw_key(struct menu *m)
+{
+	const struct volume *v = &m->scan.v[m->sel];
+	int y = 2, bad;
+
+	title(m, "BitLocker key");
+	mvprintw(y++, 1, "%s is locked with BitLocker.", v->device);
+	mvprintw(y++, 1, "Key ID: %s", v->key_ids ? v->key_ids : "(none found)");
+	if (v->key_ids)
+		mvprintw(y++, 1, "(older screens show the first 8 characters: %.8s)", v->key_ids);
+	y++;
+	if (m->pwmode) {
+		mvprintw(y++, 1, "Type the volume's password (not the recovery key):");
+		y++;
+		move(y, 3);
+		for (size_t i = 0; i < m->pwlen && i < (size_t)COLS - 6; i++)
+			addch('*');
+		addch('_');
+		y += 2;
+	} else {
+		mvprintw(y++, 1, "Type the 48-digit recovery key listed under this key ID in Active");
+		mvprintw(y++, 1, "Directory, Entra ID / Intune or MBAM. Dashes are added for you;");
+		mvprintw(y++, 1, "top-row digits, the keypad, F1-F10 (F10 = 0) and a scanner all work.");
+		y++;
+		move(y, 3);
+		for (unsigned g = 0; g < BITLOCKER_RP_GROUPS; g++) {
+			enum bitlocker_rp_group st = bitlocker_rp_entry_group(&m->entry, g);
+			int pair = st == BITLOCKER_GROUP_OK ? C_GOOD :
+				   st == BITLOCKER_GROUP_NOT11 || st == BITLOCKER_GROUP_TOO_BIG ? C_BAD : 0;
+
+			if (g)
+				addch('-');
+			if (pair)
+				paint_on(m, pair, A_BOLD | (pair == C_BAD ? A_REVERSE : 0));
+			for (unsigned d = 0; d < 6; d++) {
+				unsigned at = g * 6 + d;
+
+				addch(at < m->entry.n ? (chtype)(unsigned char)m->entry.digit[at] : '_');
+			}
+			if (pair)
+				paint_off(m, pair, A_BOLD | (pair == C_BAD ? A_REVERSE : 0));
+		}
+		y += 2;
+		bad = bitlocker_rp_entry_bad(&m->entry);
+		if (bad) {
+			paint_on(m, C_BAD, A_BOLD);
+			mvprintw(y++, 1, "Group %d is wrong (%s): check it against the list.", bad,
+				 bitlocker_rp_group_problem(bitlocker_rp_entry_group(&m->entry,
+										 (unsigned)bad - 1)));
+			paint_off(m, C_BAD, A_BOLD);
+		} else if (m->entry.n == BITLOCKER_RP_DIGITS) {
+			mvprintw(y++, 1, "All 8 groups look right. Enter unlocks (this takes a while).");
+		}
+	}
+	if (m->key_msg[0]) {
+		paint_on(m, C_BAD, A_BOLD);
+		mvprintw(y++, 1, "%.*s", COLS - 2, m->key_msg);
+		paint_off(m, C_BAD, A_BOLD);
+	}
+	footer(m->pwmode ? "Enter = unlock  Backspace = erase  Tab = recovery key instead  Esc = cancel" :
+	       "Enter = unlock  Backspace = erase  Tab = password instead  Esc = cancel");
+}
+
 static void draw_log(struct menu *m)
 {
-	char *lines[64];
 	int n, y = 2;
 
 	title(m, "log on this stick");
-	n = cli_log_tail(m->data_dir, lines, 64);
-	if (n < 0) {
-		mvprintw(y++, 1, "%.*s", COLS - 2, err_msg());
-	} else {
-		for (int i = 0; i < n; i++) {
-			if (y < LINES - 3)
-				mvprintw(y++, 1, "%.*s", COLS - 2, lines[i]);
-			free(lines[i]);
-		}
-	}
+	mvprintw(y++, 1, "%.*s", COLS - 2, m->logstatus);
+	y++;
+	mvprintw(y++, 1, "%-20s  %-16s  %-14s  %s", "Time (UTC)", "Computer", "Serial", "Outcome");
+	/* the newest records that fit */
+	n = m->nloglines - (LINES - 3 - y);
+	for (int i = n > 0 ? n : 0; i < m->nloglines && y < LINES - 3; i++)
+		mvprintw(y++, 1, "%.*s", COLS - 2, m->loglines[i]);
 	footer("Esc = back");
 }
 
@@ -615,6 +782,9 @@ static void draw(struct menu *m)
 	case SCR_LOG:
 		draw_log(m);
 		break;
+	case SCR_KEY:
+		draw_key(m);
+		break;
 	}
 	refresh();
 }
@@ -633,6 +803,13 @@ static void ask_fix(struct menu *m)
 	if (!m->scan.n)
 		return;
 	v = &m->scan.v[m->sel];
+	if (v->locked && v->bitlocker) {
+		forget_key(m);
+		m->pwmode = 0;
+		m->key_msg[0] = '\0';
+		m->screen = SCR_KEY;
+		return;
+	}
 	if (!wanted(v))
 		return;
 	memset(&m->policy, 0, sizeof(m->policy));
@@ -666,6 +843,7 @@ static int key_overview(struct menu *m, int ch)
 	else if (ch == 'l') {
 		m->back = SCR_OVERVIEW;
 		m->screen = SCR_LOG;
+		read_log(m);
 	} else if (ch == 'p' && m->under_init)
 		m->screen = SCR_POWER;
 	else if (ch == 'q' || ch == 'Q')
@@ -697,12 +875,74 @@ static int key_buttons(struct menu *m, int ch, int *which)
 	return 0;
 }
 
+/* SCR_KEY: nothing typed is echoed anywhere but as '*' or on this screen. */
+static int key_typing(struct menu *m, int ch)
+{
+	const struct volume *v = &m->scan.v[m->sel];
+	int fk = -1;
+
+	m->key_msg[0] = '\0';
+	if (ch == 27) {
+		forget_key(m);
+		m->screen = SCR_OVERVIEW;
+		return 1;
+	}
+	if (ch == '\t') {
+		forget_key(m);
+		m->pwmode = !m->pwmode;
+		return 1;
+	}
+	if (ch == KEY_BACKSPACE || ch == 127 || ch == '\b') {
+		if (m->pwmode && m->pwlen)
+			m->password[--m->pwlen] = '\0';
+		else if (!m->pwmode)
+			bitlocker_rp_entry_key(&m->entry, BITLOCKER_RP_BACKSPACE);
+		return 1;
+	}
+	if (is_enter(ch)) {
+		if (m->pwmode) {
+			if (!m->pwlen)
+				return 1;
+			m->typed = (struct bitlocker_key){ BITLOCKER_KEY_PASSWORD, m->password,
+							   m->pwlen, NULL };
+		} else {
+			if (bitlocker_rp_entry_done(&m->entry, &m->typed_rp) < 0) {
+				snprintf(m->key_msg, sizeof(m->key_msg), "%s", err_msg());
+				return 1;
+			}
+			bitlocker_rp_entry_clear(&m->entry);
+			m->typed = (struct bitlocker_key){ BITLOCKER_KEY_RECOVERY, m->typed_rp.text,
+							   strlen(m->typed_rp.text), NULL };
+		}
+		snprintf(m->typed_for, sizeof(m->typed_for), "%s", v->key);
+		memset(&m->policy, 0, sizeof(m->policy));
+		m->rescan_one = 1;
+		start(m, JOB_SCAN);
+		return 1;
+	}
+	if (m->pwmode) {
+		if (ch >= 32 && ch < 256 && ch != 127 && m->pwlen + 1 < sizeof(m->password))
+			m->password[m->pwlen++] = (char)ch;
+		return 1;
+	}
+	for (int n = 1; n <= 10; n++)
+		if (ch == KEY_F(n))
+			fk = bitlocker_rp_fkey_digit(n);
+	if (fk >= 0)
+		ch = fk;
+	if (ch < 256 && bitlocker_rp_entry_key(&m->entry, ch) < 0)
+		beep();
+	return 1;
+}
+
 static int handle_key(struct menu *m, int ch)
 {
 	int which;
 
 	if (ch == KEY_RESIZE)
 		return 1;
+	if (m->screen == SCR_KEY)
+		return key_typing(m, ch);	/* F1-F10 and every character are the key's */
 	if ((ch == '?' || ch == KEY_F(1)) && m->screen != SCR_SCANNING && m->screen != SCR_WORKING) {
 		if (m->screen != SCR_HELP)
 			m->back = m->screen;
@@ -710,6 +950,8 @@ static int handle_key(struct menu *m, int ch)
 		return 1;
 	}
 	switch (m->screen) {
+	case SCR_KEY:
+		return key_typing(m, ch);
 	case SCR_SCANNING:
 	case SCR_WORKING:
 		return 0;	/* the engine is at work; keys wait */
@@ -851,12 +1093,21 @@ int menu_main(int argc, char **argv)
 		return cli_error("cannot start the menu: not a terminal (use bootfix scan / fix)");
 	if (geteuid() != 0)
 		return cli_error("cannot start the menu: must be run as root");
-	cli_defaults(&m.data_dir, &m.operator_name, &m.site);
+	m.data_dir = cli_data_dir(m.data_dir);
+	{
+		struct engine_opts eo = { .data_dir = m.data_dir, .operator_name = m.operator_name,
+					  .site = m.site };
+
+		logcmd_load(&m.lr, &eo);
+		m.operator_name = eo.operator_name;
+		m.site = eo.site;
+	}
 	if ((rc = cli_load_rules(&m.rules, m.data_dir)) < 0) {
 		cli_error("%s", err_msg());
 		return rc == -2 ? 2 : 3;
 	}
 	m.under_init = getenv("BOOTFIX_INIT") != NULL;
+	bitlocker_no_core_dumps();	/* keys may be typed */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
@@ -894,6 +1145,13 @@ int menu_main(int argc, char **argv)
 	if (m.busy)
 		pthread_join(m.worker, NULL);
 	endwin();
+	if (m.unlogged)
+		fputs(m.unlogged, stderr);
+	free(m.unlogged);
+	for (int i = 0; i < m.nloglines; i++)
+		free(m.loglines[i]);
+	logcmd_done(&m.lr);
+	forget_key(&m);
 	run_free(&m.scan);
 	run_free(&m.job_run);
 	rules_free(&m.rules);

@@ -2,6 +2,8 @@
  * report.c - runs as JSON (see report.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "report.h"
 #include "utc.h"
@@ -52,6 +54,21 @@ struct json_object *report_volume(const struct volume *v)
 		json_object_object_add(o, "size", json_object_new_int64((int64_t)v->size));
 	json_object_object_add(o, "windows", json_object_new_boolean(v->windows));
 	json_object_object_add(o, "bitlocker_locked", json_object_new_boolean(v->locked));
+	if (v->bitlocker) {
+		struct json_object *b = json_object_new_object(), *ids = json_object_new_array();
+		char *list = v->key_ids ? strdup(v->key_ids) : NULL, *save = NULL;
+
+		/* key IDs only: which keys opened the volume, never a key */
+		for (char *t = list ? strtok_r(list, " ", &save) : NULL; t;
+		     t = strtok_r(NULL, " ", &save))
+			json_object_array_add(ids, json_object_new_string(t));
+		free(list);
+		json_object_object_add(b, "key_ids", ids);
+		put_str(b, "unlocked_by", v->unlocked_by);
+		put_str(b, "key_source", v->key_source);
+		put_str(b, "key_kind", v->key_kind);
+		json_object_object_add(o, "bitlocker", b);
+	}
 	json_object_object_add(o, "hibernated", json_object_new_boolean(v->hibernated));
 	put_str(o, "computer_name", v->computer_name);
 	put_str(o, "product_name", v->product_name);

@@ -58,6 +58,12 @@ test_expect_success 'two keys fix it: Enter, Enter' '
 	keys Enter && wait_for "[ Fix ]" &&
 	keys Enter && wait_for "FIXED" 60 &&
 	screen | grep -F "quarantined" &&
+	screen | grep -F "log: log written to data/logs/bootfix.jsonl" &&
+	python3 -c "
+import json
+r=json.loads(open(\"data/logs/bootfix.jsonl\").read().splitlines()[-1])
+assert r[\"mode\"]==\"menu\" and r[\"action\"]==\"fix\" and r[\"outcome\"]==\"fixed\", r
+" &&
 	dev=$(attach disk.img) && ntfs-3g -o ro ${dev}p1 w &&
 	test ! -e w/$CS_DIR/$F && test -n "$(find w/bootfix-quarantine -name $F)" &&
 	ntfs_umount w && losetup -d $dev
@@ -70,6 +76,13 @@ test_expect_success 'back to the list: the install is clean now' '
 test_expect_success 'restore from the menu' '
 	keys r && wait_for "RESTORED" 60 &&
 	keys Enter && wait_for "1 faulty file" 60
+'
+
+test_expect_success 'the log of this stick: both records, verify status' '
+	keys l && wait_for "verify: intact, 2 records" &&
+	test "$(screen | grep -c "DESKTOP-2KGM189")" = 2 &&
+	screen | grep -E "DESKTOP-2KGM189 .* fixed" &&
+	keys Escape && wait_for "1 faulty file"
 '
 
 test_expect_success 'Esc on the confirm screen fixes nothing' '

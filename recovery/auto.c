@@ -1,0 +1,372 @@
+/*
+ * auto.c - the unattended front for kiosks and fleets: `bootfix auto`.
+ *
+ * Boot, scan every disk, quarantine only what rules mark safe for
+ * unattended use, write the audit record, show the result so that it can be
+ * read from two metres, then power off, reboot or wait as configured.  It
+ * never asks a question: whatever would need a decision is left untouched
+ * and reported as not fixed.  A key pressed during the countdown opens the
+ * menu instead.  Like the menu, it is a front: the engine does the work.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/kd.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curses.h>
+
+#include "auto.h"
+#include "cli.h"
+#include "config.h"
+#include "engine.h"
+#include "err.h"
+#include "identity.h"
+#include "logcmd.h"
+#include "menu.h"
+#include "version.h"
+
+enum verdict_screen { AUTO_FIXED, AUTO_NOTHING, AUTO_NOT_FIXED };
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+/* A 5x5 block font for the few words the result screen shows. */
+static const char *glyph(char c)
+{
+	switch (c) {
+	case 'F': return "#####" "#    " "#### " "#    " "#    ";
+	case 'I': return " ### " "  #  " "  #  " "  #  " " ### ";
+	case 'X': return "#   #" " # # " "  #  " " # # " "#   #";
+	case 'E': return "#####" "#    " "#### " "#    " "#####";
+	case 'D': return "#### " "#   #" "#   #" "#   #" "#### ";
+	case 'N': return "#   #" "##  #" "# # #" "#  ##" "#   #";
+	case 'O': return " ### " "#   #" "#   #" "#   #" " ### ";
+	case 'T': return "#####" "  #  " "  #  " "  #  " "  #  ";
+	case 'H': return "#   #" "#   #" "#####" "#   #" "#   #";
+	case 'G': return " ####" "#    " "# ###" "#   #" " ####";
+	default: return "     " "     " "     " "     " "     ";
+	}
+}
+
+static void big(int y, const char *word, int fill)
+{
+	int w = (int)strlen(word) * 6 - 1, x0 = (COLS - w) / 2;
+
+	for (int row = 0; row < 5; row++)
+		for (size_t i = 0; word[i]; i++)
+			for (int col = 0; col < 5; col++)
+				if (glyph(word[i])[row * 5 + col] == '#')
+					mvaddch(y + row, x0 + (int)i * 6 + col, (chtype)' ' | A_REVERSE | fill);
+}
+
+/* Pass: one long tone; fail: three short ones (for screens hard to see). */
+static void beep_pattern(int ok)
+{
+	int fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	int n = ok ? 1 : 3;
+
+	for (int i = 0; i < n; i++) {
+		struct timespec ts = { 0, ok ? 800000000L : 200000000L };
+
+		/* KDMKTONE: high word duration in ms, low word the PIT divisor (880 Hz) */
+		if (fd < 0 || ioctl(fd, KDMKTONE, ((ok ? 800 : 200) << 16) | (1193180 / 880)) < 0)
+			beep();
+		nanosleep(&ts, NULL);
+		ts.tv_nsec = 150000000L;
+		nanosleep(&ts, NULL);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Decide the one word for the whole machine. */
+static enum verdict_screen judge(const struct run *r, char *why, size_t len)
+{
+	size_t faulty, left;
+	int fixed = 0;
+
+	why[0] = '\0';
+	faulty = run_count_faulty(r, &left);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct volume *v = &r->v[i];
+
+		if (v->outcome == OUTCOME_FIXED)
+			fixed = 1;
+		if ((v->outcome == OUTCOME_REFUSED || v->outcome == OUTCOME_FAILED) && !why[0])
+			snprintf(why, len, "%s: %s", v->device, v->reason ? v->reason : "not fixed");
+	}
+	if (why[0] || left)
+		return AUTO_NOT_FIXED;
+	(void)faulty;
+	return fixed ? AUTO_FIXED : AUTO_NOTHING;
+}
+
+static const char *computer(const struct run *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].computer_name)
+			return r->v[i].computer_name;
+	return "(no Windows found)";
+}
+
+/* One line for the serial console, for whoever watches a fleet run. */
+static void announce(enum verdict_screen s, const struct run *r, const char *serial,
+		     const char *why, const char *log_note)
+{
+	const char *path = getenv("BOOTFIX_READY");
+	static const char *const word[] = { "fixed", "nothing-to-fix", "not-fixed" };
+	FILE *f;
+
+	if (!path || !*path)
+		return;
+	f = fopen(path, "we");
+	if (!f)
+		return;
+	fprintf(f, "bootfix: auto %s computer=%s serial=%s%s%s; log %s\n", word[s], computer(r),
+		serial ? serial : "-", why[0] ? " reason=" : "", why, log_note);
+	fclose(f);
+}
+
+static void draw_result(enum verdict_screen s, const struct run *r, const char *serial,
+			const char *why, const char *log_note, const char *tail)
+{
+	int pair = s == AUTO_FIXED ? 1 : s == AUTO_NOTHING ? 2 : 3, fill, y;
+
+	fill = has_colors() ? COLOR_PAIR(pair) : 0;
+	bkgd((chtype)' ' | (has_colors() ? COLOR_PAIR(pair + 3) : 0));
+	erase();
+	if (s == AUTO_NOTHING) {
+		big(2, "NOTHING", fill);
+		big(8, "TO FIX", fill);
+		y = 14;
+	} else {
+		big(3, s == AUTO_FIXED ? "FIXED" : "NOT FIXED", fill);
+		y = 10;
+	}
+	attron(A_BOLD);
+	mvprintw(y++, 2, "Computer: %s", computer(r));
+	mvprintw(y++, 2, "Serial:   %s", serial ? serial : "-");
+	attroff(A_BOLD);
+	if (why[0])
+		mvprintw(y++, 2, "Why:      %.*s", COLS - 13, why);
+	mvprintw(y++, 2, "Log:      %.*s", COLS - 13, log_note);
+	mvprintw(LINES - 1, 2, "%.*s", COLS - 4, tail);
+	refresh();
+}
+
+static void colours(void)
+{
+	if (!has_colors())
+		return;
+	start_color();
+	/* 1-3: the big word; 4-6: the page around it */
+	init_pair(1, COLOR_WHITE, COLOR_GREEN);
+	init_pair(2, COLOR_BLACK, COLOR_YELLOW);
+	init_pair(3, COLOR_WHITE, COLOR_RED);
+	init_pair(4, COLOR_BLACK, COLOR_GREEN);
+	init_pair(5, COLOR_BLACK, COLOR_YELLOW);
+	init_pair(6, COLOR_WHITE, COLOR_RED);
+}
+
+static void progress(void *ctx, const char *what)
+{
+	(void)ctx;
+	if (stdscr) {
+		move(4, 2);
+		clrtoeol();
+		mvprintw(4, 2, "%.*s", COLS - 4, what);
+		refresh();
+	}
+}
+
+/* Hand over to the menu with the same target and data folder. */
+static int to_menu(const struct engine_opts *o)
+{
+	char *argv[6] = { "menu", NULL };
+	int argc = 1;
+
+	if (o->data_dir) {
+		argv[argc++] = "--data";
+		argv[argc++] = (char *)o->data_dir;
+	}
+	if (o->device) {
+		argv[argc++] = "--device";
+		argv[argc++] = (char *)o->device;
+	}
+	argv[argc] = NULL;
+	return menu_main(argc, argv);
+}
+
+int auto_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "data", required_argument, NULL, 'D' },
+		{ "after", required_argument, NULL, 'a' },
+		{ "countdown", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct engine_output out = { .progress = progress };
+	struct engine_opts o;
+	struct logcmd_run lr = { 0 };
+	struct ruleset rs = { 0 };
+	struct run r;
+	struct sigaction sa;
+	char why[512], note[1024] = "", tail[160], *serial, *unlogged = NULL;
+	const char *after_opt = NULL;
+	enum verdict_screen verdict;
+	enum config_after after;
+	int ch, countdown = -1, rc, code = 0;
+
+	memset(&o, 0, sizeof(o));
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "d:D:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': o.device = optarg; break;
+		case 'D': o.data_dir = optarg; break;
+		case 'a': after_opt = optarg; break;
+		case 'c':
+			countdown = atoi(optarg);
+			if (countdown < 0 || countdown > CONFIG_COUNTDOWN_MAX)
+				goto usage;
+			break;
+		case 'h':
+			printf("usage: %s\n", AUTO_USAGE);
+			return 0;
+		default:
+			goto usage;
+		}
+	}
+	if (optind < argc)
+		goto usage;
+	if (geteuid() != 0)
+		return cli_error("cannot run unattended: must be run as root");
+	o.data_dir = cli_data_dir(o.data_dir);
+	logcmd_load(&lr, &o);
+	if (lr.conf.nproblems || lr.unreadable[0]) {
+		/* a stick configured wrongly does nothing unattended: safe is the menu */
+		if (lr.unreadable[0])
+			fprintf(stderr, "bootfix: %s\n", lr.unreadable);
+		for (size_t i = 0; i < lr.conf.nproblems; i++)
+			fprintf(stderr, "bootfix: %s\n", lr.conf.problems[i]);
+		fprintf(stderr, "bootfix: bootfix.conf has problems: starting the menu instead "
+			"of the unattended mode\n");
+		logcmd_done(&lr);
+		if (isatty(0))
+			sleep(5);	/* time to read it before the menu covers it */
+		return to_menu(&o);
+	}
+	after = lr.conf.after ? lr.conf.after : CONFIG_AFTER_POWEROFF;
+	if (after_opt) {
+		if (!strcmp(after_opt, "poweroff"))
+			after = CONFIG_AFTER_POWEROFF;
+		else if (!strcmp(after_opt, "reboot"))
+			after = CONFIG_AFTER_REBOOT;
+		else if (!strcmp(after_opt, "wait"))
+			after = CONFIG_AFTER_WAIT;
+		else
+			goto usage;
+	}
+	if (countdown < 0)
+		countdown = lr.conf.countdown >= 0 ? lr.conf.countdown : 30;
+	if ((rc = cli_load_rules(&rs, o.data_dir)) < 0) {
+		cli_error("%s", err_msg());
+		logcmd_done(&lr);
+		return rc == -2 ? 2 : 3;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	o.verb = ENGINE_FIX;
+	o.unattended_only = 1;
+	o.mode = "auto";
+	o.rules = &rs;
+	o.stop = &stop_requested;
+	setlocale(LC_ALL, "");
+	if (isatty(1) && initscr()) {
+		cbreak();
+		noecho();
+		curs_set(0);
+		colours();
+		mvprintw(2, 2, "bootfix %s unattended: fixing every disk, no key needed",
+			 BOOTFIX_VERSION);
+		refresh();
+	}
+	if (engine_run(&o, &out, &r) < 0) {
+		char *err = strdup(err_msg());
+
+		if (stdscr)
+			endwin();
+		cli_error("%s", err ? err : err_msg());
+		/* the machine gets its record even when its disks could not be examined */
+		logcmd_finish(&lr, &o, &r, &rs, err ? err : "cannot run");
+		free(err);
+		run_free(&r);
+		rules_free(&rs);
+		logcmd_done(&lr);
+		return 3;
+	}
+	logcmd_record(&lr, &o, &r, &rs, NULL, note, sizeof(note), &unlogged);
+	for (char *p = note; (p = strchr(p, '\n'));)
+		*p = ' ';
+	verdict = judge(&r, why, sizeof(why));
+	serial = identity_dmi("product_serial");
+	announce(verdict, &r, serial, why, note);
+	if (!stdscr) {
+		if (note[0])
+			fprintf(stderr, "bootfix: %s\n", note);
+		printf("%s: %s\n", verdict == AUTO_FIXED ? "FIXED" : verdict == AUTO_NOTHING ?
+		       "NOTHING TO FIX" : "NOT FIXED", why[0] ? why : computer(&r));
+		code = verdict == AUTO_NOT_FIXED ? 1 : 0;
+		goto out;
+	}
+	beep_pattern(verdict != AUTO_NOT_FIXED);
+	timeout(1000);
+	for (int left = countdown;; left--) {
+		if (after == CONFIG_AFTER_WAIT)
+			snprintf(tail, sizeof(tail), "Press any key for the menu.");
+		else
+			snprintf(tail, sizeof(tail), "%s in %d s. Press any key for the menu.",
+				 after == CONFIG_AFTER_REBOOT ? "Rebooting" : "Powering off", left);
+		draw_result(verdict, &r, serial, why, note, tail);
+		if (after != CONFIG_AFTER_WAIT && left <= 0) {
+			code = after == CONFIG_AFTER_REBOOT ? MENU_EXIT_REBOOT : MENU_EXIT_POWEROFF;
+			break;
+		}
+		if (getch() != ERR || stop_requested) {
+			endwin();
+			code = stop_requested ? 0 : to_menu(&o);
+			goto out;
+		}
+	}
+	endwin();
+out:
+	if (unlogged)	/* not lost: on the console and the serial line */
+		fprintf(stderr, "bootfix: this audit record could not be written; keep it:\n%s\n",
+			unlogged);
+	free(unlogged);
+	free(serial);
+	run_free(&r);
+	rules_free(&rs);
+	logcmd_done(&lr);
+	return code;
+usage:
+	fprintf(stderr, "usage: %s\n", AUTO_USAGE);
+	return 2;
+}

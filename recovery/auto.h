@@ -1,0 +1,19 @@
+/*
+ * auto.h - the unattended front (auto.c).
+ */
+#ifndef BOOTFIX_AUTO_H
+#define BOOTFIX_AUTO_H
+
+#define AUTO_USAGE "bootfix auto [--device FILE|DEV] [--data DIR] " \
+		   "[--after poweroff|reboot|wait] [--countdown SECONDS]"
+
+/*
+ * Fix every disk without asking, write the audit record, show the result
+ * and count down.  Returns MENU_EXIT_POWEROFF or MENU_EXIT_REBOOT for init
+ * to act on, the menu's code when a key was pressed, 0 after "wait"; without
+ * a terminal prints one line and returns 0 (fixed or nothing to fix) or 1
+ * (not fixed); 2 usage, 3 could not run.
+ */
+int auto_main(int argc, char **argv);
+
+#endif

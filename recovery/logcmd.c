@@ -1,0 +1,1038 @@
+/*
+ * logcmd.c - `bootfix log VERB` for auditors, and the record the command
+ * line writes after fix and restore (see logcmd.h, docs/log.md).
+ *
+ * One table of verbs { name, usage, run } as in cli.c.  Every verb that
+ * reads logs also checks them, and says on stderr when one does not verify,
+ * but still shows what it can: an auditor wants to see a damaged log too.
+ * Text from a record may come from a hostile volume (a computer name, a
+ * file name): it is never printed raw to the terminal.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <strings.h>
+#include <wchar.h>
+
+#include "auditlog.h"
+#include "err.h"
+#include "logcmd.h"
+
+#define EXIT_BAD 1
+#define EXIT_USAGE 2
+#define EXIT_CANNOT 3
+
+struct logverb {
+	const char *name;
+	const char *usage;
+	int (*run)(int argc, char **argv);
+};
+
+static const struct logverb *current;
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: %s\n", current->usage);
+	return EXIT_USAGE;
+}
+
+/* ---- reading logs ---- */
+
+struct logs {
+	struct auditlog *l;
+	size_t n;
+	int cannot;		/* some file could not be read */
+};
+
+static void warn_stderr(void *ctx, const char *msg)
+{
+	fprintf(stderr, "bootfix: warning: %s: %s\n", (const char *)ctx, msg);
+}
+
+/* Read every file; with check, say on stderr about each that does not verify. */
+static int read_logs(struct logs *ls, char **files, int n, int check)
+{
+	memset(ls, 0, sizeof(*ls));
+	ls->l = calloc((size_t)n, sizeof(*ls->l));
+	if (!ls->l) {
+		fprintf(stderr, "bootfix: cannot read logs: %s\n", strerror(ENOMEM));
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		struct auditlog *log = &ls->l[ls->n];
+
+		if (auditlog_read(log, files[i]) < 0) {
+			fprintf(stderr, "bootfix: %s\n", err_msg());
+			auditlog_free(log);
+			ls->cannot = 1;
+			continue;
+		}
+		ls->n++;
+		if (check && auditlog_verify(log, NULL, 0, NULL, NULL, NULL) < 0)
+			fprintf(stderr, "bootfix: warning: %s does not verify: %s (see 'bootfix log "
+				"verify')\n", files[i], err_msg());
+	}
+	return 0;
+}
+
+static void free_logs(struct logs *ls)
+{
+	for (size_t i = 0; i < ls->n; i++)
+		auditlog_free(&ls->l[i]);
+	free(ls->l);
+	memset(ls, 0, sizeof(*ls));
+}
+
+/* ---- text for people ---- */
+
+/*
+ * A copy of s safe for a terminal: C0 and C1 control characters (escape
+ * sequences planted in a computer name) and bad UTF-8 become '?'.
+ */
+static char *clean(const char *s)
+{
+	size_t n = s ? strlen(s) : 0, k = 0;
+	char *out = malloc(n + 2);
+	mbstate_t st;
+
+	if (!out)
+		return NULL;
+	if (!s || !*s) {
+		strcpy(out, "-");
+		return out;
+	}
+	memset(&st, 0, sizeof(st));
+	for (size_t i = 0; i < n;) {
+		wchar_t wc;
+		size_t len = mbrtowc(&wc, s + i, n - i, &st);
+
+		if (len == (size_t)-1 || len == (size_t)-2 || len == 0) {
+			memset(&st, 0, sizeof(st));
+			out[k++] = '?';
+			i++;
+		} else if (wc < 0x20 || (wc >= 0x7f && wc < 0xa0)) {
+			out[k++] = '?';
+			i += len;
+		} else {
+			memcpy(out + k, s + i, len);
+			k += len;
+			i += len;
+		}
+	}
+	out[k] = '\0';
+	return out;
+}
+
+/* Columns a (clean) string takes on a terminal. */
+static size_t width(const char *s)
+{
+	size_t w = 0, n = strlen(s);
+	mbstate_t st;
+
+	memset(&st, 0, sizeof(st));
+	for (size_t i = 0; i < n;) {
+		wchar_t wc;
+		size_t len = mbrtowc(&wc, s + i, n - i, &st);
+		int cw;
+
+		if (len == (size_t)-1 || len == (size_t)-2 || len == 0) {
+			memset(&st, 0, sizeof(st));
+			len = 1;
+			cw = 1;
+		} else {
+			cw = wcwidth(wc);
+		}
+		w += cw > 0 ? (size_t)cw : 0;
+		i += len;
+	}
+	return w;
+}
+
+struct table {
+	size_t cols, rows;
+	char **cell;		/* rows * cols, row-major, cleaned */
+};
+
+static void table_add(struct table *t, const char *const *cells)
+{
+	char **grown = realloc(t->cell, (t->rows + 1) * t->cols * sizeof(*grown));
+
+	if (!grown)
+		return;
+	t->cell = grown;
+	for (size_t c = 0; c < t->cols; c++)
+		grown[t->rows * t->cols + c] = clean(cells[c]);
+	t->rows++;
+}
+
+static void table_print(struct table *t)
+{
+	size_t *w = calloc(t->cols, sizeof(*w));
+
+	for (size_t r = 0; w && r < t->rows; r++)
+		for (size_t c = 0; c < t->cols; c++) {
+			const char *s = t->cell[r * t->cols + c];
+			size_t cw = s ? width(s) : 1;
+
+			if (cw > w[c])
+				w[c] = cw;
+		}
+	for (size_t r = 0; w && r < t->rows; r++) {
+		for (size_t c = 0; c < t->cols; c++) {
+			const char *s = t->cell[r * t->cols + c];
+
+			s = s ? s : "?";
+			if (c + 1 == t->cols)
+				printf("%s\n", s);
+			else
+				printf("%s%*s", s, (int)(w[c] - width(s) + 2), "");
+		}
+	}
+	free(w);
+}
+
+static void table_free(struct table *t)
+{
+	for (size_t i = 0; i < t->rows * t->cols; i++)
+		free(t->cell[i]);
+	free(t->cell);
+	memset(t, 0, sizeof(*t));
+}
+
+/* "FILE:LINE" with several files, "LINE" with one. */
+static void where(char *buf, size_t len, const struct logs *ls, size_t f, size_t line)
+{
+	if (ls->n > 1)
+		snprintf(buf, len, "%s:%zu", ls->l[f].name, line + 1);
+	else
+		snprintf(buf, len, "%zu", line + 1);
+}
+
+/* ---- verify ---- */
+
+static int load_keys(const char *path, EVP_PKEY ***keys, size_t *n)
+{
+	EVP_PKEY *k = auditlog_load_pubkey(path), **grown;
+
+	if (!k) {
+		fprintf(stderr, "bootfix: %s\n", err_msg());
+		return -1;
+	}
+	grown = realloc(*keys, (*n + 1) * sizeof(*grown));
+	if (!grown) {
+		EVP_PKEY_free(k);
+		return -1;
+	}
+	*keys = grown;
+	grown[(*n)++] = k;
+	return 0;
+}
+
+static void free_keys(EVP_PKEY **keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		EVP_PKEY_free(keys[i]);
+	free(keys);
+}
+
+static void warn_stdout(void *ctx, const char *msg)
+{
+	printf("%s: warning: %s\n", (const char *)ctx, msg);
+}
+
+static const struct option key_opts[] = {
+	{ "pubkey", required_argument, NULL, 'k' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int cmd_verify(int argc, char **argv)
+{
+	EVP_PKEY **keys = NULL;
+	size_t nkeys = 0;
+	int ch, bad = 0, cannot = 0;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "k:h", key_opts, NULL)) != -1) {
+		if (ch == 'k' && load_keys(optarg, &keys, &nkeys) == 0)
+			continue;
+		free_keys(keys, nkeys);
+		if (ch == 'k')
+			return EXIT_CANNOT;
+		if (ch == 'h') {
+			printf("usage: %s\n", current->usage);
+			return 0;
+		}
+		return usage();
+	}
+	if (optind >= argc) {
+		free_keys(keys, nkeys);
+		return usage();
+	}
+	for (int i = optind; i < argc; i++) {
+		struct auditlog log;
+		size_t n = 0;
+
+		if (auditlog_read(&log, argv[i]) < 0) {
+			fprintf(stderr, "bootfix: %s\n", err_msg());
+			auditlog_free(&log);
+			cannot = 1;
+			continue;
+		}
+		if (auditlog_verify(&log, keys, nkeys, warn_stdout, argv[i], &n) < 0) {
+			printf("%s: bad: %s\n", argv[i], err_msg());
+			bad = 1;
+		} else {
+			printf("%s: intact: %zu record%s%s\n", argv[i], n, n == 1 ? "" : "s",
+			       nkeys ? ", signatures good" : "");
+		}
+		auditlog_free(&log);
+	}
+	free_keys(keys, nkeys);
+	return bad ? EXIT_BAD : cannot ? EXIT_CANNOT : 0;
+}
+
+/* ---- list ---- */
+
+static int plain_args(int argc, char **argv)
+{
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: %s\n", current->usage);
+		return 0;
+	}
+	if (argc < 2)
+		return usage();
+	for (int i = 1; i < argc; i++)
+		if (argv[i][0] == '-' && argv[i][1])
+			return usage();
+	return -1;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	struct table t = { .cols = 6 };
+	struct logs ls;
+	int rc = plain_args(argc, argv);
+
+	if (rc >= 0)
+		return rc;
+	if (read_logs(&ls, argv + 1, argc - 1, 1) < 0)
+		return EXIT_CANNOT;
+	table_add(&t, (const char *const[]){ ls.n > 1 ? "FILE:LINE" : "LINE", "TIME", "COMPUTER",
+					    "SERIAL", "SITE", "OUTCOME" });
+	for (size_t f = 0; f < ls.n; f++)
+		for (size_t i = 0; i < ls.l[f].n; i++) {
+			struct auditlog_row r;
+			char at[PATH_MAX + 32];
+
+			if (ls.l[f].lines[i].kind == AUDITLOG_JUNK)
+				continue;
+			auditlog_row(ls.l[f].lines[i].rec, &r);
+			where(at, sizeof(at), &ls, f, i);
+			table_add(&t, (const char *const[]){ at, r.time, r.computer, r.product_serial,
+							    r.site, r.outcome });
+			auditlog_row_free(&r);
+		}
+	table_print(&t);
+	table_free(&t);
+	rc = ls.cannot ? EXIT_CANNOT : 0;
+	free_logs(&ls);
+	return rc;
+}
+
+/* ---- show ---- */
+
+static void show(const struct auditlog_line *l)
+{
+	struct json_object *o = l->rec;
+	int flags = JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+		    JSON_C_TO_STRING_NOSLASHESCAPE;
+
+	if (l->kind == AUDITLOG_MERGED) {
+		o = json_object_new_object();
+		json_object_object_add(o, "source", json_object_get(l->source));
+		json_object_object_add(o, "record", json_object_get(l->rec));
+	}
+	puts(json_object_to_json_string_ext(o, flags));
+	if (o != l->rec)
+		json_object_put(o);
+}
+
+static int matches(struct json_object *rec, const char *serial, const char *computer)
+{
+	struct json_object *m, *vols, *v;
+
+	if (serial) {
+		const char *keys[] = { "product_serial", "board_serial" };
+
+		if (!json_object_object_get_ex(rec, "machine", &m))
+			return 0;
+		for (size_t i = 0; i < 2; i++)
+			if (json_object_object_get_ex(m, keys[i], &v) &&
+			    json_object_is_type(v, json_type_string) &&
+			    !strcasecmp(json_object_get_string(v), serial))
+				return 1;
+		return 0;
+	}
+	if (!json_object_object_get_ex(rec, "volumes", &vols) ||
+	    !json_object_is_type(vols, json_type_array))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(vols); i++) {
+		struct json_object *x = json_object_array_get_idx(vols, i);
+
+		if (json_object_is_type(x, json_type_object) &&
+		    json_object_object_get_ex(x, "computer_name", &v) &&
+		    json_object_is_type(v, json_type_string) &&
+		    !strcasecmp(json_object_get_string(v), computer))
+			return 1;
+	}
+	return 0;
+}
+
+static const struct option show_opts[] = {
+	{ "serial", required_argument, NULL, 's' },
+	{ "computer", required_argument, NULL, 'c' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int cmd_show(int argc, char **argv)
+{
+	const char *serial = NULL, *computer = NULL;
+	struct logs ls;
+	size_t found = 0;
+	int ch, rc;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "s:c:h", show_opts, NULL)) != -1) {
+		if (ch == 's')
+			serial = optarg;
+		else if (ch == 'c')
+			computer = optarg;
+		else if (ch == 'h') {
+			printf("usage: %s\n", current->usage);
+			return 0;
+		} else {
+			return usage();
+		}
+	}
+	if ((serial && computer) || optind >= argc)
+		return usage();
+	if (!serial && !computer) {
+		char *end;
+		unsigned long n;
+
+		if (argc - optind != 2)
+			return usage();
+		errno = 0;
+		n = strtoul(argv[optind + 1], &end, 10);
+		if (*end || !*argv[optind + 1] || errno || n == 0)
+			return usage();
+		if (read_logs(&ls, argv + optind, 1, 1) < 0 || ls.n == 0) {
+			free_logs(&ls);
+			return EXIT_CANNOT;
+		}
+		if (n > ls.l[0].n) {
+			fprintf(stderr, "bootfix: %s has no line %lu (it has %zu)\n", ls.l[0].name, n,
+				ls.l[0].n);
+			rc = EXIT_BAD;
+		} else if (ls.l[0].lines[n - 1].kind == AUDITLOG_JUNK) {
+			fprintf(stderr, "bootfix: line %lu of %s is not a record: %s\n", n,
+				ls.l[0].name, ls.l[0].lines[n - 1].why);
+			rc = EXIT_BAD;
+		} else {
+			show(&ls.l[0].lines[n - 1]);
+			rc = 0;
+		}
+		free_logs(&ls);
+		return rc;
+	}
+	if (read_logs(&ls, argv + optind, argc - optind, 1) < 0)
+		return EXIT_CANNOT;
+	for (size_t f = 0; f < ls.n; f++)
+		for (size_t i = 0; i < ls.l[f].n; i++)
+			if (ls.l[f].lines[i].kind != AUDITLOG_JUNK &&
+			    matches(ls.l[f].lines[i].rec, serial, computer)) {
+				show(&ls.l[f].lines[i]);
+				found++;
+			}
+	if (!found)
+		fprintf(stderr, "bootfix: no record with %s '%s'\n", serial ? "serial" : "computer",
+			serial ? serial : computer);
+	rc = !found ? EXIT_BAD : ls.cannot ? EXIT_CANNOT : 0;
+	free_logs(&ls);
+	return rc;
+}
+
+/* ---- export ---- */
+
+/*
+ * One CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF,
+ * quotes doubled.  Text that Excel would run as a formula (=, +, -, @ first)
+ * gets a leading apostrophe: names come from machines we do not trust.
+ */
+static void csv_field(const char *s, int last)
+{
+	int quote, formula;
+
+	s = s ? s : "";
+	quote = strpbrk(s, ",\"\r\n") != NULL;
+	formula = strchr("=+-@\t\r", s[0]) && s[0];
+	if (quote || formula)
+		putchar('"');
+	if (formula)
+		putchar('\'');
+	for (; *s; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	if (quote || formula)
+		putchar('"');
+	fputs(last ? "\r\n" : ",", stdout);
+}
+
+static void csv_num(long n, int last)
+{
+	char buf[32];
+
+	if (n < 0)
+		buf[0] = '\0';
+	else
+		snprintf(buf, sizeof(buf), "%ld", n);
+	csv_field(buf, last);
+}
+
+static const char *const csv_header[] = {
+	"file", "line", "source_file", "source_line", "time", "action", "mode", "operator",
+	"site", "stick", "computer_name", "windows", "sys_vendor", "product_name",
+	"product_serial", "product_uuid", "volumes", "findings", "faulty", "quarantined",
+	"outcome", "reason", "bitlocker_key_ids", "duration_ms", "sha256",
+};
+
+static int cmd_export(int argc, char **argv)
+{
+	struct logs ls;
+	size_t nh = sizeof(csv_header) / sizeof(csv_header[0]);
+	int rc;
+
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: %s\n", current->usage);
+		return 0;
+	}
+	if (argc < 3 || strcmp(argv[1], "--csv"))
+		return usage();
+	rc = plain_args(argc - 1, argv + 1);
+	if (rc >= 0)
+		return rc;
+	if (read_logs(&ls, argv + 2, argc - 2, 1) < 0)
+		return EXIT_CANNOT;
+	fputs("\xef\xbb\xbf", stdout);	/* UTF-8 BOM: Excel then reads non-ASCII right */
+	for (size_t i = 0; i < nh; i++)
+		csv_field(csv_header[i], i + 1 == nh);
+	for (size_t f = 0; f < ls.n; f++)
+		for (size_t i = 0; i < ls.l[f].n; i++) {
+			const struct auditlog_line *l = &ls.l[f].lines[i];
+			struct json_object *sf = NULL, *sl = NULL;
+			struct auditlog_row r;
+
+			if (l->kind == AUDITLOG_JUNK)
+				continue;
+			auditlog_row(l->rec, &r);
+			if (l->source) {
+				json_object_object_get_ex(l->source, "file", &sf);
+				json_object_object_get_ex(l->source, "line", &sl);
+			}
+			csv_field(ls.l[f].name, 0);
+			csv_num((long)i + 1, 0);
+			csv_field(sf ? json_object_get_string(sf) : NULL, 0);
+			csv_num(sl ? (long)json_object_get_int64(sl) : -1, 0);
+			csv_field(r.time, 0);
+			csv_field(r.action, 0);
+			csv_field(r.mode, 0);
+			csv_field(r.operator_name, 0);
+			csv_field(r.site, 0);
+			csv_field(r.stick, 0);
+			csv_field(r.computer, 0);
+			csv_field(r.windows, 0);
+			csv_field(r.sys_vendor, 0);
+			csv_field(r.product_name, 0);
+			csv_field(r.product_serial, 0);
+			csv_field(r.product_uuid, 0);
+			csv_num(r.volumes, 0);
+			csv_num(r.findings, 0);
+			csv_num(r.faulty, 0);
+			csv_num(r.quarantined, 0);
+			csv_field(r.outcome, 0);
+			csv_field(r.reason, 0);
+			csv_field(r.key_ids, 0);
+			csv_num(r.duration_ms, 0);
+			csv_field(l->sha256, 1);
+			auditlog_row_free(&r);
+		}
+	rc = fflush(stdout) == 0 ? (ls.cannot ? EXIT_CANNOT : 0) : EXIT_CANNOT;
+	free_logs(&ls);
+	return rc;
+}
+
+/* ---- merge ---- */
+
+static int cmd_merge(int argc, char **argv)
+{
+	EVP_PKEY **keys = NULL;
+	size_t nkeys = 0;
+	const char *out = NULL;
+	struct auditlog **logs = NULL;
+	struct logs ls = { 0 };
+	int ch, rc = EXIT_BAD, bad = 0;
+	long n;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "k:o:h", key_opts, NULL)) != -1) {
+		if (ch == 'k' && load_keys(optarg, &keys, &nkeys) == 0)
+			continue;
+		if (ch == 'o') {
+			out = optarg;
+			continue;
+		}
+		free_keys(keys, nkeys);
+		if (ch == 'k')
+			return EXIT_CANNOT;
+		if (ch == 'h') {
+			printf("usage: %s\n", current->usage);
+			return 0;
+		}
+		return usage();
+	}
+	if (!out || optind >= argc) {
+		free_keys(keys, nkeys);
+		return usage();
+	}
+	if (read_logs(&ls, argv + optind, argc - optind, 0) < 0 || ls.cannot) {
+		rc = EXIT_CANNOT;
+		goto out;
+	}
+	logs = calloc(ls.n, sizeof(*logs));
+	for (size_t i = 0; logs && i < ls.n; i++) {
+		logs[i] = &ls.l[i];
+		if (auditlog_verify(&ls.l[i], keys, nkeys, warn_stderr, ls.l[i].name, NULL) < 0) {
+			fprintf(stderr, "bootfix: cannot merge %s: it does not verify: %s\n",
+				ls.l[i].name, err_msg());
+			bad = 1;
+		}
+	}
+	if (!logs || bad)
+		goto out;
+	n = auditlog_merge(logs, ls.n, out);
+	if (n < 0) {
+		fprintf(stderr, "bootfix: %s\n", err_msg());
+		rc = EXIT_CANNOT;
+		goto out;
+	}
+	printf("%s: %ld record%s from %zu log%s\n", out, n, n == 1 ? "" : "s", ls.n,
+	       ls.n == 1 ? "" : "s");
+	rc = 0;
+out:
+	free(logs);
+	free_logs(&ls);
+	free_keys(keys, nkeys);
+	return rc;
+}
+
+/* ---- summary ---- */
+
+struct counter {
+	char **name;
+	long *n;
+	size_t len;
+};
+
+static void count(struct counter *c, const char *name)
+{
+	char **gn;
+	long *gc;
+
+	name = name && *name ? name : "(none)";
+	for (size_t i = 0; i < c->len; i++)
+		if (!strcmp(c->name[i], name)) {
+			c->n[i]++;
+			return;
+		}
+	gn = realloc(c->name, (c->len + 1) * sizeof(*gn));
+	if (!gn)
+		return;
+	c->name = gn;
+	gc = realloc(c->n, (c->len + 1) * sizeof(*gc));
+	if (!gc)
+		return;
+	c->n = gc;
+	c->name[c->len] = strdup(name);
+	c->n[c->len] = 1;
+	if (c->name[c->len])
+		c->len++;
+}
+
+/* Print "  NAME  COUNT" lines: sorted by name (days) or by count, biggest first. */
+static void print_counter(const char *title, struct counter *c, int by_name)
+{
+	struct table t = { .cols = 2 };
+
+	printf("%s\n", title);
+	for (size_t i = 0; i < c->len; i++)
+		for (size_t k = i + 1; k < c->len; k++) {
+			int swap = by_name ? strcmp(c->name[k], c->name[i]) < 0 :
+				   c->n[k] > c->n[i] || (c->n[k] == c->n[i] &&
+							 strcmp(c->name[k], c->name[i]) < 0);
+
+			if (swap) {
+				char *s = c->name[i];
+				long n = c->n[i];
+
+				c->name[i] = c->name[k];
+				c->n[i] = c->n[k];
+				c->name[k] = s;
+				c->n[k] = n;
+			}
+		}
+	for (size_t i = 0; i < c->len; i++) {
+		char num[32], label[256];
+
+		snprintf(num, sizeof(num), "%ld", c->n[i]);
+		snprintf(label, sizeof(label), "  %s", c->name[i]);
+		table_add(&t, (const char *const[]){ label, num });
+	}
+	table_print(&t);
+	table_free(&t);
+	for (size_t i = 0; i < c->len; i++)
+		free(c->name[i]);
+	free(c->name);
+	free(c->n);
+	memset(c, 0, sizeof(*c));
+}
+
+static int cmd_summary(int argc, char **argv)
+{
+	struct counter outcome = { 0 }, site = { 0 }, day = { 0 }, machines = { 0 };
+	struct logs ls;
+	long records = 0;
+	int rc = plain_args(argc, argv);
+
+	if (rc >= 0)
+		return rc;
+	if (read_logs(&ls, argv + 1, argc - 1, 1) < 0)
+		return EXIT_CANNOT;
+	/* the four outcomes always show, in this order, even at 0 */
+	count(&outcome, "fixed");
+	count(&outcome, "nothing-to-fix");
+	count(&outcome, "refused");
+	count(&outcome, "failed");
+	for (size_t i = 0; i < outcome.len; i++)
+		outcome.n[i] = 0;
+	for (size_t f = 0; f < ls.n; f++)
+		for (size_t i = 0; i < ls.l[f].n; i++) {
+			struct auditlog_row r;
+			char d[16];
+
+			if (ls.l[f].lines[i].kind == AUDITLOG_JUNK)
+				continue;
+			auditlog_row(ls.l[f].lines[i].rec, &r);
+			records++;
+			count(&outcome, r.outcome);
+			count(&site, r.site);
+			snprintf(d, sizeof(d), "%.10s", r.time ? r.time : "(none)");
+			count(&day, d);
+			count(&machines, r.product_uuid ? r.product_uuid : r.product_serial ?
+			      r.product_serial : r.computer);
+			auditlog_row_free(&r);
+		}
+	printf("records   %ld\nmachines  %zu\n", records, machines.len);
+	{
+		struct table t = { .cols = 2 };
+
+		printf("outcome\n");
+		for (size_t i = 0; i < outcome.len; i++) {
+			char num[32], label[256];
+
+			snprintf(num, sizeof(num), "%ld", outcome.n[i]);
+			snprintf(label, sizeof(label), "  %s", outcome.name[i]);
+			table_add(&t, (const char *const[]){ label, num });
+			free(outcome.name[i]);
+		}
+		table_print(&t);
+		table_free(&t);
+		free(outcome.name);
+		free(outcome.n);
+	}
+	print_counter("site", &site, 0);
+	print_counter("day", &day, 1);
+	for (size_t i = 0; i < machines.len; i++)
+		free(machines.name[i]);
+	free(machines.name);
+	free(machines.n);
+	rc = ls.cannot ? EXIT_CANNOT : 0;
+	free_logs(&ls);
+	return rc;
+}
+
+/* ---- keys-used ---- */
+
+static int cmd_keys(int argc, char **argv)
+{
+	struct table t = { .cols = 7 };
+	struct logs ls;
+	size_t uses = 0;
+	int rc = plain_args(argc, argv);
+
+	if (rc >= 0)
+		return rc;
+	if (read_logs(&ls, argv + 1, argc - 1, 1) < 0)
+		return EXIT_CANNOT;
+	table_add(&t, (const char *const[]){ "KEY ID", "TIME", "COMPUTER", "SERIAL", "DEVICE",
+					    "SOURCE", ls.n > 1 ? "FILE:LINE" : "LINE" });
+	for (size_t f = 0; f < ls.n; f++)
+		for (size_t i = 0; i < ls.l[f].n; i++) {
+			struct json_object *rec = ls.l[f].lines[i].rec, *keys;
+			struct auditlog_row r;
+			char at[PATH_MAX + 32];
+
+			if (ls.l[f].lines[i].kind == AUDITLOG_JUNK ||
+			    !json_object_object_get_ex(rec, "bitlocker", &keys) ||
+			    !json_object_is_type(keys, json_type_array))
+				continue;
+			auditlog_row(rec, &r);
+			where(at, sizeof(at), &ls, f, i);
+			for (size_t k = 0; k < json_object_array_length(keys); k++) {
+				struct json_object *x = json_object_array_get_idx(keys, k), *id = NULL,
+						   *dev = NULL, *src = NULL;
+
+				if (!json_object_is_type(x, json_type_object) ||
+				    !json_object_object_get_ex(x, "key_id", &id))
+					continue;
+				json_object_object_get_ex(x, "device", &dev);
+				json_object_object_get_ex(x, "source", &src);
+				table_add(&t, (const char *const[]){
+					json_object_get_string(id), r.time, r.computer,
+					r.product_serial, dev ? json_object_get_string(dev) : NULL,
+					src ? json_object_get_string(src) : NULL, at });
+				uses++;
+			}
+			auditlog_row_free(&r);
+		}
+	if (uses)
+		table_print(&t);
+	else
+		fprintf(stderr, "bootfix: no BitLocker key was used in %s\n",
+			ls.n == 1 ? ls.l[0].name : "these logs");
+	table_free(&t);
+	rc = ls.cannot ? EXIT_CANNOT : 0;
+	free_logs(&ls);
+	return rc;
+}
+
+/* ---- the verb table ---- */
+
+static const struct logverb logverbs[] = {
+	{ "verify", "bootfix log verify [--pubkey FILE]... FILE...", cmd_verify },
+	{ "list", "bootfix log list FILE...", cmd_list },
+	{ "show", "bootfix log show FILE N | --serial S FILE... | --computer NAME FILE...",
+	  cmd_show },
+	{ "export", "bootfix log export --csv FILE...", cmd_export },
+	{ "merge", "bootfix log merge [--pubkey FILE]... -o OUT FILE...", cmd_merge },
+	{ "summary", "bootfix log summary FILE...", cmd_summary },
+	{ "keys-used", "bootfix log keys-used FILE...", cmd_keys },
+};
+
+int logcmd_main(int argc, char **argv)
+{
+	size_t n = sizeof(logverbs) / sizeof(logverbs[0]);
+
+	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "-h")) {
+		FILE *o = argc < 2 ? stderr : stdout;
+
+		fprintf(o, "usage:\n");
+		for (size_t i = 0; i < n; i++)
+			fprintf(o, "  %s\n", logverbs[i].usage);
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(argv[1], logverbs[i].name)) {
+			current = &logverbs[i];
+			return logverbs[i].run(argc - 1, argv + 1);
+		}
+	fprintf(stderr, "bootfix: unknown log verb '%s' (try 'bootfix log help')\n", argv[1]);
+	return EXIT_USAGE;
+}
+
+/* ---- the record of a fix or restore ---- */
+
+void logcmd_load(struct logcmd_run *lr, struct engine_opts *eo)
+{
+	char *path;
+
+	config_init(&lr->conf);
+	lr->unreadable[0] = '\0';
+	if (!eo->data_dir)
+		return;
+	if (asprintf(&path, "%s/bootfix.conf", eo->data_dir) < 0)
+		return;
+	if (config_load(&lr->conf, path) < 0)
+		snprintf(lr->unreadable, sizeof(lr->unreadable), "%s (settings ignored)", err_msg());
+	free(path);
+	if (!eo->operator_name)
+		eo->operator_name = lr->conf.operator_name;
+	if (!eo->site)
+		eo->site = lr->conf.site;
+}
+
+void logcmd_prepare(struct logcmd_run *lr, struct engine_opts *eo)
+{
+	logcmd_load(lr, eo);
+	if (lr->unreadable[0])
+		fprintf(stderr, "bootfix: warning: %s\n", lr->unreadable);
+	for (size_t i = 0; i < lr->conf.nproblems; i++)
+		fprintf(stderr, "bootfix: warning: %s\n", lr->conf.problems[i]);
+}
+
+int logcmd_record(struct logcmd_run *lr, const struct engine_opts *eo, const struct run *r,
+		  const struct ruleset *rs, const char *error, char *note, size_t len, char **record)
+{
+	struct audit_info ai = {
+		.action = eo->verb == ENGINE_RESTORE ? "restore" : "fix",
+		.mode = eo->mode, .operator_name = eo->operator_name, .site = eo->site,
+		.stick = lr->conf.stick, .data_dir = eo->data_dir, .rules = rs, .run = r,
+		.error = error, .notes = lr->conf.problems, .nnotes = lr->conf.nproblems,
+	};
+	struct auditlog_appended a;
+	char *path = NULL;
+	int rc = auditlog_write_run(&ai, lr->log_path, &path, &a);
+	size_t o = 0;
+
+	note[0] = '\0';
+	if (record)
+		*record = NULL;
+	if (rc == 1) {
+		snprintf(note, len, "no audit log written (give --data DIR or --log FILE)");
+	} else if (rc == 0) {
+		if (a.torn_bytes)
+			o += (size_t)snprintf(note + o, len - o, "warning: %s ended in %zu bytes of an "
+					      "interrupted record; kept as they are and noted in "
+					      "the new record\n", path, a.torn_bytes);
+		for (size_t i = 0; i < a.nwarnings && o < len; i++)
+			o += (size_t)snprintf(note + o, len - o, "warning: %s\n", a.warnings[i]);
+		if (o < len)
+			snprintf(note + o, len - o, "log written to %s", path);
+	} else {
+		const char *msg = err_msg();
+		size_t pl = path ? strlen(path) : 0;
+		char cause[1024];
+
+		/* "cannot append to FILE: why" is said as "cannot write log FILE: why" */
+		if (path && !strncmp(msg, "cannot append to ", 17) && !strncmp(msg + 17, path, pl) &&
+		    !strncmp(msg + 17 + pl, ": ", 2))
+			msg += 17 + pl + 2;
+		snprintf(cause, sizeof(cause), "%s", msg);
+		/* strerror() texts from lower layers begin with a capital */
+		if (cause[0] >= 'A' && cause[0] <= 'Z' && cause[1] >= 'a' && cause[1] <= 'z')
+			cause[0] = (char)(cause[0] - 'A' + 'a');
+		for (size_t i = 0; i < a.nwarnings && o < len; i++)
+			o += (size_t)snprintf(note + o, len - o, "warning: %s\n", a.warnings[i]);
+		if (o < len)
+			snprintf(note + o, len - o, "cannot write log %s: %s", path ? path : "", cause);
+		if (record && a.line)
+			*record = strdup(a.line);
+	}
+	free(path);
+	auditlog_appended_free(&a);
+	return rc;
+}
+
+int logcmd_finish(struct logcmd_run *lr, const struct engine_opts *eo, const struct run *r,
+		  const struct ruleset *rs, const char *error)
+{
+	char note[4096], *record = NULL;
+	int rc = logcmd_record(lr, eo, r, rs, error, note, sizeof(note), &record);
+
+	/* a target that could not even be examined keeps its one-line error */
+	if (rc != 1 || !error) {
+		for (char *line = note, *nl; line; line = nl) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl++ = '\0';
+			if (*line)
+				fprintf(stderr, "bootfix: %s\n", line);
+		}
+	}
+	if (record)
+		fprintf(stderr, "%s\n", record);
+	free(record);
+	return rc;
+}
+
+void logcmd_done(struct logcmd_run *lr)
+{
+	config_free(&lr->conf);
+}
+
+int logcmd_tail(const struct logcmd_run *lr, const char *data_dir, char **lines, int max,
+		char *status, size_t len)
+{
+	struct auditlog log;
+	char *path = NULL;
+	size_t nrec = 0;
+	int n = 0;
+
+	status[0] = '\0';
+	if (lr && lr->log_path)
+		path = strdup(lr->log_path);
+	else if (!data_dir || asprintf(&path, "%s/" AUDITLOG_DEFAULT, data_dir) < 0)
+		path = NULL;
+	if (!path) {
+		snprintf(status, len, "no log: this stick has no data folder");
+		return 0;
+	}
+	if (access(path, F_OK) != 0 && errno == ENOENT) {
+		snprintf(status, len, "no records yet in %s", path);
+		free(path);
+		return 0;
+	}
+	if (auditlog_read(&log, path) < 0) {
+		snprintf(status, len, "cannot read the log: %s", err_msg());
+		auditlog_free(&log);
+		free(path);
+		return 0;
+	}
+	if (auditlog_verify(&log, NULL, 0, NULL, NULL, &nrec) == 0)
+		snprintf(status, len, "verify: intact, %zu record%s in %s", nrec, nrec == 1 ? "" : "s",
+			 path);
+	else
+		snprintf(status, len, "verify: DAMAGED: %s", err_msg());
+	for (size_t i = 0; i < log.n; i++) {
+		struct auditlog_row r;
+		char line[256];
+
+		if (log.lines[i].kind == AUDITLOG_JUNK)
+			continue;
+		auditlog_row(log.lines[i].rec, &r);
+		snprintf(line, sizeof(line), "%-20s  %-16.16s  %-14.14s  %s", r.time ? r.time : "?",
+			 r.computer ? r.computer : "-", r.product_serial ? r.product_serial : "-",
+			 r.outcome ? r.outcome : "?");
+		auditlog_row_free(&r);
+		if (n == max) {
+			free(lines[0]);
+			memmove(lines, lines + 1, (size_t)(max - 1) * sizeof(*lines));
+			n--;
+		}
+		lines[n] = strdup(line);
+		if (lines[n])
+			n++;
+	}
+	auditlog_free(&log);
+	free(path);
+	return n;
+}

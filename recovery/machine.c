@@ -1,0 +1,232 @@
+/*
+ * machine.c - who the computer is (see machine.h).
+ *
+ * Everything comes from sysfs, read through file_open() like any other
+ * file; values are trimmed of the newline and padding firmware adds.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "file.h"
+#include "machine.h"
+
+/* The first line of a small sysfs file, trimmed; NULL when absent or empty. */
+static char *read_attr(int dirfd, const char *name)
+{
+	char buf[256];
+	ssize_t n;
+	int fd = file_open(dirfd, name, O_RDONLY | O_NONBLOCK, 0);
+
+	if (fd < 0)
+		return NULL;
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	n = (ssize_t)strlen(buf);
+	while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	return n ? strdup(buf) : NULL;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct machine_nic *)a)->name, ((const struct machine_nic *)b)->name);
+}
+
+static int read_nics(struct machine *m, const char *sysroot)
+{
+	char path[4096];
+	struct dirent *e;
+	DIR *d;
+	int dfd;
+
+	snprintf(path, sizeof(path), "%s/class/net", sysroot);
+	dfd = file_open(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 0);
+	if (dfd < 0)
+		return 0;
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return 0;
+	}
+	while ((e = readdir(d))) {
+		struct machine_nic *grown;
+		char *mac;
+
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, "lo"))
+			continue;
+		snprintf(path, sizeof(path), "%s/address", e->d_name);
+		mac = read_attr(dfd, path);
+		if (!mac || strspn(mac, "0:") == strlen(mac)) {
+			free(mac);
+			continue;
+		}
+		grown = realloc(m->nics, (m->nnics + 1) * sizeof(*grown));
+		if (!grown) {
+			free(mac);
+			closedir(d);
+			return err_set("cannot list network cards: %s", strerror(ENOMEM));
+		}
+		m->nics = grown;
+		snprintf(path, sizeof(path), "%s/device", e->d_name);
+		grown[m->nnics].name = strdup(e->d_name);
+		grown[m->nnics].mac = mac;
+		grown[m->nnics].physical = faccessat(dfd, path, F_OK, 0) == 0;
+		m->nnics++;
+	}
+	closedir(d);
+	if (m->nnics)
+		qsort(m->nics, m->nnics, sizeof(*m->nics), by_name);
+	return 0;
+}
+
+static int by_disk(const void *a, const void *b)
+{
+	return strcmp(((const struct diskinfo *)a)->name, ((const struct diskinfo *)b)->name);
+}
+
+/* Kernel names of block devices that are not hardware of this machine. */
+static int virtual_disk(const char *name)
+{
+	static const char *const prefix[] = { "loop", "ram", "zram", "dm-", "md", "sr", "fd",
+					       "nbd" };
+
+	for (size_t i = 0; i < sizeof(prefix) / sizeof(prefix[0]); i++)
+		if (!strncmp(name, prefix[i], strlen(prefix[i])))
+			return 1;
+	return 0;
+}
+
+static int read_disks(struct machine *m, const char *sysroot)
+{
+	char path[4096];
+	struct dirent *e;
+	DIR *d;
+	int dfd;
+
+	snprintf(path, sizeof(path), "%s/block", sysroot);
+	dfd = file_open(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 0);
+	if (dfd < 0)
+		return 0;
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return 0;
+	}
+	while ((e = readdir(d))) {
+		struct diskinfo *grown;
+
+		if (e->d_name[0] == '.' || virtual_disk(e->d_name))
+			continue;
+		grown = realloc(m->disks, (m->ndisks + 1) * sizeof(*grown));
+		if (!grown) {
+			closedir(d);
+			return err_set("cannot list disks: %s", strerror(ENOMEM));
+		}
+		m->disks = grown;
+		if (disk_info(e->d_name, &grown[m->ndisks]) == 0 && grown[m->ndisks].name)
+			m->ndisks++;
+	}
+	closedir(d);
+	if (m->ndisks)
+		qsort(m->disks, m->ndisks, sizeof(*m->disks), by_disk);
+	return 0;
+}
+
+int machine_read(struct machine *m, const char *sysroot)
+{
+	char path[4096];
+	int dfd, rc = 0;
+
+	memset(m, 0, sizeof(*m));
+	if (!sysroot)
+		sysroot = "/sys";
+	snprintf(path, sizeof(path), "%s/class/dmi/id", sysroot);
+	dfd = file_open(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 0);
+	if (dfd >= 0) {
+#define X(f) m->f = read_attr(dfd, #f);
+		MACHINE_DMI_FIELDS
+#undef X
+		close(dfd);
+	}
+	if (read_nics(m, sysroot) < 0)
+		rc = -1;
+	if (read_disks(m, sysroot) < 0)
+		rc = -1;
+	return rc;
+}
+
+static void put(struct json_object *o, const char *k, const char *v)
+{
+	if (v)
+		json_object_object_add(o, k, json_object_new_string(v));
+}
+
+struct json_object *machine_json(const struct machine *m)
+{
+	struct json_object *o = json_object_new_object(), *nics = json_object_new_array(),
+			   *disks = json_object_new_array();
+
+#define X(f) put(o, #f, m->f);
+	MACHINE_DMI_FIELDS
+#undef X
+	for (size_t i = 0; i < m->nnics; i++) {
+		struct json_object *n = json_object_new_object();
+
+		put(n, "name", m->nics[i].name);
+		put(n, "mac", m->nics[i].mac);
+		json_object_object_add(n, "physical", json_object_new_boolean(m->nics[i].physical));
+		json_object_array_add(nics, n);
+	}
+	json_object_object_add(o, "nics", nics);
+	for (size_t i = 0; i < m->ndisks; i++) {
+		struct json_object *d = json_object_new_object();
+
+		put(d, "name", m->disks[i].name);
+		put(d, "model", m->disks[i].model);
+		put(d, "serial", m->disks[i].serial);
+		if (m->disks[i].size)
+			json_object_object_add(d, "size",
+					       json_object_new_int64((int64_t)m->disks[i].size));
+		json_object_array_add(disks, d);
+	}
+	json_object_object_add(o, "disks", disks);
+	return o;
+}
+
+int machine_no_dmi(const struct machine *m)
+{
+	int none = 1;
+
+#define X(f) none &= !m->f;
+	MACHINE_DMI_FIELDS
+#undef X
+	return none;
+}
+
+void machine_free(struct machine *m)
+{
+#define X(f) free(m->f);
+	MACHINE_DMI_FIELDS
+#undef X
+	for (size_t i = 0; i < m->nnics; i++) {
+		free(m->nics[i].name);
+		free(m->nics[i].mac);
+	}
+	free(m->nics);
+	for (size_t i = 0; i < m->ndisks; i++)
+		diskinfo_free(&m->disks[i]);
+	free(m->disks);
+	memset(m, 0, sizeof(*m));
+}
