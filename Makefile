@@ -5,7 +5,7 @@
 CC ?= cc
 CFLAGS ?= -O2 -g
 PREFIX ?= /usr/local
-PKGS = blkid json-c hivex libcrypto
+PKGS = blkid json-c hivex libcrypto libcryptsetup
 FRONT_PKGS = ncursesw
 
 WARN = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
@@ -24,8 +24,12 @@ ALL_CFLAGS = $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Irecovery
 
 ENGINE = recovery/err.o recovery/file.o recovery/utc.o recovery/rules.o \
 	 recovery/winpath.o recovery/disk.o recovery/ntfs.o recovery/finding.o \
-	 recovery/quarantine.o recovery/identity.o recovery/engine.o recovery/report.o
-FRONTS = recovery/cli.o recovery/menu.o
+	 recovery/quarantine.o recovery/identity.o recovery/engine.o recovery/report.o \
+	 recovery/config.o recovery/machine.o recovery/auditlog.o
+FRONTS = recovery/cli.o recovery/logcmd.o recovery/menu.o recovery/auto.o
+# BitLocker: metadata, key sources, unlocking (docs/bitlocker.md)
+ENGINE += recovery/bitlocker.o recovery/keys.o
+FRONTS += recovery/unlockcmd.o
 
 all: bootfix
 
@@ -36,7 +40,9 @@ recovery/%.o: recovery/%.c recovery/*.h
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # --- tests ---
-UNIT = tests/unit/test_rules tests/unit/test_winpath tests/unit/test_quarantine
+UNIT = tests/unit/test_rules tests/unit/test_winpath tests/unit/test_quarantine \
+       tests/unit/test_auditlog tests/unit/test_config tests/unit/test_machine
+UNIT += tests/unit/test_bitlocker tests/unit/test_keys
 
 tests/unit/test_%: tests/unit/test_%.c $(ENGINE)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
@@ -62,12 +68,41 @@ check: deps
 	@$(MAKE) --no-print-directory check-fuzz
 	@$(MAKE) --no-print-directory check-cli
 	@$(MAKE) --no-print-directory check-tui
+	@$(MAKE) --no-print-directory check-image
 
 # libFuzzer target for the rules parser (clang)
 fuzz: tests/fuzz/fuzz_rules
 tests/fuzz/fuzz_rules: tests/fuzz/fuzz_rules.c recovery/rules.c recovery/err.c recovery/file.c recovery/utc.c
 	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Irecovery \
 		-o $@ $^ -lcrypto
+# libFuzzer target for the audit log reader (logs come from sticks anyone could edit)
+fuzz: tests/fuzz/fuzz_log
+tests/fuzz/fuzz_log: tests/fuzz/fuzz_log.c $(ENGINE:.o=.c)
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Irecovery \
+		$(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
+fuzz-run-log: tests/fuzz/fuzz_log
+	tests/fuzz/fuzz_log -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus-log
+check-fuzz: check-fuzz-log
+check-fuzz-log: tests/fuzz/fuzz_log
+	@d=$$(mktemp -d) && cp tests/fuzz/corpus-log/* $$d/ && \
+	tests/fuzz/fuzz_log -max_total_time=$${FUZZ_SECONDS:-15} $$d > $$d.log 2>&1; \
+	rc=$$?; tail -n 1 $$d.log; rm -rf $$d $$d.log; exit $$rc
+.PHONY: fuzz-run-log check-fuzz-log
+# libFuzzer target for the key-export (CSV) and .BEK readers: exports pass many hands
+fuzz: tests/fuzz/fuzz_keys
+tests/fuzz/fuzz_keys: tests/fuzz/fuzz_keys.c recovery/keys.c recovery/bitlocker.c recovery/err.c recovery/file.c
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Irecovery \
+		-o $@ $^ -lcryptsetup -lcrypto
+fuzz-run-keys: tests/fuzz/fuzz_keys
+	tests/fuzz/fuzz_keys -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus-keys
+check-fuzz: check-fuzz-keys
+check-fuzz-keys: tests/fuzz/fuzz_keys
+	@d=$$(mktemp -d) && cp tests/fuzz/corpus-keys/* $$d/ && \
+	tests/fuzz/fuzz_keys -max_total_time=$${FUZZ_SECONDS:-15} $$d > $$d.log 2>&1; \
+	rc=$$?; tail -n 1 $$d.log; rm -rf $$d $$d.log; exit $$rc
+bench-unlock: bootfix
+	@scripts/bench-unlock
+.PHONY: fuzz-run-keys check-fuzz-keys bench-unlock
 fuzz-run: tests/fuzz/fuzz_rules
 	tests/fuzz/fuzz_rules -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus-rules
 
@@ -80,6 +115,27 @@ check-fuzz: tests/fuzz/fuzz_rules
 bench: bootfix
 	@scripts/bench
 
+# --- the bootable USB stick image (image/, docs/image.md) ---
+image: bootfix
+	@scripts/deps image
+	@image/build
+
+demo: bootfix
+	@scripts/deps demo
+	@image/build
+	@image/demo
+
+check-image: bootfix
+	@scripts/deps image
+	@image/build
+	@tests/image/run-all.sh
+
+bench-boot: bootfix
+	@scripts/deps image
+	@image/build
+	@scripts/bench-boot
+.PHONY: image demo check-image bench-boot
+
 install: bootfix
 	install -D -m 0755 bootfix $(DESTDIR)$(PREFIX)/sbin/bootfix
 	install -d $(DESTDIR)$(PREFIX)/share/bootfix/rules
@@ -87,7 +143,8 @@ install: bootfix
 	install -D -m 0644 docs/bootfix.8 $(DESTDIR)$(PREFIX)/share/man/man8/bootfix.8
 
 clean:
-	rm -f bootfix recovery/*.o $(UNIT) tests/tools/ntfs-logstate tests/fuzz/fuzz_rules
-	rm -rf tests/trash.*
+	rm -f bootfix recovery/*.o $(UNIT) tests/tools/ntfs-logstate tests/fuzz/fuzz_rules \
+	      tests/fuzz/fuzz_keys tests/fuzz/fuzz_log
+	rm -rf tests/trash.* out
 
 .PHONY: all deps check check-unit check-cli check-tui check-fuzz fuzz fuzz-run bench install clean
