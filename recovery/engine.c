@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/time.h>
@@ -560,7 +561,46 @@ static long ms_since(const struct timeval *t0)
 	return (t1.tv_sec - t0->tv_sec) * 1000L + (t1.tv_usec - t0->tv_usec) / 1000;
 }
 
+/*
+ * One bootfix at a time on this machine's disks: the stick runs a menu on
+ * the screen and one on the serial console, and two mounts of one volume,
+ * or two fixes of it, must never overlap.  The second waits, and says so.
+ * Where the lock file cannot be made (not root, no /run) there is nothing
+ * to share it with: go on.
+ */
+static int take_lock(const struct engine_output *out)
+{
+	const char *path = getenv("BOOTFIX_LOCK");
+	int fd = open(path && *path ? path : "/run/bootfix.lock",
+		      O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		say(out, "waiting: another bootfix (on the other console?) is working on the disks");
+		while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
+			;
+	}
+	return fd;
+}
+
+static int run_unlocked(const struct engine_opts *o, const struct engine_output *out,
+			struct run *r);
+
 int engine_run(const struct engine_opts *o, const struct engine_output *out, struct run *r)
+{
+	int fd = o->root ? -1 : take_lock(out), rc, e;
+
+	rc = run_unlocked(o, out, r);
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	errno = e;
+	return rc;
+}
+
+static int run_unlocked(const struct engine_opts *o, const struct engine_output *out,
+			struct run *r)
 {
 	struct loopdev lo = { .fd = -1 };
 	struct blockdev *b = NULL;
