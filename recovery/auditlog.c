@@ -1096,24 +1096,6 @@ static int open_parent(const char *path, char **base)
 	return fd;
 }
 
-static ssize_t pread_all(int fd, char *buf, size_t len, off_t off)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = pread(fd, buf + got, len - got, off + (off_t)got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
 /* Is s[0..len) a record or merged line (something that carries the chain)? */
 static int carries_chain(const char *s, size_t len, long *seq)
 {
@@ -1148,7 +1130,7 @@ static int read_tail(int fd, off_t size, struct tail *t)
 	t->seq = 1;
 	if (size == 0)
 		return 0;
-	if (pread_all(fd, &first, 1, 0) != 1)
+	if (file_pread_all(fd, &first, 1, 0) != 1)
 		return -1;
 	if (first != '{') {
 		errno = EBADMSG;
@@ -1164,7 +1146,7 @@ static int read_tail(int fd, off_t size, struct tail *t)
 			errno = ENOMEM;
 			return -1;
 		}
-		if (pread_all(fd, buf, n, start) != (ssize_t)n) {
+		if (file_pread_all(fd, buf, n, start) != (ssize_t)n) {
 			free(buf);
 			errno = EIO;
 			return -1;
@@ -1227,7 +1209,7 @@ static int first_record(int fd, off_t size, char out[65])
 		size_t n = (size_t)(size < want ? size : want), ls = 0;
 		char *buf = malloc(n ? n : 1);
 
-		if (!buf || pread_all(fd, buf, n, 0) != (ssize_t)n) {
+		if (!buf || file_pread_all(fd, buf, n, 0) != (ssize_t)n) {
 			free(buf);
 			return -1;
 		}

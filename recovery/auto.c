@@ -35,14 +35,6 @@
 
 enum verdict_screen { AUTO_FIXED, AUTO_NOTHING, AUTO_NOT_FIXED };
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
 /* A 5x5 block font for the few words the result screen shows. */
 static const char *glyph(char c)
 {
@@ -225,7 +217,6 @@ int auto_main(int argc, char **argv)
 	struct logcmd_run lr = { 0 };
 	struct ruleset rs = { 0 };
 	struct run r;
-	struct sigaction sa;
 	char why[512], note[1024] = "", tail[160], *serial, *unlogged = NULL;
 	const char *after_opt = NULL;
 	enum verdict_screen verdict;
@@ -288,16 +279,12 @@ int auto_main(int argc, char **argv)
 		logcmd_done(&lr);
 		return rc == -2 ? 2 : 3;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	cli_catch_signals();
 	o.verb = ENGINE_FIX;
 	o.unattended_only = 1;
 	o.mode = "auto";
 	o.rules = &rs;
-	o.stop = &stop_requested;
+	o.stop = &cli_stop;
 	setlocale(LC_ALL, "");
 	if (isatty(1) && initscr()) {
 		cbreak();
@@ -349,9 +336,9 @@ int auto_main(int argc, char **argv)
 			code = after == CONFIG_AFTER_REBOOT ? MENU_EXIT_REBOOT : MENU_EXIT_POWEROFF;
 			break;
 		}
-		if (getch() != ERR || stop_requested) {
+		if (getch() != ERR || cli_stop) {
 			endwin();
-			code = stop_requested ? 0 : to_menu(&o);
+			code = cli_stop ? 0 : to_menu(&o);
 			goto out;
 		}
 	}

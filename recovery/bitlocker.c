@@ -277,20 +277,7 @@ static uint32_t crc32_ieee(const unsigned char *p, size_t n)
 
 static ssize_t read_at(int fd, uint64_t off, void *buf, size_t len)
 {
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = pread(fd, (char *)buf + got, len - got, (off_t)(off + got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
+	return file_pread_all(fd, buf, len, (off_t)off);
 }
 
 static enum bitlocker_kind kind_of(uint16_t protection)

@@ -37,15 +37,15 @@
 #define EXIT_USAGE 2
 #define EXIT_CANNOT 3
 
-static volatile sig_atomic_t stop_requested;
+volatile sig_atomic_t cli_stop;
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	stop_requested = 1;
+	cli_stop = 1;
 }
 
-static void catch_signals(void)
+void cli_catch_signals(void)
 {
 	struct sigaction sa;
 
@@ -217,7 +217,7 @@ static int run_engine(enum engine_verb verb, const char *name, const char *usage
 	memset(&c, 0, sizeof(c));
 	c.eo.verb = verb;
 	c.eo.mode = "cli";
-	c.eo.stop = &stop_requested;
+	c.eo.stop = &cli_stop;
 	c.verbose = isatty(2);
 	out.ctx = &c;
 	optind = 1;
@@ -267,7 +267,7 @@ static int run_engine(enum engine_verb verb, const char *name, const char *usage
 	}
 	c.eo.rules = &rs;
 	logcmd_prepare(&c.log, &c.eo);
-	catch_signals();
+	cli_catch_signals();
 	if (engine_run(&c.eo, &out, &r) < 0) {
 		char *why = strdup(err_msg());
 
@@ -304,7 +304,7 @@ static int run_engine(enum engine_verb verb, const char *name, const char *usage
 	}
 	if (verb != ENGINE_SCAN && !c.eo.dry_run)
 		logcmd_finish(&c.log, &c.eo, &r, &rs, NULL);
-	if (stop_requested)
+	if (cli_stop)
 		fprintf(stderr, "bootfix: interrupted; every volume unmounted, nothing half-moved\n");
 	switch (verb) {
 	case ENGINE_SCAN:

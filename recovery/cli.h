@@ -4,6 +4,8 @@
 #ifndef BOOTFIX_CLI_H
 #define BOOTFIX_CLI_H
 
+#include <signal.h>
+
 #include <stdarg.h>
 #include <stddef.h>
 
@@ -17,6 +19,13 @@ const char *cli_builtin_rules(void);
 
 /* Load built-in rules and DATA/rules; 0, or as rules_load_dir() -1 / -2 with err_set(). */
 int cli_load_rules(struct ruleset *rs, const char *data_dir);
+
+/*
+ * SIGINT, SIGTERM and SIGHUP set cli_stop (the engine winds down safely
+ * between files and undoes every mount); SIGPIPE is ignored.  Every front.
+ */
+extern volatile sig_atomic_t cli_stop;
+void cli_catch_signals(void);
 
 /* The stick's data folder when no --data was given: $BOOTFIX_DATA, or NULL. */
 const char *cli_data_dir(const char *given);

@@ -267,3 +267,21 @@ char *file_slurp(int dirfd, const char *path, size_t max, size_t *len)
 		*len = got;
 	return buf;
 }
+
+ssize_t file_pread_all(int fd, void *buf, size_t len, off_t off)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, (char *)buf + got, len - got, off + (off_t)got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}

@@ -64,4 +64,10 @@ int file_copy(int srcfd, int dstdir, const char *name);
  */
 char *file_slurp(int dirfd, const char *path, size_t max, size_t *len);
 
+/*
+ * Read up to len bytes at off, going on after short reads and EINTR.
+ * Returns the bytes read (fewer only at the end of the file), or -1.
+ */
+ssize_t file_pread_all(int fd, void *buf, size_t len, off_t off);
+
 #endif

@@ -44,22 +44,31 @@ static int by_name(const void *a, const void *b)
 	return strcmp(((const struct machine_nic *)a)->name, ((const struct machine_nic *)b)->name);
 }
 
+/* SYSROOT/SUB as a directory stream, its fd in *dfd; NULL when absent. */
+static DIR *open_sysdir(const char *sysroot, const char *sub, int *dfd)
+{
+	char path[4096];
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/%s", sysroot, sub);
+	*dfd = file_open(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 0);
+	if (*dfd < 0)
+		return NULL;
+	d = fdopendir(*dfd);
+	if (!d)
+		close(*dfd);
+	return d;
+}
+
 static int read_nics(struct machine *m, const char *sysroot)
 {
 	char path[4096];
 	struct dirent *e;
-	DIR *d;
 	int dfd;
+	DIR *d = open_sysdir(sysroot, "class/net", &dfd);
 
-	snprintf(path, sizeof(path), "%s/class/net", sysroot);
-	dfd = file_open(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 0);
-	if (dfd < 0)
+	if (!d)
 		return 0;
-	d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return 0;
-	}
 	while ((e = readdir(d))) {
 		struct machine_nic *grown;
 		char *mac;
@@ -110,20 +119,12 @@ static int virtual_disk(const char *name)
 
 static int read_disks(struct machine *m, const char *sysroot)
 {
-	char path[4096];
 	struct dirent *e;
-	DIR *d;
 	int dfd;
+	DIR *d = open_sysdir(sysroot, "block", &dfd);
 
-	snprintf(path, sizeof(path), "%s/block", sysroot);
-	dfd = file_open(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 0);
-	if (dfd < 0)
+	if (!d)
 		return 0;
-	d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return 0;
-	}
 	while ((e = readdir(d))) {
 		struct diskinfo *grown;
 

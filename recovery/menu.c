@@ -90,14 +90,6 @@ struct menu {
 	pthread_mutex_t lock;
 };
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
 /* ---- the worker: the engine off the UI thread ---- */
 
 static void on_progress(void *ctx, const char *what)
@@ -136,7 +128,7 @@ static void *work(void *arg)
 	o.site = m->site;
 	o.rules = &m->rules;
 	o.policy = m->policy;
-	o.stop = &stop_requested;
+	o.stop = &cli_stop;
 	if (m->job != JOB_SCAN || m->rescan_one)
 		o.only = m->scan.v[m->sel].key;
 	if (m->typed_for[0]) {
@@ -1065,7 +1057,6 @@ int menu_main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct menu m;
-	struct sigaction sa;
 	int ch, ready = 0, rc;
 
 	memset(&m, 0, sizeof(m));
@@ -1108,11 +1099,7 @@ int menu_main(int argc, char **argv)
 	}
 	m.under_init = getenv("BOOTFIX_INIT") != NULL;
 	bitlocker_no_core_dumps();	/* keys may be typed */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	cli_catch_signals();	/* Ctrl-C too: the running job winds down, then the menu ends */
 	setlocale(LC_ALL, "");
 	if (!initscr())
 		return cli_error("cannot start the menu: unknown terminal type '%s'",
@@ -1134,7 +1121,7 @@ int menu_main(int argc, char **argv)
 			signal_ready();
 			ready = 1;
 		}
-		if (stop_requested && !m.busy)
+		if (cli_stop && !m.busy)
 			break;
 		ch = getch();
 		if (ch != ERR)

@@ -31,26 +31,7 @@
 #define EXIT_CANNOT 3
 #define SECRET_MAX 1024
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static void catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
+#define stop cli_stop
 
 static void say_problem(void *ctx, const char *msg)
 {
@@ -421,7 +402,7 @@ int unlockcmd_main(int argc, char **argv)
 		return cli_error("cannot unlock %s read-write: must be run as root (--check only "
 				 "verifies the key)", dev);
 	bitlocker_no_core_dumps();
-	catch_signals();
+	cli_catch_signals();
 	if (find_targets(dev, check, &lo, &t, &nt) < 0) {
 		code = cli_error("%s", err_msg());
 		goto out;
