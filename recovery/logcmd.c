@@ -909,9 +909,16 @@ int logcmd_record(struct logcmd_run *lr, const struct engine_opts *eo, const str
 		.error = error, .notes = lr->conf.problems, .nnotes = lr->conf.nproblems,
 	};
 	struct auditlog_appended a;
-	char *path = NULL;
-	int rc = auditlog_write_run(&ai, lr->log_path, &path, &a);
+	char *path = NULL, *unreadable[1] = { (char *)lr->unreadable };
+	int rc;
 	size_t o = 0;
+
+	/* what was wrong with bootfix.conf goes into the record too */
+	if (lr->unreadable[0]) {
+		ai.notes = unreadable;
+		ai.nnotes = 1;
+	}
+	rc = auditlog_write_run(&ai, lr->log_path, &path, &a);
 
 	note[0] = '\0';
 	if (record)

@@ -25,7 +25,13 @@ test_expect_success 'bad lines are one-line warnings; the good ones still count'
 	grep -Fx "bootfix: warning: data/bootfix.conf:3: countdown must be 0 to 3600 seconds, not '"'"'soon'"'"' (ignored)" f.err &&
 	grep -Fx "bootfix: warning: data/bootfix.conf:4: unknown key '"'"'who'"'"' (ignored)" f.err &&
 	grep -Fx "bootfix: warning: data/bootfix.conf:5: expected '"'"'key = value'"'"' (ignored)" f.err &&
-	test "$(last site)" = "Lab 2" && test "$(last operator)" = None
+	test "$(last site)" = "Lab 2" && test "$(last operator)" = None &&
+	tail -n1 $LOG | python3 -c "
+import json, sys
+n = json.load(sys.stdin)[\"notes\"]
+assert \"data/bootfix.conf:2: mode must be menu or auto, not '"'"'sometimes'"'"' (ignored)\" in n, n
+assert len([x for x in n if x.startswith(\"data/bootfix.conf:\")]) == 4, n
+"
 '
 
 test_expect_success 'saved as UTF-16, or not a file at all: a warning, and the fix goes on' '
@@ -35,7 +41,8 @@ test_expect_success 'saved as UTF-16, or not a file at all: a warning, and the f
 	rm data/bootfix.conf && mkdir data/bootfix.conf &&
 	machine w && expect_exit 0 $BOOTFIX fix --root w --data data > f.out 2> f.err && cat f.err &&
 	grep -F "bootfix: warning: cannot read data/bootfix.conf" f.err &&
-	grep -F "log written" f.err
+	grep -F "log written" f.err &&
+	tail -n1 $LOG | grep -F "cannot read data/bootfix.conf"
 '
 
 test_done
