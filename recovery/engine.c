@@ -429,6 +429,7 @@ static void do_bitlocker(const struct engine_opts *o, const struct engine_output
 	v->unlocked_by = strdup(src.key_id);
 	v->key_source = strdup(key_source_name(&src, name, sizeof(name)));
 	v->key_kind = key_source_kind_name(src.kind);
+	v->unlock_via = m.via == BITLOCKER_VIA_DM ? "dm-crypt" : "dislocker";
 	say(out, "unlocked %s with key ID %.8s from %s", b->path, src.key_id, name);
 	inner.path = m.path;
 	inner.fstype = "ntfs";

@@ -64,6 +64,7 @@ struct volume {
 	char *unlocked_by;	/* the key ID (protector GUID) that opened it, or NULL */
 	char *key_source;	/* where that key came from: "CSV file ad.csv line 3" */
 	const char *key_kind;	/* "csv", "bek", "clear-key", "typed" (static), or NULL */
+	const char *unlock_via;	/* "dm-crypt" or "dislocker" (static), or NULL */
 	int hibernated;
 	int has_quarantine;	/* \bootfix-quarantine exists */
 	char *computer_name;

@@ -67,6 +67,7 @@ struct json_object *report_volume(const struct volume *v)
 		put_str(b, "unlocked_by", v->unlocked_by);
 		put_str(b, "key_source", v->key_source);
 		put_str(b, "key_kind", v->key_kind);
+		put_str(b, "via", v->unlock_via);
 		json_object_object_add(o, "bitlocker", b);
 	}
 	json_object_object_add(o, "hibernated", json_object_new_boolean(v->hibernated));

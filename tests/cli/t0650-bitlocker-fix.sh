@@ -84,6 +84,8 @@ k=r[\"bitlocker\"]
 assert len(k)==1 and k[0][\"key_id\"]==\"$KID\", k
 assert k[0][\"source\"].startswith(\"CSV file fleet.csv line 2\") and k[0][\"kind\"]==\"csv\", k
 assert k[0][\"computer_name\"]==\"DESKTOP-2KGM189\", k
+v=r[\"volumes\"][0][\"bitlocker\"]
+assert v[\"via\"] in (\"dm-crypt\", \"dislocker\") and v[\"unlocked_by\"]==\"$KID\", v
 " &&
 	$BOOTFIX log keys-used data/logs/bootfix.jsonl > used.out && cat used.out &&
 	grep -F "$KID" used.out

@@ -103,6 +103,8 @@ assert got==[\"fixed\",\"fixed\",\"nothing-to-fix\",\"refused\",\"refused\"], go
 assert all(r[\"mode\"]==\"auto\" and r[\"site\"]==\"kiosks\" for r in rs)
 k=rs[1][\"bitlocker\"]
 assert k and k[0][\"key_id\"]==\"64311DEA-4587-4029-924A-BA299647998E\" and k[0][\"kind\"]==\"csv\", k
+v=[v for v in rs[1][\"volumes\"] if v.get(\"bitlocker\")][0][\"bitlocker\"]
+assert v[\"via\"]==\"dm-crypt\", v
 assert \"hibernated\" in rs[3][\"reason\"], rs[3][\"reason\"]
 assert \"83ABDB8F\" in rs[4][\"reason\"], rs[4][\"reason\"]
 " &&
