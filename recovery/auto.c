@@ -257,6 +257,7 @@ int auto_main(int argc, char **argv)
 		fprintf(stderr, "bootfix: bootfix.conf has problems: starting the menu instead "
 			"of the unattended mode\n");
 		logcmd_done(&lr);
+		o.operator_name = o.site = NULL;	/* they pointed into lr */
 		if (isatty(0))
 			sleep(5);	/* time to read it before the menu covers it */
 		return to_menu(&o);
@@ -312,6 +313,18 @@ int auto_main(int argc, char **argv)
 	logcmd_record(&lr, &o, &r, &rs, NULL, note, sizeof(note), &unlogged);
 	for (char *p = note; (p = strchr(p, '\n'));)
 		*p = ' ';
+	if (unlogged) {
+		/* the record must not be lost: onto the serial line, and no power-off
+		   until someone has seen the screen */
+		const char *ready = getenv("BOOTFIX_READY");
+		FILE *f = ready && *ready ? fopen(ready, "we") : NULL;
+
+		if (f) {
+			fprintf(f, "bootfix: audit record not written; here it is:\n%s\n", unlogged);
+			fclose(f);
+		}
+		after = CONFIG_AFTER_WAIT;
+	}
 	verdict = judge(&r, why, sizeof(why));
 	serial = identity_dmi("product_serial");
 	announce(verdict, &r, serial, why, note);

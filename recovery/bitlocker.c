@@ -485,9 +485,11 @@ int bitlocker_read_fd(int fd, const char *name, struct bitlocker_info *bi)
 			continue;
 		}
 		bi->copy = i;
+		explicit_bzero(buf, FVE_AREA);	/* a suspended volume's clear key was in it */
 		free(buf);
 		return 0;
 	}
+	explicit_bzero(buf, FVE_AREA);
 	free(buf);
 	bitlocker_info_clear(bi);
 	return err_set("cannot read BitLocker metadata of %s: %s", name, why);
@@ -1172,9 +1174,26 @@ static void track(struct bitlocker_mapping *m, int on)
 			live[i] = m;
 			return;
 		}
-		if (!on && live[i] == m)
+		if (!on && live[i] == m) {
 			live[i] = NULL;
+			return;
+		}
 	}
+}
+
+/* Mappings whose owner's storage is gone (a close failed): kept here. */
+static struct bitlocker_mapping adopted[MAX_LIVE];
+
+void bitlocker_adopt(struct bitlocker_mapping *m)
+{
+	for (int i = 0; i < MAX_LIVE; i++)
+		if (live[i] == m)
+			for (int k = 0; k < MAX_LIVE; k++)
+				if (adopted[k].via == BITLOCKER_VIA_NONE && live[i] != &adopted[k]) {
+					adopted[k] = *m;
+					live[i] = &adopted[k];
+					return;
+				}
 }
 
 /*

@@ -286,6 +286,12 @@ int bitlocker_open(const char *dev, const struct bitlocker_info *bi,
  */
 int bitlocker_close(struct bitlocker_mapping *m);
 
+/*
+ * m could not be closed and its storage is about to go (a local): keep a
+ * copy for bitlocker_close_all() to try again.
+ */
+void bitlocker_adopt(struct bitlocker_mapping *m);
+
 /* Close every mapping this process still holds (exit and signal paths). */
 void bitlocker_close_all(void);
 

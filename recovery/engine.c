@@ -397,14 +397,18 @@ static void do_bitlocker(const struct engine_opts *o, const struct engine_output
 			len += (size_t)snprintf(ids + len, sizeof(ids) - len, "%s%s", len ? " " : "",
 						bi.prot[i].guid);
 	v->key_ids = len ? strdup(ids) : NULL;
+	if (bi.togo) {
+		/* a USB drive with BitLocker To Go: FAT or exFAT inside, never Windows */
+		set_reason(v, OUTCOME_NONE, "BitLocker To Go drive: no Windows");
+		goto out;
+	}
 	if (bitlocker_converting(&bi, why, sizeof(why))) {
 		set_reason(v, no, "BitLocker %s: not touched (let Windows finish, or unlock it "
 			   "there)", why);
 		goto out;
 	}
 	ko.kr = stick_keys(o, out);
-	if (o->typed_key && (o->only ? !strcmp(o->only, v->key) :
-			     !o->only_key_for || !strcmp(o->only_key_for, v->key)))
+	if (o->typed_key && (!o->only_key_for || !strcmp(o->only_key_for, v->key)))
 		ko.typed = o->typed_key;
 	ko.readonly = o->verb == ENGINE_SCAN || o->dry_run;
 	ko.tried = key_problem;
@@ -434,8 +438,11 @@ static void do_bitlocker(const struct engine_opts *o, const struct engine_output
 	inner.path = m.path;
 	inner.fstype = "ntfs";
 	do_volume(o, out, &inner, v);
-	if (bitlocker_close(&m) < 0 && v->outcome != OUTCOME_FAILED)
-		set_reason(v, OUTCOME_FAILED, "%s", err_msg());
+	if (bitlocker_close(&m) < 0) {
+		if (v->outcome != OUTCOME_FAILED)
+			set_reason(v, OUTCOME_FAILED, "%s", err_msg());
+		bitlocker_adopt(&m);	/* closed again at the end of the run */
+	}
 out:
 	bitlocker_info_clear(&bi);
 }
@@ -459,6 +466,7 @@ static void do_volume(const struct engine_opts *o, const struct engine_output *o
 	inspect(m.rootfd, o, v);
 	if (ntfs_umount(&m) < 0) {
 		set_reason(v, OUTCOME_FAILED, "%s", err_msg());
+		ntfs_adopt(&m);		/* tried again at the end of the run */
 		return;
 	}
 	if (undecided(o, v))
@@ -500,6 +508,7 @@ static void do_volume(const struct engine_opts *o, const struct engine_output *o
 	act(m.rootfd, o, v, b->path);
 	if (ntfs_umount(&m) < 0) {
 		set_reason(v, OUTCOME_FAILED, "%s", err_msg());
+		ntfs_adopt(&m);
 		return;
 	}
 }
@@ -569,7 +578,7 @@ static long ms_since(const struct timeval *t0)
  * Where the lock file cannot be made (not root, no /run) there is nothing
  * to share it with: go on.
  */
-static int take_lock(const struct engine_output *out)
+static int take_lock(const struct engine_opts *o, const struct engine_output *out)
 {
 	const char *path = getenv("BOOTFIX_LOCK");
 	int fd = open(path && *path ? path : "/run/bootfix.lock",
@@ -577,10 +586,18 @@ static int take_lock(const struct engine_output *out)
 
 	if (fd < 0)
 		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		say(out, "waiting: another bootfix (on the other console?) is working on the disks");
-		while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
-			;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	say(out, "waiting: another bootfix (on the other console?) is working on the disks");
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			say(out, "cannot wait for the other bootfix (%s): going on", strerror(errno));
+			break;
+		}
+		if (o->stop && *o->stop) {
+			close(fd);
+			return -2;
+		}
 	}
 	return fd;
 }
@@ -590,8 +607,12 @@ static int run_unlocked(const struct engine_opts *o, const struct engine_output 
 
 int engine_run(const struct engine_opts *o, const struct engine_output *out, struct run *r)
 {
-	int fd = o->root ? -1 : take_lock(out), rc, e;
+	int fd = o->root ? -1 : take_lock(o, out), rc, e;
 
+	if (fd == -2) {
+		memset(r, 0, sizeof(*r));
+		return err_set("interrupted while waiting for the other bootfix: nothing was done");
+	}
 	rc = run_unlocked(o, out, r);
 	e = errno;
 	if (fd >= 0)

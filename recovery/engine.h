@@ -36,7 +36,7 @@ struct engine_opts {
 	/* BitLocker: keys come from DATA/keys/ (CSV exports, .BEK files), a clear
 	   key, then typed_key (the technician's, for the volume named by only) */
 	const struct bitlocker_key *typed_key;
-	const char *only_key_for;	/* with only NULL: the volume typed_key is for */
+	const char *only_key_for;	/* the volume (key) typed_key is for; NULL: any */
 	volatile sig_atomic_t *stop;	/* set by a signal handler: wind down safely */
 };
 

@@ -134,8 +134,7 @@ static void *work(void *arg)
 	if (m->typed_for[0]) {
 		/* the engine offers it to that volume alone (after the stick's keys) */
 		o.typed_key = &m->typed;
-		if (!o.only)
-			o.only_key_for = m->typed_for;
+		o.only_key_for = m->typed_for;
 	}
 	rc = engine_run(&o, &out, &r);
 	if (m->job != JOB_SCAN) {
@@ -153,6 +152,14 @@ static void *work(void *arg)
 		snprintf(m->log_note, sizeof(m->log_note), "%s", note);
 		if (rec) {
 			char *all = NULL;
+			const char *ready = getenv("BOOTFIX_READY");
+			FILE *f = ready && *ready ? fopen(ready, "we") : NULL;
+
+			/* not lost: onto the serial line now, and on stderr when the menu ends */
+			if (f) {
+				fprintf(f, "bootfix: audit record not written; here it is:\n%s\n", rec);
+				fclose(f);
+			}
 
 			if (asprintf(&all, "%s%s%s\n", m->unlogged ? m->unlogged : "",
 				     m->unlogged ? "" : "bootfix: these audit records could not be "
@@ -168,12 +175,18 @@ static void *work(void *arg)
 	m->job_rc = rc;
 	if (rc < 0)
 		snprintf(m->job_err, sizeof(m->job_err), "%s", err_msg());
-	if (m->job == JOB_SCAN && o.only && r.n == 1 && m->sel < m->scan.n) {
-		/* a volume looked at again with a typed key: it takes its place in the list */
-		struct volume old = m->scan.v[m->sel];
+	if (m->job == JOB_SCAN && o.only) {
+		/* a volume looked at again with a typed key: it takes its place in the
+		   list; if it is gone the list stays as it was */
+		if (r.n == 1 && m->sel < m->scan.n) {
+			struct volume old = m->scan.v[m->sel];
 
-		m->scan.v[m->sel] = r.v[0];
-		r.v[0] = old;
+			m->scan.v[m->sel] = r.v[0];
+			r.v[0] = old;
+		} else if (rc == 0) {
+			snprintf(m->job_err, sizeof(m->job_err), "%s is gone: press s to scan again",
+				 m->sel < m->scan.n ? m->scan.v[m->sel].device : "the volume");
+		}
 		run_free(&r);
 	} else if (m->job == JOB_SCAN) {
 		run_free(&m->scan);
@@ -185,6 +198,17 @@ static void *work(void *arg)
 	m->done = 1;
 	pthread_mutex_unlock(&m->lock);
 	return NULL;
+}
+
+/* Scrub every copy of a typed key. */
+static void forget_key(struct menu *m)
+{
+	bitlocker_rp_entry_clear(&m->entry);
+	bitlocker_rp_clear(&m->typed_rp);
+	explicit_bzero(m->password, sizeof(m->password));
+	m->pwlen = 0;
+	memset(&m->typed, 0, sizeof(m->typed));
+	m->typed_for[0] = '\0';
 }
 
 static void start(struct menu *m, enum job job)
@@ -200,21 +224,13 @@ static void start(struct menu *m, enum job job)
 	m->screen = job == JOB_SCAN ? SCR_SCANNING : SCR_WORKING;
 	if (pthread_create(&m->worker, NULL, work, m) != 0) {
 		m->busy = 0;
+		m->rescan_one = 0;
+		forget_key(m);
 		snprintf(m->job_err, sizeof(m->job_err), "cannot start the scan: %s", strerror(errno));
 		m->screen = SCR_OVERVIEW;
 	}
 }
 
-/* Scrub every copy of a typed key. */
-static void forget_key(struct menu *m)
-{
-	bitlocker_rp_entry_clear(&m->entry);
-	bitlocker_rp_clear(&m->typed_rp);
-	explicit_bzero(m->password, sizeof(m->password));
-	m->pwlen = 0;
-	memset(&m->typed, 0, sizeof(m->typed));
-	m->typed_for[0] = '\0';
-}
 
 /* Called on every loop: when the worker finished, move to the next screen. */
 static int reap(struct menu *m)
@@ -229,14 +245,15 @@ static int reap(struct menu *m)
 	pthread_join(m->worker, NULL);
 	m->busy = 0;
 	if (m->job == JOB_SCAN && m->rescan_one) {
-		m->rescan_one = 0;
-		const struct volume *v = &m->scan.v[m->sel];
+		const struct volume *v = m->sel < m->scan.n ? &m->scan.v[m->sel] : NULL;
 
+		m->rescan_one = 0;
 		m->screen = SCR_OVERVIEW;
-		if (v->locked) {
+		if (!v || v->locked) {
 			/* it did not fit: forget it, say so, offer typing again */
-			snprintf(m->job_err, sizeof(m->job_err), "%s", v->reason ? v->reason :
-				 "the key does not open this volume");
+			if (v)
+				snprintf(m->job_err, sizeof(m->job_err), "%s", v->reason ? v->reason :
+					 "the key does not open this volume");
 			forget_key(m);
 		}
 		return 1;
@@ -254,6 +271,10 @@ static int reap(struct menu *m)
 	} else {
 		m->screen = SCR_RESULT;
 		m->button = 0;
+		/* the typed key has done its job: not kept (a refusal keeps it for the
+		   override the result screen offers) */
+		if (!m->job_run.n || m->job_run.v[0].outcome != OUTCOME_REFUSED)
+			forget_key(m);
 	}
 	return 1;
 }

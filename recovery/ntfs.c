@@ -47,9 +47,26 @@ static void track(struct ntfs_mount *m, int on)
 			live[i] = m;
 			return;
 		}
-		if (!on && live[i] == m)
+		if (!on && live[i] == m) {
 			live[i] = NULL;
+			return;
+		}
 	}
+}
+
+/* Mounts whose owner's storage is gone (an unmount failed): kept here. */
+static struct ntfs_mount adopted[MAX_MOUNTS];
+
+void ntfs_adopt(struct ntfs_mount *m)
+{
+	for (int i = 0; i < MAX_MOUNTS; i++)
+		if (live[i] == m)
+			for (int k = 0; k < MAX_MOUNTS; k++)
+				if (!adopted[k].dir[0] && live[i] != &adopted[k]) {
+					adopted[k] = *m;
+					live[i] = &adopted[k];
+					return;
+				}
 }
 
 /* Find dir in /proc/self/mountinfo: -1 absent, 0 read-only, 1 read-write. */

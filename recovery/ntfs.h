@@ -75,4 +75,10 @@ int ntfs_hibernated(int rootfd);
 /* Unmount every mount this process still holds (signal and exit paths). */
 void ntfs_umount_all(void);
 
+/*
+ * m could not be unmounted and its storage is about to go (a local): keep
+ * a copy for ntfs_umount_all() to try again.
+ */
+void ntfs_adopt(struct ntfs_mount *m);
+
 #endif

@@ -40,4 +40,28 @@ test_expect_success 'a fix waits while another bootfix holds the disks, then run
 	hold_and_fix
 '
 
+# term_while_waiting : SIGTERM to a fix that waits for the lock: it ends, nothing done
+term_while_waiting() {
+	local holder fixer i before
+	before=$(image_sha d.img)
+	rm -f go held && mkfifo go || return 1
+	flock "$BOOTFIX_LOCK" sh -c "echo held > held; read x < go" &
+	holder=$!
+	for i in $(seq 1 100); do [ -e held ] && break; sleep 0.05; done
+	( $BOOTFIX fix --device d.img --verbose > t.out 2>&1; echo $? > t.rc ) &
+	fixer=$!
+	for i in $(seq 1 200); do grep -q "waiting: another" t.out 2>/dev/null && break; sleep 0.05; done
+	pkill -TERM -f "bootfix fix --device d.img" 
+	for i in $(seq 1 100); do [ -e t.rc ] && break; sleep 0.05; done
+	echo go > go; wait $holder; wait $fixer
+	cat t.out
+	test "$(cat t.rc)" = 3 &&
+	grep -F "interrupted while waiting for the other bootfix: nothing was done" t.out &&
+	test "$(image_sha d.img)" = "$before"
+}
+
+test_expect_success 'SIGTERM while waiting: ends at once, nothing done, exit 3' '
+	term_while_waiting
+'
+
 test_done
