@@ -647,6 +647,7 @@ static void draw_help(struct menu *m)
 		"  r                   restore: put quarantined files back",
 		"  l                   the log on this stick",
 		"  s                   scan all disks again",
+		"  Enter on BitLocker  type its recovery key (F1-F10 type digits); Tab: password",
 		"  p                   power off, reboot or rescue shell (on the stick)",
 		"  Esc                 back;   q  quit",
 		"",
