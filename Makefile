@@ -25,7 +25,7 @@ ALL_CFLAGS = $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Irecovery
 ENGINE = recovery/err.o recovery/file.o recovery/utc.o recovery/rules.o \
 	 recovery/winpath.o recovery/disk.o recovery/ntfs.o recovery/finding.o \
 	 recovery/quarantine.o recovery/identity.o recovery/engine.o recovery/report.o \
-	 recovery/config.o recovery/machine.o recovery/auditlog.o
+	 recovery/config.o recovery/machine.o recovery/auditlog.o recovery/live.o
 FRONTS = recovery/cli.o recovery/logcmd.o recovery/menu.o recovery/auto.o
 # BitLocker: metadata, key sources, unlocking (docs/bitlocker.md)
 ENGINE += recovery/bitlocker.o recovery/keys.o
@@ -42,7 +42,7 @@ recovery/%.o: recovery/%.c recovery/*.h
 # --- tests ---
 UNIT = tests/unit/test_rules tests/unit/test_winpath tests/unit/test_quarantine \
        tests/unit/test_auditlog tests/unit/test_config tests/unit/test_machine
-UNIT += tests/unit/test_bitlocker tests/unit/test_keys
+UNIT += tests/unit/test_bitlocker tests/unit/test_keys tests/unit/test_live
 
 tests/unit/test_%: tests/unit/test_%.c $(ENGINE)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
@@ -90,7 +90,7 @@ check-fuzz-log: tests/fuzz/fuzz_log
 .PHONY: fuzz-run-log check-fuzz-log
 # libFuzzer target for the key-export (CSV) and .BEK readers: exports pass many hands
 fuzz: tests/fuzz/fuzz_keys
-tests/fuzz/fuzz_keys: tests/fuzz/fuzz_keys.c recovery/keys.c recovery/bitlocker.c recovery/err.c recovery/file.c
+tests/fuzz/fuzz_keys: tests/fuzz/fuzz_keys.c recovery/keys.c recovery/bitlocker.c recovery/err.c recovery/file.c recovery/live.c
 	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Irecovery \
 		-o $@ $^ -lcryptsetup -lcrypto
 fuzz-run-keys: tests/fuzz/fuzz_keys

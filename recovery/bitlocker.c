@@ -30,6 +30,7 @@
 #include "bitlocker.h"
 #include "err.h"
 #include "file.h"
+#include "live.h"
 
 #define FVE_AREA 65536			/* each metadata copy sits in 64 KiB */
 #define FVE_BLOCK_HEADER 64
@@ -1165,36 +1166,9 @@ int bitlocker_check(const char *dev, const struct bitlocker_info *bi,
 /* ---- mappings ---- */
 
 #define MAX_LIVE 16
-static struct bitlocker_mapping *live[MAX_LIVE];
+LIVE_TABLE(live, struct bitlocker_mapping, MAX_LIVE);
 
-static void track(struct bitlocker_mapping *m, int on)
-{
-	for (int i = 0; i < MAX_LIVE; i++) {
-		if (on && !live[i]) {
-			live[i] = m;
-			return;
-		}
-		if (!on && live[i] == m) {
-			live[i] = NULL;
-			return;
-		}
-	}
-}
 
-/* Mappings whose owner's storage is gone (a close failed): kept here. */
-static struct bitlocker_mapping adopted[MAX_LIVE];
-
-void bitlocker_adopt(struct bitlocker_mapping *m)
-{
-	for (int i = 0; i < MAX_LIVE; i++)
-		if (live[i] == m)
-			for (int k = 0; k < MAX_LIVE; k++)
-				if (adopted[k].via == BITLOCKER_VIA_NONE && live[i] != &adopted[k]) {
-					adopted[k] = *m;
-					live[i] = &adopted[k];
-					return;
-				}
-}
 
 /*
  * Does the kernel have device-mapper?  Not /dev/mapper/control: libdevmapper
@@ -1249,25 +1223,10 @@ static int mounted(const char *dir)
 	return yes;
 }
 
-static char *read_memfd(int fd)
-{
-	off_t len = lseek(fd, 0, SEEK_END);
-	char *buf;
-
-	if (len < 0)
-		len = 0;
-	if (len > 8192)
-		len = 8192;
-	buf = calloc(1, (size_t)len + 1);
-	if (buf && len > 0 && pread(fd, buf, (size_t)len, 0) < 0)
-		buf[0] = '\0';
-	return buf;
-}
-
 /* The first line dislocker printed that says something, without its time stamp. */
 static void dislocker_said(int fd, char *out, size_t len)
 {
-	char *all = read_memfd(fd), *line, *save = NULL;
+	char *all = file_read_text(fd, 8192), *line, *save = NULL;
 
 	snprintf(out, len, "dislocker-fuse exited without mounting");
 	for (line = all ? strtok_r(all, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
@@ -1548,7 +1507,7 @@ int bitlocker_open(const char *dev, const struct bitlocker_info *bi,
 		if (r == 0) {
 			snprintf(m->path, sizeof(m->path), "/dev/mapper/%s", m->dm_name);
 			m->via = BITLOCKER_VIA_DM;
-			track(m, 1);
+			live_track(&live, m, 1);
 			attribute(bi, k, &rp, cand, n, of_kind, res);
 			bitlocker_rp_clear(&rp);
 			return 0;
@@ -1582,7 +1541,7 @@ int bitlocker_open(const char *dev, const struct bitlocker_info *bi,
 	explicit_bzero(&fvek, sizeof(fvek));
 	if (rc < 0)
 		return -1;
-	track(m, 1);
+	live_track(&live, m, 1);
 	return 0;
 }
 
@@ -1616,7 +1575,7 @@ int bitlocker_close(struct bitlocker_mapping *m)
 	}
 	m->via = BITLOCKER_VIA_NONE;
 	m->path[0] = '\0';
-	track(m, 0);
+	live_track(&live, m, 0);
 	sync();
 	return rc;
 }
@@ -1629,9 +1588,14 @@ void bitlocker_no_core_dumps(void)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+void bitlocker_adopt(struct bitlocker_mapping *m)
+{
+	live_adopt(&live, m);
+}
+
 void bitlocker_close_all(void)
 {
-	for (int i = 0; i < MAX_LIVE; i++)
-		if (live[i])
-			bitlocker_close(live[i]);
+	for (size_t i = 0; i < live.n; i++)
+		if (live.slot[i])
+			bitlocker_close(live.slot[i]);
 }

@@ -285,3 +285,18 @@ ssize_t file_pread_all(int fd, void *buf, size_t len, off_t off)
 	}
 	return (ssize_t)got;
 }
+
+char *file_read_text(int fd, size_t max)
+{
+	off_t len = lseek(fd, 0, SEEK_END);
+	char *buf;
+
+	if (len < 0)
+		len = 0;
+	if ((uint64_t)len > max)
+		len = (off_t)max;
+	buf = calloc(1, (size_t)len + 1);
+	if (buf && len > 0 && file_pread_all(fd, buf, (size_t)len, 0) < 0)
+		buf[0] = '\0';
+	return buf;
+}

@@ -70,4 +70,11 @@ char *file_slurp(int dirfd, const char *path, size_t max, size_t *len);
  */
 ssize_t file_pread_all(int fd, void *buf, size_t len, off_t off);
 
+/*
+ * The first max bytes of what fd holds (a memfd a child wrote its messages
+ * to) as a NUL-terminated string; "" when it cannot be read, NULL when out
+ * of memory.
+ */
+char *file_read_text(int fd, size_t max);
+
 #endif

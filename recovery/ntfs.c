@@ -21,6 +21,7 @@
 
 #include "err.h"
 #include "file.h"
+#include "live.h"
 #include "ntfs.h"
 #include "winpath.h"
 
@@ -31,7 +32,7 @@ enum {
 };
 
 #define MAX_MOUNTS 32
-static struct ntfs_mount *live[MAX_MOUNTS];
+LIVE_TABLE(live, struct ntfs_mount, MAX_MOUNTS);
 
 static void sleep_ms(long ms)
 {
@@ -40,34 +41,7 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-static void track(struct ntfs_mount *m, int on)
-{
-	for (int i = 0; i < MAX_MOUNTS; i++) {
-		if (on && !live[i]) {
-			live[i] = m;
-			return;
-		}
-		if (!on && live[i] == m) {
-			live[i] = NULL;
-			return;
-		}
-	}
-}
 
-/* Mounts whose owner's storage is gone (an unmount failed): kept here. */
-static struct ntfs_mount adopted[MAX_MOUNTS];
-
-void ntfs_adopt(struct ntfs_mount *m)
-{
-	for (int i = 0; i < MAX_MOUNTS; i++)
-		if (live[i] == m)
-			for (int k = 0; k < MAX_MOUNTS; k++)
-				if (!adopted[k].dir[0] && live[i] != &adopted[k]) {
-					adopted[k] = *m;
-					live[i] = &adopted[k];
-					return;
-				}
-}
 
 /* Find dir in /proc/self/mountinfo: -1 absent, 0 read-only, 1 read-write. */
 static int mount_state(const char *dir)
@@ -119,21 +93,6 @@ static void first_line(const char *out, char *buf, size_t len)
 	}
 }
 
-static char *read_memfd(int fd)
-{
-	off_t len = lseek(fd, 0, SEEK_END);
-	char *buf;
-
-	if (len < 0)
-		len = 0;
-	if (len > 65536)
-		len = 65536;
-	buf = calloc(1, (size_t)len + 1);
-	if (buf && len > 0 && pread(fd, buf, (size_t)len, 0) < 0)
-		buf[0] = '\0';
-	return buf;
-}
-
 /* Run a program, its output into a memfd; returns exit status or -1. */
 static int run(char *const argv[], char **output)
 {
@@ -161,7 +120,7 @@ static int run(char *const argv[], char **output)
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	*output = read_memfd(out);
+	*output = file_read_text(out, 65536);
 	close(out);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
@@ -215,7 +174,7 @@ static int spawn(const char *dev, const char *opts, struct ntfs_mount *m, int *c
 
 		if (r == pid) {
 			*code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-			*out = errfd >= 0 ? read_memfd(errfd) : NULL;
+			*out = errfd >= 0 ? file_read_text(errfd, 65536) : NULL;
 			if (!*out || !**out) {
 				free(*out);
 				*out = strdup("ntfs-3g exited without mounting");
@@ -242,11 +201,11 @@ static int spawn(const char *dev, const char *opts, struct ntfs_mount *m, int *c
 		m->rootfd = -1;
 		return -1;
 	}
-	*out = errfd >= 0 ? read_memfd(errfd) : NULL;
+	*out = errfd >= 0 ? file_read_text(errfd, 65536) : NULL;
 	close(errfd);
 	m->rw = mount_state(m->dir) == 1;
 	m->rootfd = file_open(AT_FDCWD, m->dir, O_RDONLY | O_DIRECTORY, 0);
-	track(m, 1);
+	live_track(&live, m, 1);
 	*code = 0;
 	return 0;
 }
@@ -428,7 +387,7 @@ int ntfs_umount(struct ntfs_mount *m)
 	if (rc == 0) {
 		rmdir(m->dir);
 		m->dir[0] = '\0';
-		track(m, 0);
+		live_track(&live, m, 0);
 		free(m->device);
 		m->device = NULL;
 	}
@@ -436,11 +395,16 @@ int ntfs_umount(struct ntfs_mount *m)
 	return rc;
 }
 
+void ntfs_adopt(struct ntfs_mount *m)
+{
+	live_adopt(&live, m);
+}
+
 void ntfs_umount_all(void)
 {
-	for (int i = 0; i < MAX_MOUNTS; i++)
-		if (live[i])
-			ntfs_umount(live[i]);
+	for (size_t i = 0; i < live.n; i++)
+		if (live.slot[i])
+			ntfs_umount(live.slot[i]);
 }
 
 int ntfs_hibernated(int rootfd)

@@ -5,25 +5,13 @@
 # and Enter will not try it; once accepted the key is wiped off the screen.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/cli/lib-bitlocker.sh"
+. "$TOP/tests/lib-tmux.sh"
 
-SOCK=bootfix-bl-$$
-tm() { tmux -L $SOCK "$@"; }
 cleanup_tmux() { tm kill-server 2>/dev/null; cleanup_trash; }
 trap cleanup_tmux EXIT
-screen() { tm capture-pane -p -J; }
-wait_for() {	# wait_for TEXT [SECONDS]
-	local i
-	for i in $(seq 1 $(( ${2:-30} * 5 ))); do
-		screen | grep -qF -- "$1" && return 0
-		sleep 0.2
-	done
-	echo "timed out waiting for: $1"; screen; return 1
-}
-keys() { tm send-keys "$@"; }
 # start IMAGE : `bootfix unlock --recovery-password - --check` on a fresh terminal
 start() {
-	tm kill-server 2>/dev/null
-	while tm has-session 2>/dev/null; do sleep 0.1; done
+	tmux_fresh
 	tm new-session -d -x 100 -y 20 "$BOOTFIX unlock --device $IMGS/$1.img --recovery-password - --check; echo unlock-exit=\$?; sleep 600"
 }
 # fkeys DIGITS : the F-keys that type DIGITS (F1-F9 = 1-9, F10 = 0)

@@ -3,9 +3,9 @@
 # send keys, read the screen, poll for text with a timeout.
 . "$(dirname "$0")/../lib.sh"
 
-SOCK=bootfix-tui-$$
+. "$TOP/tests/lib-tmux.sh"
+
 F=C-00000291-00000000-00000032.sys
-tm() { tmux -L $SOCK "$@"; }
 cleanup_tmux() { tm kill-server 2>/dev/null; cleanup_trash; }
 trap cleanup_tmux EXIT
 
@@ -13,21 +13,9 @@ trap cleanup_tmux EXIT
 menu() {
 	local w=$1 h=$2 term=$3
 	shift 3
-	tm kill-server 2>/dev/null
-	while tm has-session 2>/dev/null; do sleep 0.1; done
+	tmux_fresh
 	tm new-session -d -x $w -y $h "TERM=$term BOOTFIX_RULES_DIR=$BOOTFIX_RULES_DIR $BOOTFIX menu $*; echo menu-exit=\$?; sleep 600"
 }
-screen() { tm capture-pane -p; }
-# wait_for TEXT [SECONDS] : poll the screen until TEXT shows
-wait_for() {
-	local i
-	for i in $(seq 1 $(( ${2:-30} * 5 ))); do
-		screen | grep -qF -- "$1" && return 0
-		sleep 0.2
-	done
-	echo "timed out waiting for: $1"; screen; return 1
-}
-keys() { tm send-keys "$@"; }
 
 test_expect_success 'setup: a faulty Windows disk and a hibernated one' '
 	make_disk disk.img gpt 72 32 32 && dev=$(attach disk.img) &&

@@ -5,23 +5,12 @@
 # keys fix it.  The record names the key ID and "typed"; no key is kept.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/cli/lib-bitlocker.sh"
+. "$TOP/tests/lib-tmux.sh"
 
-SOCK=bootfix-tui-$$
 F=C-00000291-00000000-00000032.sys
 IMG=bitlk-aes-xts-128
-tm() { tmux -L $SOCK "$@"; }
 cleanup_tmux() { tm kill-server 2>/dev/null; bitlk_cleanup; }
 trap cleanup_tmux EXIT
-screen() { tm capture-pane -p; }
-wait_for() {
-	local i
-	for i in $(seq 1 $(( ${2:-30} * 5 ))); do
-		screen | grep -qF -- "$1" && return 0
-		sleep 0.2
-	done
-	echo "timed out waiting for: $1"; screen; return 1
-}
-keys() { tm send-keys "$@"; }
 ntfs_small() { mkntfs -Q -q -F -L "$2" "$1" 61440 >/dev/null 2>&1; }
 
 test_expect_success 'setup: BitLocker with Windows and a faulty file inside, no key on the stick' '
