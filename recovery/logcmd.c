@@ -251,17 +251,25 @@ static const struct option key_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int cmd_verify(int argc, char **argv)
+/*
+ * The options of verify and merge: --pubkey FILE (any number; loaded into
+ * *keys) and, when out is not NULL, -o OUT (required).  At least one FILE
+ * must follow.  Returns -1 to go on (optind at the first FILE), else the
+ * exit code to return (keys freed).
+ */
+static int key_args(int argc, char **argv, EVP_PKEY ***keys, size_t *nkeys, const char **out)
 {
-	EVP_PKEY **keys = NULL;
-	size_t nkeys = 0;
-	int ch, bad = 0, cannot = 0;
+	int ch;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "k:h", key_opts, NULL)) != -1) {
-		if (ch == 'k' && load_keys(optarg, &keys, &nkeys) == 0)
+	while ((ch = getopt_long(argc, argv, out ? "k:o:h" : "k:h", key_opts, NULL)) != -1) {
+		if (ch == 'k' && load_keys(optarg, keys, nkeys) == 0)
 			continue;
-		free_keys(keys, nkeys);
+		if (ch == 'o' && out) {
+			*out = optarg;
+			continue;
+		}
+		free_keys(*keys, *nkeys);
 		if (ch == 'k')
 			return EXIT_CANNOT;
 		if (ch == 'h') {
@@ -270,10 +278,21 @@ static int cmd_verify(int argc, char **argv)
 		}
 		return usage();
 	}
-	if (optind >= argc) {
-		free_keys(keys, nkeys);
+	if ((out && !*out) || optind >= argc) {
+		free_keys(*keys, *nkeys);
 		return usage();
 	}
+	return -1;
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+	EVP_PKEY **keys = NULL;
+	size_t nkeys = 0;
+	int ch, bad = 0, cannot = 0;
+
+	if ((ch = key_args(argc, argv, &keys, &nkeys, NULL)) >= 0)
+		return ch;
 	for (int i = optind; i < argc; i++) {
 		struct auditlog log;
 		size_t n = 0;
@@ -592,27 +611,8 @@ static int cmd_merge(int argc, char **argv)
 	int ch, rc = EXIT_BAD, bad = 0;
 	long n;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "k:o:h", key_opts, NULL)) != -1) {
-		if (ch == 'k' && load_keys(optarg, &keys, &nkeys) == 0)
-			continue;
-		if (ch == 'o') {
-			out = optarg;
-			continue;
-		}
-		free_keys(keys, nkeys);
-		if (ch == 'k')
-			return EXIT_CANNOT;
-		if (ch == 'h') {
-			printf("usage: %s\n", current->usage);
-			return 0;
-		}
-		return usage();
-	}
-	if (!out || optind >= argc) {
-		free_keys(keys, nkeys);
-		return usage();
-	}
+	if ((ch = key_args(argc, argv, &keys, &nkeys, &out)) >= 0)
+		return ch;
 	if (read_logs(&ls, argv + optind, argc - optind, 0) < 0 || ls.cannot) {
 		rc = EXIT_CANNOT;
 		goto out;
