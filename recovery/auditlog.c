@@ -1489,7 +1489,7 @@ int auditlog_write_run(struct audit_info *ai, const char *log_path, char **path,
 			rc = err_set("cannot append to %s: cannot open %s: %s", *path, ai->data_dir,
 				     cause(errno));
 		else if ((lfd = file_mkdirs(dfd, "logs", 0755, NULL)) < 0)
-			rc = err_set("cannot append to %s: %s", *path, err_msg());
+			rc = err_wrap("cannot append to %s", *path);
 		else
 			rc = auditlog_append(*path, rec, key, a);
 		if (lfd < 0 && !a->line)

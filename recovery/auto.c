@@ -32,6 +32,12 @@
 #include "logcmd.h"
 #include "menu.h"
 #include "version.h"
+#include "screen.h"
+#include "text.h"
+
+/* every line drawn may carry names from the volume: escaped (screen.h) */
+#define mvprintw screen_mvprintw
+#define printw screen_printw
 
 enum verdict_screen { AUTO_FIXED, AUTO_NOTHING, AUTO_NOT_FIXED };
 
@@ -127,8 +133,9 @@ static void announce(enum verdict_screen s, const struct run *r, const char *ser
 	f = fopen(path, "we");
 	if (!f)
 		return;
-	fprintf(f, "bootfix: auto %s computer=%s serial=%s%s%s; log %s\n", word[s], computer(r),
-		serial ? serial : "-", why[0] ? " reason=" : "", why, log_note);
+	fprintf(f, "bootfix: auto %s computer=%s serial=%s%s%s; log %s\n", word[s],
+		text_safe(computer(r)), text_safe(serial ? serial : "-"), why[0] ? " reason=" : "",
+		text_safe(why), text_safe(log_note));
 	fclose(f);
 }
 
@@ -320,7 +327,8 @@ int auto_main(int argc, char **argv)
 		FILE *f = ready && *ready ? fopen(ready, "we") : NULL;
 
 		if (f) {
-			fprintf(f, "bootfix: audit record not written; here it is:\n%s\n", unlogged);
+			fprintf(f, "bootfix: audit record not written; here it is:\n%s\n",
+				text_safe(unlogged));
 			fclose(f);
 		}
 		after = CONFIG_AFTER_WAIT;
@@ -330,9 +338,9 @@ int auto_main(int argc, char **argv)
 	announce(verdict, &r, serial, why, note);
 	if (!stdscr) {
 		if (note[0])
-			fprintf(stderr, "bootfix: %s\n", note);
+			fprintf(stderr, "bootfix: %s\n", text_safe(note));
 		printf("%s: %s\n", verdict == AUTO_FIXED ? "FIXED" : verdict == AUTO_NOTHING ?
-		       "NOTHING TO FIX" : "NOT FIXED", why[0] ? why : computer(&r));
+		       "NOTHING TO FIX" : "NOT FIXED", text_safe(why[0] ? why : computer(&r)));
 		code = verdict == AUTO_NOT_FIXED ? 1 : 0;
 		goto out;
 	}
@@ -359,7 +367,7 @@ int auto_main(int argc, char **argv)
 out:
 	if (unlogged)	/* not lost: on the console and the serial line */
 		fprintf(stderr, "bootfix: this audit record could not be written; keep it:\n%s\n",
-			unlogged);
+			text_safe(unlogged));
 	free(unlogged);
 	free(serial);
 	run_free(&r);

@@ -25,6 +25,7 @@
 #include "menu.h"
 #include "engine.h"
 #include "err.h"
+#include "text.h"
 #include "logcmd.h"
 #include "ntfs.h"
 #include "report.h"
@@ -61,12 +62,15 @@ void cli_catch_signals(void)
 int cli_error(const char *fmt, ...)
 {
 	va_list ap;
+	char *msg = NULL;
 
-	fputs("bootfix: ", stderr);
+	/* messages carry names from the volume: one line, escaped */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "bootfix: %s\n", msg ? text_safe(msg) : fmt);
+	free(msg);
 	return EXIT_CANNOT;
 }
 
@@ -128,7 +132,7 @@ static void progress(void *ctx, const char *what)
 	struct common *c = ctx;
 
 	if (c->verbose)
-		fprintf(stderr, "bootfix: %s\n", what);
+		fprintf(stderr, "bootfix: %s\n", text_safe(what));
 }
 
 static void human_size(uint64_t n, char *buf, size_t len)
@@ -149,43 +153,45 @@ static void print_volume(const struct volume *v, enum engine_verb verb)
 	char size[32];
 
 	human_size(v->size, size, sizeof(size));
-	printf("%s", v->device);
+	printf("%s", text_safe(v->device));
 	if (v->fstype)
-		printf("  %s  %s", v->fstype, size);
+		printf("  %s  %s", text_safe(v->fstype), size);
 	if (v->bitlocker && v->key_ids)
-		printf("  BitLocker key ID %.8s (%s)", v->key_ids, v->key_ids);
+		printf("  BitLocker key ID %.8s (%s)", text_safe(v->key_ids), text_safe(v->key_ids));
 	else if (v->bitlocker)
 		printf("  BitLocker");
 	if (v->locked)
 		printf("  locked");
 	else if (v->windows)
 		printf("  Windows%s%s%s", v->computer_name ? " (" : "",
-		       v->computer_name ? v->computer_name : "", v->computer_name ? ")" : "");
+		       v->computer_name ? text_safe(v->computer_name) : "", v->computer_name ? ")" : "");
 	else if (!v->reason || v->outcome != OUTCOME_FAILED)
 		printf("  no Windows");
 	if (v->hibernated)
 		printf("  hibernated");
 	putchar('\n');
 	if (v->unlocked_by)
-		printf("  unlocked with key ID %s from %s\n", v->unlocked_by,
-		       v->key_source ? v->key_source : "?");
+		printf("  unlocked with key ID %s from %s\n", text_safe(v->unlocked_by),
+		       text_safe(v->key_source ? v->key_source : "?"));
 	for (size_t i = 0; i < v->nfindings; i++) {
 		const struct finding *f = &v->findings[i];
 		char when[UTC_LEN];
 
 		printf("  %-7s %s  %lld bytes  %s  [%s]\n", verb == ENGINE_RESTORE ? "" :
-		       verdict_name(f->verdict), f->path, (long long)f->d.size,
-		       utc_format(f->mtime.tv_sec, when), f->rule ? f->rule : "-");
+		       verdict_name(f->verdict), text_safe(f->path), (long long)f->d.size,
+		       utc_format(f->mtime.tv_sec, when), text_safe(f->rule ? f->rule : "-"));
+		if (f->why)
+			printf("          why: %s\n", text_safe(f->why));
 		if (f->result && strcmp(f->action ? f->action : "none", "none"))
-			printf("          -> %s%s%s\n", f->result, f->moved_to ? ": " : "",
-			       f->moved_to ? f->moved_to : "");
+			printf("          -> %s%s%s\n", text_safe(f->result), f->moved_to ? ": " : "",
+			       f->moved_to ? text_safe(f->moved_to) : "");
 	}
 	if (v->reason && v->outcome == OUTCOME_NONE && verb != ENGINE_SCAN)
-		printf("  %s\n", v->reason);
+		printf("  %s\n", text_safe(v->reason));
 	else if (v->reason && v->outcome != OUTCOME_NONE)
-		printf("  %s: %s\n", outcome_name(v->outcome), v->reason);
+		printf("  %s: %s\n", outcome_name(v->outcome), text_safe(v->reason));
 	else if (v->reason && v->locked)
-		printf("  %s\n", v->reason);
+		printf("  %s\n", text_safe(v->reason));
 }
 
 static const struct option common_opts[] = {
@@ -291,7 +297,7 @@ static int run_engine(enum engine_verb verb, const char *name, const char *usage
 		json_object_put(j);
 	} else {
 		if (r.n == 0)
-			printf("no NTFS or BitLocker volume found on %s\n", r.target);
+			printf("no NTFS or BitLocker volume found on %s\n", text_safe(r.target));
 		for (size_t i = 0; i < r.n; i++)
 			print_volume(&r.v[i], verb);
 		if (verb == ENGINE_SCAN)

@@ -91,7 +91,126 @@ static void free_findings(struct volume *v)
 	v->nfindings = 0;
 }
 
-/* Apply the rules to the volume whose root is rootfd; fills v->findings. */
+static int add_finding(struct volume *v, struct finding *f)
+{
+	struct finding *grown = realloc(v->findings, (v->nfindings + 1) * sizeof(*grown));
+
+	if (!grown) {
+		finding_free(f);
+		return -1;
+	}
+	v->findings = grown;
+	v->findings[v->nfindings++] = *f;
+	return 0;
+}
+
+/*
+ * A file (or a folder on a rule's path) the rules cannot judge: verdict
+ * unknown, with why, so that nothing is called clean that was not looked at.
+ */
+static int add_unknown(struct volume *v, const struct ruleset *rs, const char *dir,
+		       const char *name, const char *path, off_t size, const char *why)
+{
+	struct finding f;
+	struct file_digest d = { .size = size };
+	const struct rule *r = NULL;
+	enum verdict verdict;
+
+	memset(&f, 0, sizeof(f));
+	if (name)
+		r = rules_judge(rs, dir, name, 0, &d, &verdict);
+	for (size_t i = 0; !r && i < rs->n; i++)
+		if (!strcasecmp(rs->rules[i].directory, dir))
+			r = &rs->rules[i];
+	f.verdict = VERDICT_UNKNOWN;
+	f.d.size = size;
+	f.rule = r ? strdup(r->id) : NULL;
+	f.unattended = r ? r->unattended : 0;
+	f.action = "none";
+	f.path = strdup(path);
+	f.why = strdup(why);
+	return add_finding(v, &f);
+}
+
+/* Judge one directory entry of dfd (the rule directory dir, stored as real). */
+static int judge_entry(int dfd, const struct ruleset *rs, const char *dir, const char *real,
+		       const char *name, struct volume *v)
+{
+	struct finding f;
+	struct stat lst, st;
+	const struct rule *r;
+	char *path, why[600];
+	off_t max;
+	int fd;
+
+	if (asprintf(&path, "%s%s%s", real, *real ? "\\" : "", name) < 0)
+		return -1;
+	if (fstatat(dfd, name, &lst, AT_SYMLINK_NOFOLLOW) < 0) {
+		free(path);
+		return 0;		/* gone since the listing */
+	}
+	if (S_ISLNK(lst.st_mode)) {
+		struct winpath_link l;
+
+		if (winpath_read_link(dfd, name, &l) == 0 && l.target)
+			snprintf(why, sizeof(why), "it is a %s to %s: Windows would load what it "
+				 "points to; not judged", l.tag == 0xA0000003u ? "junction" :
+				 "symbolic link", l.target);
+		else
+			snprintf(why, sizeof(why), "it is a link or reparse point: not judged");
+		free(l.target);
+		add_unknown(v, rs, dir, name, path, 0, why);
+		free(path);
+		return 0;
+	}
+	if (!S_ISREG(lst.st_mode)) {
+		free(path);
+		return 0;		/* a folder or device by that name: nothing Windows loads */
+	}
+	max = rules_max_size(rs, dir, name);
+	if (lst.st_size > max) {
+		snprintf(why, sizeof(why), "%lld bytes, larger than the rules' max-size of %lld: "
+			 "not read", (long long)lst.st_size, (long long)max);
+		add_unknown(v, rs, dir, name, path, lst.st_size, why);
+		free(path);
+		return 0;
+	}
+	memset(&f, 0, sizeof(f));
+	fd = file_open(dfd, name, O_RDONLY | O_NONBLOCK, 0);
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_ino != lst.st_ino || !S_ISREG(st.st_mode) ||
+	    st.st_size > max || file_hash(fd, &f.d) < 0) {
+		snprintf(why, sizeof(why), "cannot read it: %s",
+			 fd < 0 || errno ? strerror(errno ? errno : EIO) : "it changed while read");
+		if (fd >= 0)
+			close(fd);
+		add_unknown(v, rs, dir, name, path, lst.st_size, why);
+		free(path);
+		return 0;
+	}
+	f.mtime = st.st_mtim;
+	f.ctime = st.st_ctim;
+	f.dev = st.st_dev;
+	f.ino = st.st_ino;
+	quarantine_read_ntfs_meta(fd, &f);
+	close(fd);
+	r = rules_judge(rs, dir, name, st.st_mtim.tv_sec, &f.d, &f.verdict);
+	if (!r) {
+		free(path);
+		return 0;
+	}
+	f.rule = strdup(r->id);
+	f.unattended = r->unattended;
+	f.action = "none";
+	f.path = path;
+	return add_finding(v, &f);
+}
+
+/*
+ * Apply the rules to the volume whose root is rootfd; fills v->findings.
+ * Each rule directory is reached as Windows would reach it (junctions and
+ * links on the way followed within the volume); one that leads off the
+ * volume or cannot be followed gives an unknown finding, never "clean".
+ */
 static int evaluate(int rootfd, const struct ruleset *rs, struct volume *v)
 {
 	size_t nd;
@@ -99,50 +218,24 @@ static int evaluate(int rootfd, const struct ruleset *rs, struct volume *v)
 
 	free_findings(v);
 	for (size_t i = 0; dirs && i < nd; i++) {
-		char *real = NULL;
-		int dfd = winpath_opendir(rootfd, dirs[i], &real);
+		char *real = NULL, why[600];
+		int dfd = winpath_resolve_dir(rootfd, dirs[i], v->drive, &real, why, sizeof(why));
 		DIR *d;
 		struct dirent *e;
 
-		if (dfd < 0)
+		if (dfd < 0) {
+			if (errno != ENOENT)
+				add_unknown(v, rs, dirs[i], NULL, dirs[i], 0, why);
 			continue;
+		}
 		d = fdopendir(dup(dfd));
 		while (d && (e = readdir(d))) {
-			struct finding f, *grown;
-			struct stat st;
-			const struct rule *r;
-			int fd;
-
 			if (e->d_name[0] == '.' && (!e->d_name[1] || !strcmp(e->d_name, "..")))
 				continue;
 			if (!rules_wants(rs, dirs[i], e->d_name))
 				continue;
-			fd = file_open(dfd, e->d_name, O_RDONLY | O_NONBLOCK, 0);
-			if (fd < 0)
-				continue;	/* a link or a reparse point: never ours to judge */
-			memset(&f, 0, sizeof(f));
-			if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || file_hash(fd, &f.d) < 0) {
-				close(fd);
-				continue;
-			}
-			f.mtime = st.st_mtim;
-			quarantine_read_ntfs_meta(fd, &f);
-			close(fd);
-			r = rules_judge(rs, dirs[i], e->d_name, st.st_mtim.tv_sec, &f.d, &f.verdict);
-			if (!r)
-				continue;
-			f.rule = strdup(r->id);
-			f.unattended = r->unattended;
-			f.action = "none";
-			if (asprintf(&f.path, "%s%s%s", real, *real ? "\\" : "", e->d_name) < 0)
+			if (judge_entry(dfd, rs, dirs[i], real, e->d_name, v) < 0)
 				break;
-			grown = realloc(v->findings, (v->nfindings + 1) * sizeof(*grown));
-			if (!grown) {
-				finding_free(&f);
-				break;
-			}
-			v->findings = grown;
-			v->findings[v->nfindings++] = f;
 		}
 		if (d)
 			closedir(d);
@@ -179,6 +272,10 @@ static void inspect(int rootfd, const struct engine_opts *o, struct volume *v)
 		v->build = wi.build;
 		v->display_version = wi.display_version;
 		v->identity_note = wi.note;
+		/* "C:\Windows": the letter links on this volume use for it */
+		if (wi.system_root && wi.system_root[0] && wi.system_root[1] == ':')
+			v->drive = wi.system_root[0];
+		free(wi.system_root);
 	}
 	evaluate(rootfd, o->rules, v);
 }
@@ -314,8 +411,15 @@ static int undecided(const struct engine_opts *o, struct volume *v)
 		n += v->findings[i].verdict == VERDICT_UNKNOWN;
 	if (!n)
 		return 0;
-	set_reason(v, OUTCOME_REFUSED, "%zu file%s need%s a decision (verdict unknown); volume "
-		   "left untouched", n, n == 1 ? "" : "s", n == 1 ? "s" : "");
+	for (size_t i = 0; i < v->nfindings; i++)
+		if (v->findings[i].verdict == VERDICT_UNKNOWN) {
+			set_reason(v, OUTCOME_REFUSED, "%zu file%s need%s a decision (verdict "
+				   "unknown: %s%s%s); volume left untouched", n, n == 1 ? "" : "s",
+				   n == 1 ? "s" : "", v->findings[i].path,
+				   v->findings[i].why ? ": " : "",
+				   v->findings[i].why ? v->findings[i].why : "");
+			break;
+		}
 	leave_all(o, v, "another file on this volume needs a decision");
 	return 1;
 }

@@ -72,6 +72,7 @@ struct volume {
 	char *build;
 	char *display_version;
 	char *identity_note;
+	char drive;		/* its drive letter to Windows (from SystemRoot), or 0 */
 	struct finding *findings;
 	size_t nfindings;
 	char *quarantine;	/* Windows path of the folder made by this fix */

@@ -1,20 +1,50 @@
 /*
- * err.c - keeps the last error message of the engine (see err.h).
+ * err.c - keeps the last error message of the engine, one per thread
+ * (see err.h).
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "err.h"
 
-static char msg[1024];
+#define ERR_MAX 1024
+
+static _Thread_local char msg[ERR_MAX];
 
 int err_set(const char *fmt, ...)
 {
+	char fresh[ERR_MAX];
 	va_list ap;
 
+	/* format aside first: an argument may be err_msg() itself */
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(fresh, sizeof(fresh), fmt, ap);
 	va_end(ap);
+	memcpy(msg, fresh, sizeof(msg));
+	return -1;
+}
+
+int err_wrap(const char *fmt, ...)
+{
+	char fresh[ERR_MAX], cause[ERR_MAX];
+	va_list ap;
+	int n;
+
+	snprintf(cause, sizeof(cause), "%s", err_msg());
+	va_start(ap, fmt);
+	n = vsnprintf(fresh, sizeof(fresh), fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n + 2 < sizeof(fresh)) {
+		size_t room = sizeof(fresh) - (size_t)n - 3, len = strlen(cause);
+
+		if (len > room)
+			len = room;
+		memcpy(fresh + n, ": ", 2);
+		memcpy(fresh + n + 2, cause, len);
+		fresh[(size_t)n + 2 + len] = '\0';
+	}
+	memcpy(msg, fresh, sizeof(msg));
 	return -1;
 }
 

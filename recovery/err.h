@@ -4,17 +4,32 @@
  * Engine functions that can fail return -1 (or NULL) and call err_set()
  * first; the caller that decides to give up reads err_msg().  Messages
  * follow git's style: lowercase, no final period, operation first.
+ *
+ * The message lives in a buffer per thread (the menu runs the engine on a
+ * worker thread), and err_set() may be given err_msg() as an argument: a
+ * wrapping message keeps its cause, "cannot append to X: <the cause>".
  */
 #ifndef BOOTFIX_ERR_H
 #define BOOTFIX_ERR_H
 
-/* Record a message (printf format) and return -1, so "return err_set(...)". */
+/*
+ * Record a message (printf format) for this thread and return -1, so
+ * "return err_set(...)".  The arguments may point into the current message
+ * (err_msg()): it is formatted into a fresh buffer first.
+ */
 int err_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* The last message recorded; never NULL, owned by this module. */
+/*
+ * Put context in front of this thread's message, keeping it as the cause:
+ * err_wrap("cannot append to %s", path) gives "cannot append to PATH: CAUSE".
+ * Returns -1.
+ */
+int err_wrap(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* This thread's last message; never NULL, valid until its next err_*() call. */
 const char *err_msg(void);
 
-/* Forget the last message. */
+/* Forget this thread's last message. */
 void err_clear(void);
 
 #endif

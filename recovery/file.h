@@ -21,17 +21,43 @@ struct file_digest {
 	int all_zero;			/* 1 when every byte is zero (and size > 0) */
 	unsigned char head[FILE_HEAD_MAX];
 	size_t headlen;			/* bytes valid in head */
+	off_t read;			/* bytes actually read (holes are not read) */
 };
 
 /* openat() with O_NOFOLLOW|O_CLOEXEC added; returns the fd or -1 with errno. */
 int file_open(int dirfd, const char *name, int flags, mode_t mode);
 
+/*
+ * Check a relative path that came from a volume or a stick, parts separated
+ * by sep ('/' or '\\'): no empty part (so no leading or doubled separator),
+ * no "." or "..", no '/' or '\\' inside a part, no ':' (drive letters and
+ * NTFS streams), no control character (C0, DEL) and at most 4095 bytes.
+ * Returns NULL when it is fine, else why not (a static string: "it climbs
+ * out with ..", ...).
+ */
+const char *file_check_relpath(const char *path, char sep);
+
+/*
+ * Open the '/'-separated relpath strictly beneath dirfd: never through a
+ * symbolic link, never above dirfd, never onto another mount.  Uses
+ * openat2() with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV
+ * where the kernel has it, else walks part by part with O_NOFOLLOW and
+ * checks the device of each part.  relpath is checked with
+ * file_check_relpath() first (EINVAL).  With O_CREAT only the last part
+ * may be new.  Returns the fd or -1 with errno (ELOOP for a link, EXDEV for
+ * a mount crossing, EINVAL for a refused path).
+ */
+int file_open_beneath(int dirfd, const char *relpath, int flags, mode_t mode);
+
 /* Write all of buf, looping on short writes; 0 or -1 with errno set. */
 int file_writeall(int fd, const void *buf, size_t len);
 
 /*
- * Read fd from its current offset to the end and fill *d.  Returns 0, or -1
- * with errno set (err_set() is left to the caller, which knows the name).
+ * Read the regular file fd once, from offset 0 to its size, and fill *d.
+ * Holes are not read (SEEK_DATA / SEEK_HOLE, and a file with no block
+ * allocated at all is all zero): they count as zero bytes.  Returns 0, or
+ * -1 with errno set (EINVAL: not a regular file; EIO: it shrank; err_set()
+ * is left to the caller, which knows the name).
  */
 int file_hash(int fd, struct file_digest *d);
 
@@ -40,7 +66,7 @@ int file_sync_dir(int dirfd);
 
 /*
  * Make every directory of relpath ('/'-separated) below dirfd, refusing to
- * follow links.  Returns an fd of the last directory (caller closes), or -1
+ * follow links and refusing paths file_check_relpath() refuses.  Returns an fd of the last directory (caller closes), or -1
  * with err_set().  *created (may be NULL) tells whether the last one is new.
  */
 int file_mkdirs(int dirfd, const char *relpath, mode_t mode, int *created);
@@ -54,9 +80,10 @@ int file_write_new(int dirfd, const char *name, const void *buf, size_t len);
 /*
  * Copy the regular file srcfd (from offset 0) to a new file name in dstdir
  * (O_EXCL), preserving the modification time; fsync file and directory.
- * Returns 0, or -1 with err_set().
+ * sha256 (may be NULL) receives the hex SHA-256 of the bytes copied, read
+ * once.  Returns 0, or -1 with err_set() (a partial copy is removed).
  */
-int file_copy(int srcfd, int dstdir, const char *name);
+int file_copy(int srcfd, int dstdir, const char *name, char sha256[65]);
 
 /*
  * Read a whole regular file (at most max bytes) into a NUL-terminated

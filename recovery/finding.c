@@ -14,6 +14,7 @@ void finding_free(struct finding *f)
 	free(f->rule);
 	free(f->result);
 	free(f->moved_to);
+	free(f->why);
 	memset(f, 0, sizeof(*f));
 }
 

@@ -5,6 +5,7 @@
 #define BOOTFIX_FINDING_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "file.h"
@@ -17,6 +18,13 @@ struct finding {
 	int unattended;		/* the rule allows acting without a person */
 	struct file_digest d;	/* size, sha256, content facts */
 	struct timespec mtime;
+	/* the file's identity when it was judged: a move goes ahead only when
+	   it is still the same (ino 0: unknown, the file is hashed again) */
+	dev_t dev;
+	ino_t ino;
+	struct timespec ctime;
+	char *why;		/* why this verdict, when the rule alone does not say
+				   (unknown: a link out of the volume, too large...) */
 	unsigned char ntfs_times[32];	/* system.ntfs_times: create, write, access, change */
 	int has_times;
 	uint32_t attrib;	/* NTFS file attributes (system.ntfs_attrib_be) */

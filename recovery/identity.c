@@ -112,6 +112,7 @@ void identity_windows(int rootfd, struct windows_info *wi)
 			if (!wi->build)
 				wi->build = string_value(h, cv, "CurrentBuild");
 			wi->display_version = string_value(h, cv, "DisplayVersion");
+			wi->system_root = string_value(h, cv, "SystemRoot");
 			hivex_close(h);
 		} else if (!wi->note) {
 			if (asprintf(&wi->note, "cannot read SOFTWARE hive: %s", strerror(errno)) < 0)
@@ -127,6 +128,7 @@ void identity_windows_free(struct windows_info *wi)
 	free(wi->product_name);
 	free(wi->build);
 	free(wi->display_version);
+	free(wi->system_root);
 	free(wi->note);
 	memset(wi, 0, sizeof(*wi));
 }

@@ -12,6 +12,7 @@ struct windows_info {
 	char *product_name;
 	char *build;
 	char *display_version;
+	char *system_root;	/* "C:\\Windows": its drive letter is this volume's */
 	char *note;		/* why something could not be read, or NULL */
 };
 

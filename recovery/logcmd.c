@@ -20,6 +20,7 @@
 
 #include "auditlog.h"
 #include "err.h"
+#include "text.h"
 #include "logcmd.h"
 
 #define EXIT_BAD 1
@@ -95,36 +96,8 @@ static void free_logs(struct logs *ls)
  */
 static char *clean(const char *s)
 {
-	size_t n = s ? strlen(s) : 0, k = 0;
-	char *out = malloc(n + 2);
-	mbstate_t st;
-
-	if (!out)
-		return NULL;
-	if (!s || !*s) {
-		strcpy(out, "-");
-		return out;
-	}
-	memset(&st, 0, sizeof(st));
-	for (size_t i = 0; i < n;) {
-		wchar_t wc;
-		size_t len = mbrtowc(&wc, s + i, n - i, &st);
-
-		if (len == (size_t)-1 || len == (size_t)-2 || len == 0) {
-			memset(&st, 0, sizeof(st));
-			out[k++] = '?';
-			i++;
-		} else if (wc < 0x20 || (wc >= 0x7f && wc < 0xa0)) {
-			out[k++] = '?';
-			i += len;
-		} else {
-			memcpy(out + k, s + i, len);
-			k += len;
-			i += len;
-		}
-	}
-	out[k] = '\0';
-	return out;
+	/* record text is hostile: controls and bidi overrides shown escaped */
+	return strdup(s && *s ? text_safe(s) : "-");
 }
 
 /* Columns a (clean) string takes on a terminal. */
@@ -377,7 +350,19 @@ static void show(const struct auditlog_line *l)
 		json_object_object_add(o, "source", json_object_get(l->source));
 		json_object_object_add(o, "record", json_object_get(l->rec));
 	}
-	puts(json_object_to_json_string_ext(o, flags));
+	{
+		/* escaped line by line: the layout's newlines stay, a record's bidi
+		   overrides show as \u202e (json-c escaped the controls already) */
+		char *text = strdup(json_object_to_json_string_ext(o, flags)), *line, *nl;
+
+		for (line = text; line; line = nl) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl++ = '\0';
+			puts(text_safe(line));
+		}
+		free(text);
+	}
 	if (o != l->rec)
 		json_object_put(o);
 }
@@ -972,11 +957,11 @@ int logcmd_finish(struct logcmd_run *lr, const struct engine_opts *eo, const str
 			if (nl)
 				*nl++ = '\0';
 			if (*line)
-				fprintf(stderr, "bootfix: %s\n", line);
+				fprintf(stderr, "bootfix: %s\n", text_safe(line));
 		}
 	}
 	if (record)
-		fprintf(stderr, "%s\n", record);
+		fprintf(stderr, "%s\n", text_safe(record));
 	free(record);
 	return rc;
 }

@@ -34,6 +34,12 @@
 #include "menu.h"
 #include "utc.h"
 #include "version.h"
+#include "screen.h"
+#include "text.h"
+
+/* every line drawn may carry names from the volume: escaped (screen.h) */
+#define mvprintw screen_mvprintw
+#define printw screen_printw
 
 enum menu_screen {
 	SCR_SCANNING, SCR_OVERVIEW, SCR_DETAILS, SCR_CONFIRM, SCR_OVERRIDE, SCR_WORKING,

@@ -16,11 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "err.h"
+#include "fault.h"
 #include "file.h"
 #include "quarantine.h"
 #include "utc.h"
@@ -101,43 +103,40 @@ static int append(char **buf, size_t *len, const char *fmt, ...)
 	return 0;
 }
 
-static char *manifest_text(const struct finding *f, size_t n, const struct quarantine_opts *o,
-			   time_t now, size_t *len)
+/* A header value from the operator or the config: one line, no controls. */
+static char *one_line(const char *s)
 {
-	char *buf = NULL, when[UTC_LEN];
+	char *c = strdup(s ? s : "?");
+
+	for (char *p = c; p && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return c;
+}
+
+static char *manifest_header(const struct quarantine_opts *o, time_t now, size_t *len)
+{
+	char *buf = NULL, when[UTC_LEN], *who = one_line(o->who), *op = one_line(o->operator_name),
+	     *site = one_line(o->site), *dev = one_line(o->device);
 	int bad = 0;
 
 	*len = 0;
-	bad |= append(&buf, len, "# bootfix quarantine manifest, version 1\n"
+	bad |= append(&buf, len, "# bootfix quarantine manifest, version 2\n"
 		      "# check with: sha256sum -c manifest.txt (run inside this folder)\n"
-		      "# restore with: bootfix restore\n");
+		      "# restore with: bootfix restore\n"
+		      "# each file's entry is written before its move, its SHA256 line after it\n");
 	bad |= append(&buf, len, "# created %s by bootfix %s (%s)\n", utc_format(now, when),
-		      BOOTFIX_VERSION, o->who ? o->who : "?");
+		      BOOTFIX_VERSION, who ? who : "?");
 	if (o->operator_name)
-		bad |= append(&buf, len, "# operator %s\n", o->operator_name);
+		bad |= append(&buf, len, "# operator %s\n", op ? op : "?");
 	if (o->site)
-		bad |= append(&buf, len, "# site %s\n", o->site);
+		bad |= append(&buf, len, "# site %s\n", site ? site : "?");
 	if (o->device)
-		bad |= append(&buf, len, "# device %s\n", o->device);
-	for (size_t i = 0; i < n; i++) {
-		char mt[UTC_LEN], th[65];
-		char *posix = winpath_to_posix(f[i].path);
-
-		bad |= append(&buf, len, "#\n# file %s\n# size %lld\n# sha256 %s\n"
-			      "# mtime %s %09ld\n", f[i].path, (long long)f[i].d.size,
-			      f[i].d.sha256, utc_format(f[i].mtime.tv_sec, mt),
-			      f[i].mtime.tv_nsec);
-		if (f[i].has_times) {
-			hex(f[i].ntfs_times, 32, th);
-			bad |= append(&buf, len, "# ntfs-times %s\n", th);
-		}
-		if (f[i].has_attrib)
-			bad |= append(&buf, len, "# attributes 0x%08x\n", f[i].attrib);
-		if (f[i].rule)
-			bad |= append(&buf, len, "# rule %s\n", f[i].rule);
-		bad |= append(&buf, len, "SHA256 (%s) = %s\n", posix ? posix : "?", f[i].d.sha256);
-		free(posix);
-	}
+		bad |= append(&buf, len, "# device %s\n", dev ? dev : "?");
+	free(who);
+	free(op);
+	free(site);
+	free(dev);
 	if (bad) {
 		free(buf);
 		return NULL;
@@ -145,10 +144,75 @@ static char *manifest_text(const struct finding *f, size_t n, const struct quara
 	return buf;
 }
 
-static int bad_name(const char *path)
+/* The '#' lines of one file: written and synced before the file moves. */
+static char *manifest_intent(const struct finding *f, size_t *len)
 {
-	/* sha256sum escapes such names; keep the manifest one line per file */
-	return strchr(path, '\n') || strchr(path, '\r') || strchr(path, '/');
+	char *buf = NULL, mt[UTC_LEN], th[65];
+	int bad = 0;
+
+	*len = 0;
+	bad |= append(&buf, len, "#\n# file %s\n# size %lld\n# sha256 %s\n# mtime %s %09ld\n",
+		      f->path, (long long)f->d.size, f->d.sha256, utc_format(f->mtime.tv_sec, mt),
+		      f->mtime.tv_nsec);
+	if (f->has_times) {
+		hex(f->ntfs_times, 32, th);
+		bad |= append(&buf, len, "# ntfs-times %s\n", th);
+	}
+	if (f->has_attrib)
+		bad |= append(&buf, len, "# attributes 0x%08x\n", f->attrib);
+	if (f->rule)
+		bad |= append(&buf, len, "# rule %s\n", f->rule);
+	if (bad) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* The line sha256sum -c reads: written once the file is in quarantine. */
+static char *manifest_done(const struct finding *f, size_t *len)
+{
+	char *posix = winpath_to_posix(f->path), *buf = NULL;
+
+	*len = 0;
+	if (posix && append(&buf, len, "SHA256 (%s) = %s\n", posix, f->d.sha256) < 0)
+		buf = NULL;
+	free(posix);
+	return buf;
+}
+
+/* Append text to the manifest open as fd (O_APPEND) and make it durable. */
+static int manifest_add(int fd, char *text, size_t len)
+{
+	int rc = -1;
+
+	if (text && file_writeall(fd, text, len) == 0 && fsync(fd) == 0)
+		rc = 0;
+	else if (!text)
+		errno = ENOMEM;
+	free(text);
+	return rc;
+}
+
+/* Start a manifest called name in dirfd: header written and synced. */
+static int manifest_start(int dirfd, const struct quarantine_opts *o, time_t now)
+{
+	size_t len;
+	char *head = manifest_header(o, now, &len);
+	int fd = file_open(dirfd, QUARANTINE_MANIFEST, O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 0644);
+
+	if (fd < 0) {
+		free(head);
+		return -1;
+	}
+	if (manifest_add(fd, head, len) < 0 || file_sync_dir(dirfd) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
 }
 
 /* Make \bootfix-quarantine\<ts>[-N] and return its fd; *name gets "<ts>[-N]". */
@@ -184,126 +248,194 @@ static int make_folder(int rootfd, time_t now, char **qroot, char *name, size_t 
 	return fd;
 }
 
-/* Copy the moved file (open as fd) and later the manifest to the stick. */
-static int copy_to_stick(const struct quarantine_opts *o, const char *ts, const char *relpath,
-			 int fd)
+/* rename that never replaces: RENAME_NOREPLACE, or a check where the file
+   system cannot do it (the caller holds the only writable mount) */
+static int move_noreplace(int from, const char *a, int to, const char *b)
 {
-	char sub[4096], *posix, *slash;
-	int data, dir, rc;
+	struct stat st;
 
-	posix = winpath_to_posix(relpath);
-	if (!posix)
-		return err_set("cannot copy %s to the stick: %s", relpath, strerror(ENOMEM));
-	slash = strrchr(posix, '/');
-	snprintf(sub, sizeof(sub), "quarantine/%s/%s%s%.*s", o->machine, ts, slash ? "/" : "",
-		 slash ? (int)(slash - posix) : 0, posix);
-	data = file_open(AT_FDCWD, o->data_dir, O_RDONLY | O_DIRECTORY, 0);
-	if (data < 0) {
-		free(posix);
-		return err_set("cannot open data folder %s: %s", o->data_dir, strerror(errno));
-	}
-	dir = file_mkdirs(data, sub, 0755, NULL);
-	close(data);
-	if (dir < 0) {
-		free(posix);
+	if (renameat2(from, a, to, b, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (fstatat(to, b, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		errno = EEXIST;
 		return -1;
 	}
-	rc = file_copy(fd, dir, slash ? slash + 1 : posix);
-	close(dir);
-	free(posix);
+	return renameat(from, a, to, b);
+}
+
+/* Whether the file open as fd is still the one the scan judged. */
+static int unchanged(int fd, const struct finding *x)
+{
+	struct stat st;
+	struct file_digest again;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if (x->ino)
+		return st.st_ino == x->ino && st.st_dev == x->dev && st.st_size == x->d.size &&
+		       st.st_mtim.tv_sec == x->mtime.tv_sec &&
+		       st.st_mtim.tv_nsec == x->mtime.tv_nsec &&
+		       st.st_ctim.tv_sec == x->ctime.tv_sec &&
+		       st.st_ctim.tv_nsec == x->ctime.tv_nsec;
+	return file_hash(fd, &again) == 0 && !strcmp(again.sha256, x->d.sha256);
+}
+
+/* Move one file into the quarantine folder qfd, the manifest open as mfd. */
+static int move_one(int rootfd, int qfd, int mfd, const char *qname, const char *folder,
+		    struct finding *x)
+{
+	const char *base, *bad;
+	char *dir = split_dir(x->path, &base), *posixdir = winpath_to_posix(dir), *text;
+	int src = -1, fd = -1, dst = -1, rc = -1;
+	size_t len;
+	struct stat st;
+
+	(void)qname;
+	bad = file_check_relpath(x->path, '\\');
+	if (bad || !dir || !posixdir) {
+		finding_result(x, "left in place: its name cannot be recorded in the manifest "
+			       "(%s)", bad ? bad : strerror(ENOMEM));
+		goto out;
+	}
+	src = winpath_opendir(rootfd, dir, NULL);
+	fd = src < 0 ? -1 : file_open(src, base, O_RDONLY | O_NONBLOCK, 0);
+	if (fd < 0) {
+		finding_result(x, "left in place: cannot open it again: %s", strerror(errno));
+		goto out;
+	}
+	if (!unchanged(fd, x)) {
+		finding_result(x, "left in place: it changed since the scan");
+		goto out;
+	}
+	close(fd);
+	fd = -1;
+	dst = *dir ? file_mkdirs(qfd, posixdir, 0755, NULL) : dup(qfd);
+	if (dst < 0) {
+		finding_result(x, "left in place: %s", err_msg());
+		goto out;
+	}
+	text = manifest_intent(x, &len);
+	if (manifest_add(mfd, text, len) < 0) {
+		finding_result(x, "left in place: cannot write its manifest entry: %s",
+			       strerror(errno));
+		goto out;
+	}
+	fault_point("intent");
+	if (move_noreplace(src, base, dst, base) < 0) {
+		finding_result(x, "left in place: cannot move it to quarantine: %s",
+			       strerror(errno));
+		goto out;
+	}
+	file_sync_dir(src);
+	file_sync_dir(dst);
+	fault_point("moved");
+	if (asprintf(&x->moved_to, "%s\\%s", folder, x->path) < 0)
+		x->moved_to = NULL;
+	text = manifest_done(x, &len);
+	if (manifest_add(mfd, text, len) < 0) {
+		finding_result(x, "quarantined in %s, but its SHA256 line is missing from the "
+			       "manifest: %s", folder, strerror(errno));
+		x->done = 1;
+		rc = 0;
+		goto out;
+	}
+	fault_point("confirmed");
+	if (fstatat(dst, base, &st, AT_SYMLINK_NOFOLLOW) < 0 || (x->ino && st.st_ino != x->ino)) {
+		finding_result(x, "failed: moved to %s but it is not there now", x->moved_to);
+		goto out;
+	}
+	x->done = 1;
+	finding_result(x, "quarantined");
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (src >= 0)
+		close(src);
+	if (dst >= 0)
+		close(dst);
+	free(dir);
+	free(posixdir);
 	return rc;
 }
 
-int quarantine_move(int rootfd, struct finding *f, size_t n, const struct quarantine_opts *o,
-		    char **folder)
+/* Free space left on the stick, in bytes, or -1 when unknown. */
+static long long stick_free(int fd)
 {
-	time_t now = time(NULL);
-	char name[64], *qroot = NULL, *manifest;
-	size_t mlen;
-	int qfd, failed = 0;
+	struct statvfs sv;
 
-	*folder = NULL;
-	for (size_t i = 0; i < n; i++)
-		if (bad_name(f[i].path))
-			return err_set("cannot quarantine %s: the name contains a line break or '/'",
-				       f[i].path);
-	qfd = make_folder(rootfd, now, &qroot, name, sizeof(name));
-	if (qfd < 0) {
-		free(qroot);
+	if (fstatvfs(fd, &sv) < 0)
 		return -1;
-	}
-	if (asprintf(folder, "\\%s\\%s", qroot, name) < 0)
-		*folder = NULL;
-	manifest = manifest_text(f, n, o, now, &mlen);
-	if (!manifest || file_write_new(qfd, QUARANTINE_MANIFEST, manifest, mlen) < 0) {
-		if (!manifest)
-			err_set("cannot write quarantine manifest: %s", strerror(ENOMEM));
-		free(manifest);
-		free(qroot);
-		close(qfd);
-		return -1;
-	}
+	return (long long)sv.f_bavail * (long long)sv.f_frsize;
+}
+
+/*
+ * Copy what was moved to DATA/quarantine/<machine>/<ts>/, with a manifest
+ * of the copies that grows with each one.  Copies come after the moves (and
+ * after the begun record): never at the cost of the audit log, so a copy
+ * that would leave less than QUARANTINE_STICK_RESERVE free is skipped.
+ */
+static void copy_all(int rootfd, struct finding *f, size_t n, const struct quarantine_opts *o,
+		     const char *qname, const char *folder, time_t now)
+{
+	char sub[512];
+	int data = file_open(AT_FDCWD, o->data_dir, O_RDONLY | O_DIRECTORY, 0), top = -1, mfd = -1;
+
+	(void)folder;
+	snprintf(sub, sizeof(sub), "quarantine/%s/%s", o->machine, qname);
+	if (data >= 0)
+		top = file_mkdirs(data, sub, 0755, NULL);
+	if (top >= 0)
+		mfd = manifest_start(top, o, now);
 	for (size_t i = 0; i < n; i++) {
 		struct finding *x = &f[i];
-		struct file_digest again;
 		const char *base;
-		char *dir = split_dir(x->path, &base), *posixdir = winpath_to_posix(dir);
-		int src = -1, fd = -1, dst = -1;
+		char *dir, *posixdir, *qpath, sha[65], *text;
+		int src, dst, fd;
+		size_t len;
+		long long avail;
 
-		x->action = "quarantine";
-		if (o->stop && *o->stop) {
-			finding_result(x, "left in place: interrupted before the move");
-			failed++;
-			goto next;
+		if (!x->done || !x->moved_to)
+			continue;
+		if (top < 0 || mfd < 0) {
+			finding_result(x, "quarantined; no copy on the stick: cannot make %s in %s: %s",
+				       sub, o->data_dir, data < 0 ? strerror(errno) : err_msg());
+			continue;
 		}
-		src = winpath_opendir(rootfd, dir, NULL);
+		avail = stick_free(top);
+		if (avail >= 0 && avail < (long long)x->d.size + QUARANTINE_STICK_RESERVE) {
+			finding_result(x, "quarantined; no copy on the stick: it would leave less "
+				       "than %d MiB free there for the audit log",
+				       QUARANTINE_STICK_RESERVE >> 20);
+			continue;
+		}
+		/* the moved file, found through the folder we made */
+		if (asprintf(&qpath, "%s\\%s", folder + 1, x->path) < 0)
+			continue;
+		dir = split_dir(qpath, &base);
+		posixdir = winpath_to_posix(x->path);
+		src = dir ? winpath_opendir(rootfd, dir, NULL) : -1;
 		fd = src < 0 ? -1 : file_open(src, base, O_RDONLY | O_NONBLOCK, 0);
-		if (fd < 0) {
-			finding_result(x, "left in place: cannot open it again: %s", strerror(errno));
-			failed++;
-			goto next;
-		}
-		if (file_hash(fd, &again) < 0 || strcmp(again.sha256, x->d.sha256)) {
-			finding_result(x, "left in place: it changed since the scan");
-			failed++;
-			goto next;
-		}
-		close(fd);
-		fd = -1;
-		dst = *dir ? file_mkdirs(qfd, posixdir, 0755, NULL) : dup(qfd);
-		if (dst < 0) {
-			finding_result(x, "left in place: %s", err_msg());
-			failed++;
-			goto next;
-		}
-		if (renameat(src, base, dst, base) < 0) {
-			finding_result(x, "left in place: cannot move it to quarantine: %s",
-				       strerror(errno));
-			failed++;
-			goto next;
-		}
-		file_sync_dir(src);
-		file_sync_dir(dst);
-		if (asprintf(&x->moved_to, "\\%s\\%s\\%s", qroot, name, x->path) < 0)
-			x->moved_to = NULL;
-		fd = file_open(dst, base, O_RDONLY | O_NONBLOCK, 0);
-		if (fd < 0 || file_hash(fd, &again) < 0) {
-			finding_result(x, "failed: moved to %s but cannot read it back: %s",
-				       x->moved_to, strerror(errno));
-			failed++;
-			goto next;
-		}
-		if (strcmp(again.sha256, x->d.sha256)) {
-			finding_result(x, "failed: moved to %s but its SHA-256 is now %s, not %s",
-				       x->moved_to, again.sha256, x->d.sha256);
-			failed++;
-			goto next;
-		}
-		x->done = 1;
-		finding_result(x, "quarantined");
-		if (o->data_dir && copy_to_stick(o, name, x->path, fd) < 0)
+		if (posixdir && strrchr(posixdir, '/'))
+			*strrchr(posixdir, '/') = '\0';
+		else if (posixdir)
+			posixdir[0] = '\0';
+		dst = !posixdir ? -1 : *posixdir ? file_mkdirs(top, posixdir, 0755, NULL) : dup(top);
+		if (fd < 0 || dst < 0)
+			finding_result(x, "quarantined; no copy on the stick: %s",
+				       fd < 0 ? strerror(errno) : err_msg());
+		else if (file_copy(fd, dst, base, sha) < 0)
 			finding_result(x, "quarantined; no copy on the stick: %s", err_msg());
-next:
+		else if (strcmp(sha, x->d.sha256))
+			finding_result(x, "quarantined; the copy on the stick reads %s, not %s",
+				       sha, x->d.sha256);
+		else if ((text = manifest_intent(x, &len), manifest_add(mfd, text, len) < 0) ||
+			 (text = manifest_done(x, &len), manifest_add(mfd, text, len) < 0))
+			finding_result(x, "quarantined; copied to the stick, but not into its "
+				       "manifest: %s", strerror(errno));
+		fault_point("copied");
 		if (fd >= 0)
 			close(fd);
 		if (src >= 0)
@@ -312,126 +444,214 @@ next:
 			close(dst);
 		free(dir);
 		free(posixdir);
+		free(qpath);
 	}
-	if (failed > 0) {
-		/*
-		 * The manifest was written for every planned file before the first
-		 * move; now say exactly what is here, replacing it atomically.
-		 */
-		struct finding *moved = calloc(n, sizeof(*moved));
-		size_t k = 0;
+	if (mfd >= 0)
+		close(mfd);
+	if (top >= 0) {
+		file_sync_dir(top);
+		close(top);
+	}
+	if (data >= 0)
+		close(data);
+}
 
-		for (size_t i = 0; moved && i < n; i++)
-			if (f[i].done)
-				moved[k++] = f[i];
-		free(manifest);
-		manifest = moved ? manifest_text(moved, k, o, now, &mlen) : NULL;
-		free(moved);
-		if (manifest) {
-			unlinkat(qfd, QUARANTINE_MANIFEST ".new", 0);
-			if (file_write_new(qfd, QUARANTINE_MANIFEST ".new", manifest, mlen) == 0)
-				renameat(qfd, QUARANTINE_MANIFEST ".new", qfd, QUARANTINE_MANIFEST);
-		}
-	}
-	if (o->data_dir && manifest) {
-		char sub[512];
-		int data = file_open(AT_FDCWD, o->data_dir, O_RDONLY | O_DIRECTORY, 0), dir;
+int quarantine_move(int rootfd, struct finding *f, size_t n, const struct quarantine_opts *o,
+		    char **folder)
+{
+	time_t now = time(NULL);
+	char name[64], *qroot = NULL, end[128];
+	int qfd, mfd, failed = 0;
+	size_t moved = 0;
 
-		snprintf(sub, sizeof(sub), "quarantine/%s/%s", o->machine, name);
-		dir = data < 0 ? -1 : file_mkdirs(data, sub, 0755, NULL);
-		if (dir >= 0) {
-			file_write_new(dir, QUARANTINE_MANIFEST, manifest, mlen);
-			close(dir);
-		}
-		if (data >= 0)
-			close(data);
+	*folder = NULL;
+	qfd = make_folder(rootfd, now, &qroot, name, sizeof(name));
+	if (qfd < 0) {
+		free(qroot);
+		return -1;
 	}
+	if (asprintf(folder, "\\%s\\%s", qroot, name) < 0)
+		*folder = NULL;
+	mfd = manifest_start(qfd, o, now);
+	if (mfd < 0 || !*folder) {
+		err_set("cannot write quarantine manifest \\%s\\%s\\%s: %s", qroot, name,
+			QUARANTINE_MANIFEST, strerror(*folder ? errno : ENOMEM));
+		if (mfd >= 0)
+			close(mfd);
+		close(qfd);
+		free(qroot);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		f[i].action = "quarantine";
+		if (o->stop && *o->stop) {
+			finding_result(&f[i], "left in place: interrupted before the move");
+			failed++;
+			continue;
+		}
+		if (move_one(rootfd, qfd, mfd, name, *folder, &f[i]) < 0)
+			failed++;
+		else
+			moved++;
+	}
+	/* the end mark: a manifest without it was interrupted */
+	snprintf(end, sizeof(end), "#\n# end: %zu moved, %d left in place\n", moved, failed);
+	manifest_add(mfd, strdup(end), strlen(end));
+	close(mfd);
 	file_sync_dir(qfd);
 	close(qfd);
-	free(manifest);
+	if (o->data_dir && moved)
+		copy_all(rootfd, f, n, o, name, *folder, now);
 	free(qroot);
 	return failed;
 }
 
 /* ---- restore ---- */
 
-/* Parse one manifest into entries appended to *out. */
-static int parse_manifest(const char *text, struct finding **out, size_t *n)
+static int is_sha256(const char *s, size_t len)
 {
-	const char *p = text;
-	struct finding *cur = NULL;
+	if (len != 64)
+		return 0;
+	for (size_t i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
 
-	while (*p) {
-		const char *eol = strchr(p, '\n');
-		size_t len = eol ? (size_t)(eol - p) : strlen(p);
-		char line[4200];
+/* Mark entry f damaged (once): restore skips it and says why. */
+static void damaged(struct finding *f, const char *why)
+{
+	if (f->result)
+		return;
+	finding_result(f, "refused: the manifest entry %s", why);
+}
 
-		if (len >= sizeof(line))
-			len = sizeof(line) - 1;
-		memcpy(line, p, len);
-		line[len] = '\0';
-		p = eol ? eol + 1 : p + len;
-		if (!strncmp(line, "# file ", 7)) {
+int quarantine_parse_manifest(const char *text, size_t len, struct finding **out, size_t *n)
+{
+	size_t pos = 0, first = *n;
+	long cur = -1;
+
+	while (pos < len) {
+		const char *p = text + pos, *eol = memchr(p, '\n', len - pos);
+		size_t l = eol ? (size_t)(eol - p) : len - pos;
+		struct finding *f;
+		char num[32];
+
+		pos += l + (eol ? 1 : 0);
+		if (l >= 7 && !memcmp(p, "# file ", 7)) {
 			struct finding *grown = realloc(*out, (*n + 1) * sizeof(**out));
 
 			if (!grown)
 				return -1;
 			*out = grown;
-			cur = &grown[(*n)++];
-			memset(cur, 0, sizeof(*cur));
-			cur->path = strdup(line + 7);
-			cur->action = "restore";
-		} else if (!cur) {
+			cur = (long)(*n)++;
+			f = &grown[cur];
+			memset(f, 0, sizeof(*f));
+			f->action = "restore";
+			f->path = strndup(p + 7, l - 7);
+			if (!f->path)
+				return -1;
+			if (memchr(p + 7, '\0', l - 7))
+				damaged(f, "has a NUL byte in its path");
+			else if (file_check_relpath(f->path, '\\'))
+				damaged(f, file_check_relpath(f->path, '\\'));
 			continue;
-		} else if (!strncmp(line, "# size ", 7)) {
-			cur->d.size = strtoll(line + 7, NULL, 10);
-		} else if (!strncmp(line, "# sha256 ", 9) && strlen(line + 9) == 64) {
-			memcpy(cur->d.sha256, line + 9, 65);
-		} else if (!strncmp(line, "# mtime ", 8)) {
-			char when[UTC_LEN + 1];
+		}
+		if (cur < 0)
+			continue;
+		f = &(*out)[cur];
+		if (l >= 2 && !memcmp(p, "# ", 2) && memchr(p, '\0', l)) {
+			damaged(f, "has a NUL byte");
+		} else if (l >= 7 && !memcmp(p, "# size ", 7)) {
+			char *e;
+
+			snprintf(num, sizeof(num), "%.*s", (int)(l - 7 < 31 ? l - 7 : 31), p + 7);
+			errno = 0;
+			f->d.size = (off_t)strtoll(num, &e, 10);
+			if (errno || *e || e == num || f->d.size < 0 || l - 7 > 20)
+				damaged(f, "has a bad size");
+		} else if (l >= 9 && !memcmp(p, "# sha256 ", 9)) {
+			if (is_sha256(p + 9, l - 9)) {
+				memcpy(f->d.sha256, p + 9, 64);
+				f->d.sha256[64] = '\0';
+			} else {
+				damaged(f, "has a bad SHA-256");
+			}
+		} else if (l >= 8 && !memcmp(p, "# mtime ", 8) && l < 64) {
+			char line[64], when[UTC_LEN + 1];
 			long ns = 0;
 
-			if (sscanf(line + 8, "%20s %ld", when, &ns) >= 1 &&
-			    utc_parse(when, &cur->mtime.tv_sec) == 0)
-				cur->mtime.tv_nsec = ns;
-		} else if (!strncmp(line, "# ntfs-times ", 13)) {
-			cur->has_times = unhex(line + 13, cur->ntfs_times, 32) == 0;
-		} else if (!strncmp(line, "# attributes ", 13)) {
-			cur->attrib = (uint32_t)strtoul(line + 13, NULL, 16);
-			cur->has_attrib = 1;
-		} else if (!strncmp(line, "# rule ", 7)) {
-			cur->rule = strdup(line + 7);
+			memcpy(line, p + 8, l - 8);
+			line[l - 8] = '\0';
+			if (sscanf(line, "%20s %ld", when, &ns) >= 1 &&
+			    utc_parse(when, &f->mtime.tv_sec) == 0 && ns >= 0 && ns < 1000000000L)
+				f->mtime.tv_nsec = ns;
+			else
+				f->mtime.tv_sec = 0;
+		} else if (l == 13 + 64 && !memcmp(p, "# ntfs-times ", 13)) {
+			char hexs[65];
+
+			memcpy(hexs, p + 13, 64);
+			hexs[64] = '\0';
+			f->has_times = unhex(hexs, f->ntfs_times, 32) == 0;
+		} else if (l >= 13 && l < 13 + 16 && !memcmp(p, "# attributes ", 13)) {
+			snprintf(num, sizeof(num), "%.*s", (int)(l - 13), p + 13);
+			f->attrib = (uint32_t)strtoul(num, NULL, 16);
+			f->has_attrib = 1;
+		} else if (l >= 7 && l < 300 && !memcmp(p, "# rule ", 7) && !f->rule) {
+			f->rule = strndup(p + 7, l - 7);
 		}
 	}
+	for (size_t i = first; i < *n; i++)
+		if (!(*out)[i].d.sha256[0])
+			damaged(&(*out)[i], "has no SHA-256");
 	return 0;
 }
 
 static int same_file(int fd, const struct finding *f)
 {
 	struct file_digest d;
+	struct stat st;
 
-	return file_hash(fd, &d) == 0 && !strcmp(d.sha256, f->d.sha256);
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == f->d.size &&
+	       file_hash(fd, &d) == 0 && !strcmp(d.sha256, f->d.sha256);
 }
 
-/* Restore one entry from the quarantine folder qfd; sets f->result. */
+/*
+ * Restore one entry from the quarantine folder qfd; sets f->result.  The
+ * entry's path was checked when it was read (no "..", no absolute path, no
+ * drive); both sides are still opened strictly beneath their folder.
+ */
 static void restore_one(int rootfd, int qfd, struct finding *f)
 {
 	const char *base;
-	char *dir = split_dir(f->path, &base), *posixdir = winpath_to_posix(dir);
+	char *dir, *posixdir;
 	int odir = -1, qdir = -1, fd = -1;
 	struct stat st;
 	char *stored;
 
-	if (!f->path || bad_name(f->path) || strlen(f->d.sha256) != 64 || !*base) {
-		finding_result(f, "failed: the manifest entry is damaged");
+	if (f->result)		/* damaged: said so when it was read */
+		return;
+	dir = split_dir(f->path, &base);
+	posixdir = dir ? winpath_to_posix(dir) : NULL;
+	if (!dir || !posixdir) {
+		finding_result(f, "failed: %s", strerror(ENOMEM));
 		goto out;
 	}
-	qdir = *dir ? file_open(qfd, posixdir, O_RDONLY | O_DIRECTORY, 0) : dup(qfd);
+	qdir = *dir ? file_open_beneath(qfd, posixdir, O_RDONLY | O_DIRECTORY, 0) : dup(qfd);
+	if (qdir < 0 && errno != ENOENT) {
+		finding_result(f, "refused: its folder in quarantine %s",
+			       errno == ELOOP ? "is reached through a link" :
+			       errno == EXDEV ? "crosses a mount" : strerror(errno));
+		goto out;
+	}
 	odir = winpath_opendir(rootfd, dir, NULL);
-	if (odir < 0 && errno == ENOENT)
-		odir = file_mkdirs(rootfd, posixdir, 0755, NULL);
+	if (odir < 0 && errno == ENOENT && qdir >= 0 &&
+	    fstatat(qdir, base, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		odir = winpath_makedirs(rootfd, dir);
 	if (odir < 0) {
-		finding_result(f, "failed: cannot open folder %s: %s", dir, strerror(errno));
+		finding_result(f, "failed: cannot open folder %s: %s", dir,
+			       errno == ELOOP ? "it is reached through a link" : strerror(errno));
 		goto out;
 	}
 	stored = winpath_lookup(odir, base);
@@ -449,25 +669,19 @@ static void restore_one(int rootfd, int qfd, struct finding *f)
 		goto out;
 	}
 	if (qdir < 0 || (fd = file_open(qdir, base, O_RDONLY | O_NONBLOCK, 0)) < 0) {
-		finding_result(f, "failed: missing from quarantine");
+		finding_result(f, "failed: %s from quarantine",
+			       qdir >= 0 && errno == ELOOP ? "a link, not the file," : "missing");
 		goto out;
 	}
 	if (!same_file(fd, f)) {
 		finding_result(f, "refused: the quarantined copy no longer matches its SHA-256");
 		goto out;
 	}
-	close(fd);
-	fd = -1;
-	if (renameat(qdir, base, odir, base) < 0) {
+	if (fstat(fd, &st) < 0 || move_noreplace(qdir, base, odir, base) < 0) {
 		finding_result(f, "failed: cannot move it back: %s", strerror(errno));
 		goto out;
 	}
 	file_sync_dir(qdir);
-	fd = file_open(odir, base, O_RDONLY | O_NONBLOCK, 0);
-	if (fd < 0 || !same_file(fd, f)) {
-		finding_result(f, "failed: moved back but its SHA-256 does not match the manifest");
-		goto out;
-	}
 	/* a rename keeps the times; put them back anyway if something changed them */
 	if (f->has_times) {
 		unsigned char now[32];
@@ -521,8 +735,8 @@ int quarantine_restore(int rootfd, const struct quarantine_opts *o, struct findi
 	while (d && (e = readdir(d))) {
 		char **grown;
 
-		if (e->d_name[0] == '.')
-			continue;
+		if (e->d_name[0] == '.' || file_check_relpath(e->d_name, '/'))
+			continue;	/* not a folder bootfix made */
 		grown = realloc(names, (nnames + 1) * sizeof(*names));
 		if (!grown)
 			break;
@@ -536,12 +750,12 @@ int quarantine_restore(int rootfd, const struct quarantine_opts *o, struct findi
 	for (size_t i = 0; i < nnames; i++) {
 		int qfd = file_open(top, names[i], O_RDONLY | O_DIRECTORY, 0);
 		char *text;
-		size_t first = *n;
+		size_t first = *n, tlen = 0;
 
 		if (qfd < 0)
 			goto skip;
-		text = file_slurp(qfd, QUARANTINE_MANIFEST, 16 << 20, NULL);
-		if (!text || parse_manifest(text, out, n) < 0) {
+		text = file_slurp(qfd, QUARANTINE_MANIFEST, 16 << 20, &tlen);
+		if (!text || quarantine_parse_manifest(text, tlen, out, n) < 0) {
 			free(text);
 			close(qfd);
 			goto skip;

@@ -18,6 +18,7 @@
 
 #define QUARANTINE_DIR "bootfix-quarantine"
 #define QUARANTINE_MANIFEST "manifest.txt"
+#define QUARANTINE_STICK_RESERVE (4 << 20)	/* free bytes the copies leave for the log */
 
 struct quarantine_opts {
 	const char *data_dir;		/* NULL: no copy on the stick */
@@ -31,12 +32,22 @@ struct quarantine_opts {
 
 /*
  * Move every finding of f[0..n) into a new quarantine folder on the volume
- * whose root is open as rootfd, after writing the manifest.  Each file is
- * hashed again before the move (it must still match the finding) and after
- * it; each finding gets action, result, done and moved_to.  *folder
- * receives the Windows path of the new folder (caller frees).  Returns the
- * number of files not quarantined, or -1 with err_set() when nothing could
- * be started (no file was touched).
+ * whose root is open as rootfd.  Write-ahead: the manifest's header is
+ * synced first; then for each file its entry ('#' lines) is appended and
+ * synced, the file renamed (never over anything), and its "SHA256 (...)"
+ * line appended and synced; a final "# end:" line closes the manifest.  So
+ * after a crash at any point the SHA256 lines name exactly the files that
+ * moved, but for at most the one being moved (restore looks for it).  A
+ * file is moved only while it is the one judged (same inode, size and
+ * times, else hashed again); a file whose name the manifest cannot hold
+ * (file_check_relpath()) is left alone with its reason, the others move.
+ * Then, with o->data_dir, each moved file is copied to the stick (hashed
+ * as it is copied; skipped with a note when it would leave less than
+ * QUARANTINE_STICK_RESERVE free) with a manifest of the copies.  Each
+ * finding gets action, result, done and moved_to.  *folder receives the
+ * Windows path of the new folder (caller frees).  Returns the number of
+ * files not quarantined, or -1 with err_set() when nothing could be started
+ * (no file was touched).
  */
 int quarantine_move(int rootfd, struct finding *f, size_t n, const struct quarantine_opts *o,
 		    char **folder);
@@ -51,6 +62,16 @@ int quarantine_move(int rootfd, struct finding *f, size_t n, const struct quaran
  */
 int quarantine_restore(int rootfd, const struct quarantine_opts *o, struct finding **out,
 		       size_t *n);
+
+/*
+ * Read the manifest text[0..len) (which need not end in NUL) and append one
+ * finding per "# file" entry to *out (n counts them; caller frees each with
+ * finding_free()).  An entry whose path file_check_relpath() refuses, or
+ * with a NUL byte, a bad size or SHA-256, gets result "refused: the
+ * manifest entry ..." and is never restored.  Returns 0, or -1 when out of
+ * memory.
+ */
+int quarantine_parse_manifest(const char *text, size_t len, struct finding **out, size_t *n);
 
 /*
  * Read the NTFS times and attributes of the file open as fd through

@@ -138,7 +138,37 @@ static char *parse_directory(struct parser *p, const char *v)
 			return NULL;
 		}
 	}
+	if (file_check_relpath(d, '\\')) {
+		problem(p, "directory is not a plain path beneath the volume root (%s): %s",
+			file_check_relpath(d, '\\'), v);
+		free(d);
+		return NULL;
+	}
 	return d;
+}
+
+/* "max-size = 64M": bytes, or with K, M, G (powers of 1024). */
+static int parse_max_size(struct parser *p, struct rule *r, const char *v)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (end != v && *end && !end[1] && strchr("kKmMgG", *end)) {
+		int shift = strchr("kK", *end) ? 10 : strchr("mM", *end) ? 20 : 30;
+
+		if (n > (1ULL << (62 - shift)))
+			errno = ERANGE;
+		n <<= shift;
+		end++;
+	}
+	if (errno || end == v || *end || *v == '-' || n == 0 || n > (1ULL << 62)) {
+		problem(p, "max-size must be a positive number of bytes, or with K, M or G: %s", v);
+		return -1;
+	}
+	r->max_size = (off_t)n;
+	return 0;
 }
 
 static int parse_sizes(struct parser *p, struct rule *r, char *v)
@@ -251,7 +281,7 @@ static int parse_yesno(struct parser *p, const char *key, const char *v, int *ou
 enum {
 	K_TITLE = 1 << 0, K_REF = 1 << 1, K_DIR = 1 << 2, K_NAME = 1 << 3, K_FROM = 1 << 4,
 	K_BEFORE = 1 << 5, K_SIZE = 1 << 6, K_SHA = 1 << 7, K_CONTENT = 1 << 8,
-	K_HEADER = 1 << 9, K_VERDICT = 1 << 10, K_UNATT = 1 << 11,
+	K_HEADER = 1 << 9, K_VERDICT = 1 << 10, K_UNATT = 1 << 11, K_MAXSIZE = 1 << 12,
 };
 
 static const struct {
@@ -262,6 +292,7 @@ static const struct {
 	{ "name", K_NAME }, { "modified-from", K_FROM }, { "modified-before", K_BEFORE },
 	{ "size", K_SIZE }, { "sha256", K_SHA }, { "content", K_CONTENT },
 	{ "header", K_HEADER }, { "verdict", K_VERDICT }, { "unattended", K_UNATT },
+	{ "max-size", K_MAXSIZE },
 };
 
 static int set_key(struct parser *p, struct rule *r, int *seen, const char *key, char *v)
@@ -273,8 +304,8 @@ static int set_key(struct parser *p, struct rule *r, int *seen, const char *key,
 			bit = keys[i].bit;
 	if (!bit) {
 		problem(p, "unknown key '%s' (known: title, reference, directory, name, "
-			"modified-from, modified-before, size, sha256, content, header, verdict, "
-			"unattended)", key);
+			"modified-from, modified-before, size, max-size, sha256, content, header, "
+			"verdict, unattended)", key);
 		return -1;
 	}
 	if (*seen & bit) {
@@ -338,6 +369,8 @@ static int set_key(struct parser *p, struct rule *r, int *seen, const char *key,
 		return 0;
 	case K_UNATT:
 		return parse_yesno(p, key, v, &r->unattended);
+	case K_MAXSIZE:
+		return parse_max_size(p, r, v);
 	}
 	return -1;
 }
@@ -619,6 +652,20 @@ static int covers(const struct rule *r, const char *dir, const char *name)
 	return !strcasecmp(r->directory, dir) && fnmatch(r->name, name, FNM_CASEFOLD) == 0;
 }
 
+off_t rules_max_size(const struct ruleset *rs, const char *dir, const char *name)
+{
+	off_t max = 0;
+
+	for (size_t i = 0; i < rs->n; i++)
+		if (covers(&rs->rules[i], dir, name)) {
+			off_t m = rs->rules[i].max_size ? rs->rules[i].max_size : RULES_MAX_SIZE;
+
+			if (m > max)
+				max = m;
+		}
+	return max;
+}
+
 int rules_wants(const struct ruleset *rs, const char *dir, const char *name)
 {
 	for (size_t i = 0; i < rs->n; i++)
@@ -631,6 +678,8 @@ static int holds(const struct rule *r, time_t mtime, const struct file_digest *d
 {
 	size_t i;
 
+	if (d->size > (r->max_size ? r->max_size : RULES_MAX_SIZE))
+		return 0;
 	if (r->has_from && mtime < r->from)
 		return 0;
 	if (r->has_before && mtime >= r->before)

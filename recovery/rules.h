@@ -18,6 +18,10 @@
 
 enum verdict { VERDICT_UNKNOWN, VERDICT_GOOD, VERDICT_FAULTY };
 
+/* A rule's max-size when it names none: far above any channel file (those
+   are kilobytes), far below what a hostile sparse file can claim. */
+#define RULES_MAX_SIZE ((off_t)256 << 20)
+
 struct rule {
 	char *id;
 	char *title;
@@ -31,6 +35,7 @@ struct rule {
 	size_t nsizes;
 	char (*sha256)[65];
 	size_t nsha256;
+	off_t max_size;		/* larger files are not read: unknown (0: RULES_MAX_SIZE) */
 	int content;		/* 0 any, 1 all zero bytes, -1 not all zero */
 	unsigned char header[FILE_HEAD_MAX];
 	size_t headerlen;
@@ -91,6 +96,12 @@ const char *verdict_name(enum verdict v);
  * returned array of pointers into rs is the caller's to free (not the strings).
  */
 const char **rules_directories(const struct ruleset *rs, size_t *n);
+
+/*
+ * The largest max-size of the rules covering name in dir (0 when none do):
+ * a larger file is not read at all, and its verdict is unknown.
+ */
+off_t rules_max_size(const struct ruleset *rs, const char *dir, const char *name);
 
 /* 1 when some rule of directory dir has a glob matching name. */
 int rules_wants(const struct ruleset *rs, const char *dir, const char *name);

@@ -1,0 +1,111 @@
+/*
+ * text.c - escaping hostile text for people (see text.h).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text.h"
+
+/* Length of the valid UTF-8 sequence at p (1-4) and its code point, or 0. */
+static size_t utf8_char(const unsigned char *p, uint32_t *cp)
+{
+	size_t n;
+	uint32_t c;
+
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+		c = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		c = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		c = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c < 0xe000))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+static int hidden(uint32_t c)
+{
+	return (c >= 0x80 && c <= 0x9f) || c == 0x061c || c == 0x200e || c == 0x200f ||
+	       (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+char *text_safe_buf(const char *s, char *buf, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "(null)");
+	size_t o = 0;
+
+	if (!len)
+		return buf;
+	while (*p) {
+		char piece[16];
+		size_t plen;
+		uint32_t cp;
+		size_t n = utf8_char(p, &cp);
+
+		if (n == 0 || (n == 1 && (cp < 0x20 || cp == 0x7f))) {
+			plen = (size_t)snprintf(piece, sizeof(piece), "\\x%02x", p[0]);
+			n = 1;
+		} else if (hidden(cp)) {
+			plen = (size_t)snprintf(piece, sizeof(piece), "\\u%04x", (unsigned)cp);
+		} else {
+			memcpy(piece, p, n);
+			plen = n;
+		}
+		if (o + plen >= len)
+			break;
+		memcpy(buf + o, piece, plen);
+		o += plen;
+		p += n;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+const char *text_safe(const char *s)
+{
+	static _Thread_local char *slot[16];
+	static _Thread_local size_t next;
+	size_t len = (s ? strlen(s) : 6) * 6 + 1;
+	char *buf = malloc(len);
+
+	if (!buf)
+		return "(out of memory)";
+	free(slot[next]);
+	slot[next] = buf;
+	next = (next + 1) % 16;
+	return text_safe_buf(s, buf, len);
+}
+
+int text_needs_escape(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (p && *p) {
+		uint32_t cp;
+		size_t n = utf8_char(p, &cp);
+
+		if (n == 0 || (n == 1 && (cp < 0x20 || cp == 0x7f)) || hidden(cp))
+			return 1;
+		p += n;
+	}
+	return 0;
+}

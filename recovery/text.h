@@ -1,0 +1,34 @@
+/*
+ * text.h - text from a volume or a stick, made safe to show a person.
+ *
+ * A file name, a computer name, a volume label or a log record is hostile
+ * input: raw, it could clear the screen (ESC), retitle the terminal (OSC),
+ * hide a line (CR), or reorder what is read (bidi overrides).  Every human
+ * output (CLI, menu, unattended screen, serial line, `log list/show`) goes
+ * through text_safe(); JSON output keeps the exact bytes (json-c escapes).
+ */
+#ifndef BOOTFIX_TEXT_H
+#define BOOTFIX_TEXT_H
+
+#include <stddef.h>
+
+/*
+ * s with every C0 control (newline and tab included), DEL and byte that is
+ * not UTF-8 written as \xNN, and every C1 control (U+0080-U+009F) and bidi
+ * control (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) written
+ * as \uXXXX (as JSON writes it, so a JSON line stays JSON).  The result
+ * lives in one of 16 buffers of this thread used in turn: valid until 16
+ * more calls (enough for the arguments of one printf).  NULL gives "(null)".
+ */
+const char *text_safe(const char *s);
+
+/*
+ * The same into buf (len bytes, always NUL-terminated; cut on a character
+ * boundary).  Returns buf.
+ */
+char *text_safe_buf(const char *s, char *buf, size_t len);
+
+/* 1 when text_safe() would change s. */
+int text_needs_escape(const char *s);
+
+#endif
