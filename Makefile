@@ -26,7 +26,7 @@ ENGINE = recovery/err.o recovery/file.o recovery/utc.o recovery/rules.o \
 	 recovery/winpath.o recovery/disk.o recovery/ntfs.o recovery/finding.o \
 	 recovery/quarantine.o recovery/identity.o recovery/engine.o recovery/report.o \
 	 recovery/config.o recovery/machine.o recovery/auditlog.o recovery/live.o \
-	 recovery/fault.o recovery/text.o
+	 recovery/fault.o recovery/text.o recovery/runstate.o
 FRONTS = recovery/cli.o recovery/logcmd.o recovery/menu.o recovery/auto.o recovery/screen.o
 # BitLocker: metadata, key sources, unlocking (docs/bitlocker.md)
 ENGINE += recovery/bitlocker.o recovery/keys.o

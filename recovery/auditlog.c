@@ -335,6 +335,11 @@ struct json_object *auditlog_record(const struct audit_info *ai)
 	put_str(o, "site", ai->site);
 	put_str(o, "stick", ai->stick);
 	put_str(o, "target", r ? r->target : NULL);
+	/* write-ahead: "begun" before the first change, the final record after,
+	   both with the run's id; a begun record alone means interrupted */
+	put_str(o, "run", r && r->id[0] ? r->id : NULL);
+	if (ai->begun)
+		put_str(o, "stage", "begun");
 	a = json_object_new_array();
 	for (size_t i = 0; ai->rules && i < ai->rules->nfiles; i++) {
 		struct json_object *f = json_object_new_object();
@@ -388,7 +393,14 @@ struct json_object *auditlog_record(const struct audit_info *ai)
 	}
 	json_object_object_add(o, "bitlocker", a);
 	json_object_object_add(o, "manifests", manifests(ai));
-	outcome = auditlog_outcome(ai, &reason);
+	if (ai->begun) {
+		/* what the record says if nothing follows it */
+		outcome = "interrupted";
+		reason = strdup("the fix began and no final record followed (power cut, pulled "
+				"stick, or bootfix killed): check the volume with bootfix scan");
+	} else {
+		outcome = auditlog_outcome(ai, &reason);
+	}
 	put_str(o, "outcome", outcome);
 	put_str(o, "reason", reason);
 	free(reason);
@@ -636,6 +648,29 @@ junk:
 	return AUDITLOG_JUNK;
 }
 
+/* A begun record whose run has a final record in the same log is superseded. */
+static void mark_superseded(struct auditlog *log)
+{
+	struct json_object *finals = json_object_new_object();
+
+	for (size_t i = 0; finals && i < log->n; i++) {
+		const char *run = log->lines[i].rec ? get_str(log->lines[i].rec, "run") : NULL;
+		const char *stage = log->lines[i].rec ? get_str(log->lines[i].rec, "stage") : NULL;
+
+		if (run && !stage)
+			json_object_object_add(finals, run, NULL);
+	}
+	for (size_t i = 0; finals && i < log->n; i++) {
+		const char *run = log->lines[i].rec ? get_str(log->lines[i].rec, "run") : NULL;
+		const char *stage = log->lines[i].rec ? get_str(log->lines[i].rec, "stage") : NULL;
+
+		if (run && stage && !strcmp(stage, "begun") &&
+		    json_object_object_get_ex(finals, run, NULL))
+			log->lines[i].superseded = 1;
+	}
+	json_object_put(finals);
+}
+
 int auditlog_parse(struct auditlog *log, const char *name, const char *buf, size_t len,
 		   const char *head, size_t headlen)
 {
@@ -679,6 +714,7 @@ int auditlog_parse(struct auditlog *log, const char *name, const char *buf, size
 		l->kind = classify(s, l->len, 0, &l->j, &l->rec, &l->source, &l->seq, &l->why);
 		pos += l->len + 1;
 	}
+	mark_superseded(log);
 	return 0;
 }
 

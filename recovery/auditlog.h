@@ -57,6 +57,9 @@ struct audit_info {
 	size_t nkeys;
 	char *const *notes;		/* extra notes: DATA/bootfix.conf problems, ... */
 	size_t nnotes;
+	int begun;			/* the write-ahead record, before the first change:
+					   "stage":"begun", outcome "interrupted" until a
+					   record with the same "run" follows */
 };
 
 /*
@@ -139,6 +142,8 @@ struct auditlog_line {
 	struct json_object *rec;	/* the machine record: j, or the one a merged line embeds */
 	struct json_object *source;	/* merged lines: where the record came from */
 	const char *why;		/* junk: why it is not a record (static) */
+	int superseded;			/* a "begun" record whose run's final record follows:
+					 * verified, but not listed, counted or exported */
 };
 
 struct auditlog {

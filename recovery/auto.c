@@ -180,6 +180,18 @@ static void colours(void)
 	init_pair(6, COLOR_WHITE, COLOR_RED);
 }
 
+struct auto_ctx {
+	struct logcmd_run *lr;
+	const struct engine_opts *o;
+};
+
+static void begun(void *ctx, const struct run *r)
+{
+	struct auto_ctx *a = ctx;
+
+	logcmd_begun(a->lr, a->o, r);
+}
+
 static void progress(void *ctx, const char *what)
 {
 	(void)ctx;
@@ -219,9 +231,10 @@ int auto_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct engine_output out = { .progress = progress };
+	struct engine_output out = { .progress = progress, .begun = begun };
 	struct engine_opts o;
 	struct logcmd_run lr = { 0 };
+	struct auto_ctx actx = { &lr, &o };
 	struct ruleset rs = { 0 };
 	struct run r;
 	char why[512], note[1024] = "", tail[160], *serial, *unlogged = NULL;
@@ -231,6 +244,7 @@ int auto_main(int argc, char **argv)
 	int ch, countdown = -1, rc, code = 0;
 
 	memset(&o, 0, sizeof(o));
+	out.ctx = &actx;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "d:D:h", opts, NULL)) != -1) {
 		switch (ch) {

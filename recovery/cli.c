@@ -135,6 +135,13 @@ static void progress(void *ctx, const char *what)
 		fprintf(stderr, "bootfix: %s\n", text_safe(what));
 }
 
+static void begun(void *ctx, const struct run *r)
+{
+	struct common *c = ctx;
+
+	logcmd_begun(&c->log, &c->eo, r);
+}
+
 static void human_size(uint64_t n, char *buf, size_t len)
 {
 	const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
@@ -215,7 +222,7 @@ static int run_engine(enum engine_verb verb, const char *name, const char *usage
 {
 	struct common c;
 	struct ruleset rs = { 0 };
-	struct engine_output out = { .progress = progress };
+	struct engine_output out = { .progress = progress, .begun = begun };
 	struct run r;
 	size_t faulty, left;
 	int ch, code, failed = 0;
@@ -445,9 +452,28 @@ const char *cli_data_dir(const char *given)
 	return given ? given : env && *env ? env : NULL;
 }
 
+/*
+ * The verbs that mount Windows volumes do it in a mount namespace of their
+ * own, made here before any thread starts: other users and processes of the
+ * machine never see the volume (docs/security.md).  `unlock` is left out:
+ * what it maps is for the person at the shell.
+ */
+static void private_mounts(const char *verb)
+{
+	static const char *const mounting[] = { "scan", "fix", "restore", "menu", "auto", NULL };
+	int wanted = !verb;
+
+	for (size_t i = 0; verb && mounting[i]; i++)
+		wanted |= !strcmp(verb, mounting[i]);
+	if (wanted && geteuid() == 0 && ntfs_private_mounts() < 0)
+		fprintf(stderr, "bootfix: warning: %s: volumes will be visible to this machine's "
+			"other users\n", err_msg());
+}
+
 int main(int argc, char **argv)
 {
 	setlocale(LC_CTYPE, "C.UTF-8");
+	private_mounts(argc < 2 ? NULL : argv[1]);
 	if (argc < 2) {
 		/* a technician at a console: the menu; anything else: the usage */
 		if (isatty(0) && isatty(1))

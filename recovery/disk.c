@@ -21,6 +21,7 @@
 #include "disk.h"
 #include "err.h"
 #include "file.h"
+#include "runstate.h"
 
 static int is_disk_name(const char *n)
 {
@@ -371,9 +372,125 @@ static void add_partitions(const struct loopdev *lo)
 	blkid_free_probe(pr);
 }
 
+/* Mount points (and sources) of what is mounted from the block device rdev. */
+static int mounted_from(dev_t rdev, char *where, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned int ma, mi;
+		char mp[1024], src[1024] = "", *dash = strstr(line, " - ");
+		struct stat st;
+
+		if (sscanf(line, "%*s %*s %u:%u %*s %1023s", &ma, &mi, mp) != 3)
+			continue;
+		if (dash)
+			sscanf(dash + 3, "%*s %1023s", src);
+		/* a kernel file system shows the device's number; a FUSE one
+		   (ntfs-3g) shows the device's path as its source */
+		if (makedev(ma, mi) == rdev ||
+		    (src[0] == '/' && stat(src, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == rdev)) {
+			snprintf(where, len, "%s", mp);
+			found = 1;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* The first holder (device-mapper, RAID) of block device name in sysfs. */
+static int held_by(const char *name, char *who, size_t len)
+{
+	char path[512];
+	DIR *d;
+	struct dirent *e;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "/sys/class/block/%s/holders", name);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while (!found && (e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			snprintf(who, len, "%s", e->d_name);
+			found = 1;
+		}
+	closedir(d);
+	return found;
+}
+
+int disk_busy(const char *dev, char *why, size_t len)
+{
+	struct stat st;
+	char what[1024], *base;
+	int fd;
+
+	why[0] = '\0';
+	if (stat(dev, &st) < 0 || !S_ISBLK(st.st_mode))
+		return 0;
+	base = strrchr(dev, '/');
+	base = base ? base + 1 : (char *)dev;
+	if (mounted_from(st.st_rdev, what, sizeof(what))) {
+		snprintf(why, len, "%s is mounted at %s (unmount it first)", dev, what);
+		return 1;
+	}
+	if (held_by(base, what, sizeof(what))) {
+		snprintf(why, len, "%s is held by %s (device-mapper or RAID; stop that first)", dev,
+			 what);
+		return 1;
+	}
+	/* a mount in another namespace, an ntfs-3g, RAID: each opens it exclusively */
+	fd = open(dev, O_RDONLY | O_EXCL | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 && errno == EBUSY) {
+		snprintf(why, len, "%s is in use by another program (mounted elsewhere, or open "
+			 "exclusively); stop that first", dev);
+		return 1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+/* A loop device already backed by the file (device st_dev, inode st_ino)? */
+static int attached_as(const struct stat *img, char *loop, size_t len)
+{
+	DIR *d = opendir("/sys/class/block");
+	struct dirent *e;
+	int found = 0;
+
+	if (!d)
+		return 0;
+	while (!found && (e = readdir(d))) {
+		char path[300];
+		struct loop_info64 li;
+		int fd;
+
+		if (strncmp(e->d_name, "loop", 4) || strchr(e->d_name, 'p'))
+			continue;
+		snprintf(path, sizeof(path), "/dev/%s", e->d_name);
+		fd = file_open(AT_FDCWD, path, O_RDONLY | O_NONBLOCK, 0);
+		if (fd < 0)
+			continue;
+		if (ioctl(fd, LOOP_GET_STATUS64, &li) == 0 && li.lo_device == (uint64_t)img->st_dev &&
+		    li.lo_inode == (uint64_t)img->st_ino) {
+			snprintf(loop, len, "%s", path);
+			found = 1;
+		}
+		close(fd);
+	}
+	closedir(d);
+	return found;
+}
+
 int disk_attach(const char *file, int readonly, struct loopdev *lo)
 {
 	int ctl, ffd, tries;
+	struct stat st;
+	char other[300], backing[64];
 
 	memset(lo, 0, sizeof(*lo));
 	lo->fd = -1;
@@ -381,6 +498,22 @@ int disk_attach(const char *file, int readonly, struct loopdev *lo)
 	if (ffd < 0)
 		return err_set("cannot open %s%s: %s", file, readonly ? "" : " read-write",
 			       strerror(errno));
+	if (fstat(ffd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(ffd);
+		return err_set("cannot attach %s: not a regular file", file);
+	}
+	/* a second loop device on one image, both writable, destroys it */
+	if (attached_as(&st, other, sizeof(other))) {
+		char why[1200];
+
+		close(ffd);
+		if (disk_busy(other, why, sizeof(why)) == 0)
+			snprintf(why, sizeof(why), "%s is not mounted", other);
+		return err_set("cannot use %s: it is attached already as %s (%s); detach it "
+			       "first: losetup -d %s", file, other, why, other);
+	}
+	snprintf(backing, sizeof(backing), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
 	ctl = file_open(AT_FDCWD, "/dev/loop-control", O_RDWR, 0);
 	if (ctl < 0) {
 		close(ffd);
@@ -425,6 +558,7 @@ int disk_attach(const char *file, int readonly, struct loopdev *lo)
 			err_set("cannot attach %s: every loop device was busy", file);
 		return -1;
 	}
+	runstate_add("loop", 0, lo->path, backing);
 	add_partitions(lo);
 	wait_partitions(lo);
 	return 0;
@@ -437,4 +571,5 @@ void disk_detach(struct loopdev *lo)
 	ioctl(lo->fd, LOOP_CLR_FD, 0);
 	close(lo->fd);
 	lo->fd = -1;
+	runstate_drop("loop", lo->path);
 }

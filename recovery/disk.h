@@ -40,10 +40,23 @@ struct loopdev {
 
 /*
  * Attach the image file as a loop device with partition scanning, read-only
- * when readonly is set, and wait for its partitions to appear.  Returns 0,
+ * when readonly is set, and wait for its partitions to appear.  An image
+ * that some loop device already reads (found by device and inode, whatever
+ * its name) is refused with that device and what holds it.  The loop
+ * device is recorded in the run folder's state (runstate.h).  Returns 0,
  * or -1 with err_set() naming file and cause.
  */
 int disk_attach(const char *file, int readonly, struct loopdev *lo);
+
+/*
+ * Whether the block device dev is in use by something else: mounted (in
+ * this namespace, by device number or, for FUSE, by source path), held in
+ * sysfs (device-mapper, RAID), or open exclusively (a mount in another
+ * namespace, a writable ntfs-3g).  Returns 1 with why holding one line that
+ * names the holder and what to do, else 0.  Anything not a block device is
+ * not busy.
+ */
+int disk_busy(const char *dev, char *why, size_t len);
 
 /* Detach (idempotent; safe in a signal-time cleanup path). */
 void disk_detach(struct loopdev *lo);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/time.h>
@@ -23,11 +24,13 @@
 #include "disk.h"
 #include "engine.h"
 #include "err.h"
+#include "fault.h"
 #include "file.h"
 #include "identity.h"
 #include "keys.h"
 #include "ntfs.h"
 #include "quarantine.h"
+#include "runstate.h"
 #include "winpath.h"
 
 const char *outcome_name(enum volume_outcome o)
@@ -389,8 +392,18 @@ static void dry_run(const struct engine_opts *o, struct volume *v)
 	set_reason(v, OUTCOME_NONE, "dry run: nothing changed");
 }
 
+/* The run in progress, for the begun callback (one engine_run at a time). */
+static struct run *current;
+static const struct engine_output *current_out;
+static int begun_said;
+
 static void act(int rootfd, const struct engine_opts *o, struct volume *v, const char *device)
 {
+	if (!begun_said && current && current_out && current_out->begun) {
+		current_out->begun(current_out->ctx, current);
+		fault_point("begun");
+	}
+	begun_said = 1;
 	if (o->verb == ENGINE_FIX)
 		quarantine_volume(rootfd, o, v, device);
 	else
@@ -557,6 +570,15 @@ static void do_volume(const struct engine_opts *o, const struct engine_output *o
 	struct ntfs_mount m;
 	enum ntfs_problem p;
 
+	char busy[1400];
+
+	if (disk_busy(b->path, busy, sizeof(busy))) {
+		/* another mount or writer on it: two writers destroy a volume */
+		set_reason(v, o->verb == ENGINE_SCAN ? OUTCOME_FAILED : OUTCOME_REFUSED,
+			   "refusing to touch %s: %s", b->path, busy);
+		leave_all(o, v, "the volume is in use by another program");
+		return;
+	}
 	if (b->fstype && !strcmp(b->fstype, "BitLocker")) {
 		do_bitlocker(o, out, b, v);
 		return;
@@ -684,10 +706,14 @@ static long ms_since(const struct timeval *t0)
  */
 static int take_lock(const struct engine_opts *o, const struct engine_output *out)
 {
-	const char *path = getenv("BOOTFIX_LOCK");
-	int fd = open(path && *path ? path : "/run/bootfix.lock",
-		      O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	const char *dir = runstate_dir();
+	char path[4200];
+	int fd;
 
+	if (!dir)
+		return -1;
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -1;
 	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
@@ -717,12 +743,43 @@ int engine_run(const struct engine_opts *o, const struct engine_output *out, str
 		memset(r, 0, sizeof(*r));
 		return err_set("interrupted while waiting for the other bootfix: nothing was done");
 	}
+	/* holding the lock: what a killed bootfix left is undone before anything */
+	if (!o->root && runstate_recover(key_problem, (void *)out) < 0) {
+		e = errno;
+		memset(r, 0, sizeof(*r));
+		r->target = strdup(o->device ? o->device : "all disks");
+		if (fd >= 0)
+			close(fd);
+		errno = e;
+		return -1;
+	}
 	rc = run_unlocked(o, out, r);
 	e = errno;
+	current = NULL;
+	current_out = NULL;
 	if (fd >= 0)
 		close(fd);
 	errno = e;
 	return rc;
+}
+
+static void new_run_id(char id[33])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char b[16];
+
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+		struct timeval tv;
+
+		gettimeofday(&tv, NULL);
+		for (size_t i = 0; i < sizeof(b); i++)
+			b[i] = (unsigned char)((tv.tv_usec >> (i % 3 * 7)) ^ (getpid() >> (i % 2 * 8)) ^ i);
+	}
+	for (size_t i = 0; i < sizeof(b); i++) {
+		id[2 * i] = hex[b[i] >> 4];
+		id[2 * i + 1] = hex[b[i] & 15];
+	}
+	id[32] = '\0';
 }
 
 static int run_unlocked(const struct engine_opts *o, const struct engine_output *out,
@@ -738,6 +795,10 @@ static int run_unlocked(const struct engine_opts *o, const struct engine_output 
 	memset(r, 0, sizeof(*r));
 	gettimeofday(&t0, NULL);
 	r->started = t0.tv_sec;
+	new_run_id(r->id);
+	current = r;
+	current_out = out;
+	begun_said = 0;
 	r->target = strdup(o->root ? o->root : o->device ? o->device : "all disks");
 	if (o->root) {
 		struct volume *v = new_volume(r);

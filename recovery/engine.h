@@ -82,6 +82,7 @@ struct volume {
 };
 
 struct run {
+	char id[33];		/* random hex, in every audit record of this run */
 	struct volume *v;
 	size_t n;
 	time_t started;
@@ -89,9 +90,20 @@ struct run {
 	char *target;		/* what the user named, or "all disks" */
 };
 
+/*
+ * How the engine tells a front what happens (after ncdu's dir_output).
+ * Every callback may be NULL and is called on the thread that called
+ * engine_run(); strings and structs passed are the engine's, valid during
+ * the call only.  Order: progress any time; begun at most once per run,
+ * before the first change to any volume; volume_done once per volume, after
+ * it is unmounted.
+ */
 struct engine_output {
-	void (*progress)(void *ctx, const char *what);		/* may be NULL */
-	void (*volume_done)(void *ctx, const struct volume *v);	/* may be NULL */
+	void (*progress)(void *ctx, const char *what);
+	void (*volume_done)(void *ctx, const struct volume *v);
+	/* write-ahead: the front writes its "begun" audit record (and syncs it)
+	   before the engine moves anything; r is the run so far */
+	void (*begun)(void *ctx, const struct run *r);
 	void *ctx;
 };
 

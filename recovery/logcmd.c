@@ -322,7 +322,7 @@ static int cmd_list(int argc, char **argv)
 			struct auditlog_row r;
 			char at[PATH_MAX + 32];
 
-			if (ls.l[f].lines[i].kind == AUDITLOG_JUNK)
+			if (ls.l[f].lines[i].kind == AUDITLOG_JUNK || ls.l[f].lines[i].superseded || ls.l[f].lines[i].superseded)
 				continue;
 			auditlog_row(ls.l[f].lines[i].rec, &r);
 			where(at, sizeof(at), &ls, f, i);
@@ -460,7 +460,7 @@ static int cmd_show(int argc, char **argv)
 		return EXIT_CANNOT;
 	for (size_t f = 0; f < ls.n; f++)
 		for (size_t i = 0; i < ls.l[f].n; i++)
-			if (ls.l[f].lines[i].kind != AUDITLOG_JUNK &&
+			if (ls.l[f].lines[i].kind != AUDITLOG_JUNK && !ls.l[f].lines[i].superseded &&
 			    matches(ls.l[f].lines[i].rec, serial, computer)) {
 				show(&ls.l[f].lines[i]);
 				found++;
@@ -545,7 +545,7 @@ static int cmd_export(int argc, char **argv)
 			struct json_object *sf = NULL, *sl = NULL;
 			struct auditlog_row r;
 
-			if (l->kind == AUDITLOG_JUNK)
+			if (l->kind == AUDITLOG_JUNK || l->superseded)
 				continue;
 			auditlog_row(l->rec, &r);
 			if (l->source) {
@@ -723,7 +723,7 @@ static int cmd_summary(int argc, char **argv)
 			struct auditlog_row r;
 			char d[16];
 
-			if (ls.l[f].lines[i].kind == AUDITLOG_JUNK)
+			if (ls.l[f].lines[i].kind == AUDITLOG_JUNK || ls.l[f].lines[i].superseded || ls.l[f].lines[i].superseded)
 				continue;
 			auditlog_row(ls.l[f].lines[i].rec, &r);
 			records++;
@@ -785,7 +785,7 @@ static int cmd_keys(int argc, char **argv)
 			struct auditlog_row r;
 			char at[PATH_MAX + 32];
 
-			if (ls.l[f].lines[i].kind == AUDITLOG_JUNK ||
+			if (ls.l[f].lines[i].kind == AUDITLOG_JUNK || ls.l[f].lines[i].superseded ||
 			    !json_object_object_get_ex(rec, "bitlocker", &keys) ||
 			    !json_object_is_type(keys, json_type_array))
 				continue;
@@ -944,6 +944,24 @@ int logcmd_record(struct logcmd_run *lr, const struct engine_opts *eo, const str
 	return rc;
 }
 
+int logcmd_begun(struct logcmd_run *lr, const struct engine_opts *eo, const struct run *r)
+{
+	struct audit_info ai = {
+		.action = eo->verb == ENGINE_RESTORE ? "restore" : "fix",
+		.mode = eo->mode, .operator_name = eo->operator_name, .site = eo->site,
+		.stick = lr->conf.stick, .data_dir = eo->data_dir, .rules = eo->rules, .run = r,
+		.notes = lr->conf.problems, .nnotes = lr->conf.nproblems, .begun = 1,
+	};
+	struct auditlog_appended a;
+	char *path = NULL;
+	int rc = auditlog_write_run(&ai, lr->log_path, &path, &a);
+
+	/* not written: the final record will not be either, and is then shown */
+	free(path);
+	auditlog_appended_free(&a);
+	return rc;
+}
+
 int logcmd_finish(struct logcmd_run *lr, const struct engine_opts *eo, const struct run *r,
 		  const struct ruleset *rs, const char *error)
 {
@@ -1008,7 +1026,7 @@ int logcmd_tail(const struct logcmd_run *lr, const char *data_dir, char **lines,
 		struct auditlog_row r;
 		char line[256];
 
-		if (log.lines[i].kind == AUDITLOG_JUNK)
+		if (log.lines[i].kind == AUDITLOG_JUNK || log.lines[i].superseded)
 			continue;
 		auditlog_row(log.lines[i].rec, &r);
 		snprintf(line, sizeof(line), "%-20s  %-16.16s  %-14.14s  %s", r.time ? r.time : "?",

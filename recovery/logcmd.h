@@ -33,6 +33,15 @@ struct logcmd_run {
 void logcmd_load(struct logcmd_run *lr, struct engine_opts *eo);
 
 /*
+ * The write-ahead record, for engine_output.begun: appended (and synced)
+ * before the engine changes anything, with the run's id and "stage":"begun";
+ * readers show it as "interrupted" unless the final record of the same run
+ * follows.  Returns as auditlog_write_run(); a failure is not printed (the
+ * final record fails the same way, and is shown then).
+ */
+int logcmd_begun(struct logcmd_run *lr, const struct engine_opts *eo, const struct run *r);
+
+/*
  * As logcmd_finish() without printing: note gets one or more lines ('\n'
  * between them) saying what happened to the record ("log written to FILE",
  * "cannot write log FILE: CAUSE", warnings); when the record could not be

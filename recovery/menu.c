@@ -117,10 +117,21 @@ static void on_volume(void *ctx, const struct volume *v)
 	pthread_mutex_unlock(&m->lock);
 }
 
+static const struct engine_opts *working;	/* the worker's options, for on_begun */
+
+static void on_begun(void *ctx, const struct run *r)
+{
+	struct menu *m = ctx;
+
+	if (working)
+		logcmd_begun(&m->lr, working, r);
+}
+
 static void *work(void *arg)
 {
 	struct menu *m = arg;
-	struct engine_output out = { on_progress, on_volume, m };
+	struct engine_output out = { .progress = on_progress, .volume_done = on_volume,
+				     .begun = on_begun, .ctx = m };
 	struct engine_opts o;
 	struct run r;
 	int rc;
@@ -142,7 +153,9 @@ static void *work(void *arg)
 		o.typed_key = &m->typed;
 		o.only_key_for = m->typed_for;
 	}
+	working = &o;
 	rc = engine_run(&o, &out, &r);
+	working = NULL;
 	if (m->job != JOB_SCAN) {
 		char *why = rc < 0 ? strdup(err_msg()) : NULL, *rec = NULL, note[sizeof(m->log_note)];
 

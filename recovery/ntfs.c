@@ -7,6 +7,7 @@
  * Exit codes are those of ntfs_volume_status in ntfs-3g's volume.h.
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include "file.h"
 #include "live.h"
 #include "ntfs.h"
+#include "runstate.h"
 #include "winpath.h"
 
 /* ntfs_volume_status (ntfs-3g include/ntfs-3g/volume.h) */
@@ -131,7 +133,7 @@ static int run(char *const argv[], char **output)
  */
 static int spawn(const char *dev, const char *opts, struct ntfs_mount *m, int *code, char **out)
 {
-	const char *base = access("/run", W_OK) == 0 ? "/run" : "/tmp";
+	const char *base = runstate_dir();
 	char optarg[512];
 	int errfd, status;
 	pid_t pid;
@@ -140,14 +142,20 @@ static int spawn(const char *dev, const char *opts, struct ntfs_mount *m, int *c
 	*out = NULL;
 	memset(m, 0, sizeof(*m));
 	m->rootfd = -1;
-	snprintf(m->dir, sizeof(m->dir), "%s/bootfix.XXXXXX", base);
+	if (!base || strlen(base) + 16 > sizeof(m->dir)) {
+		*out = strdup(base ? "the run folder's path is too long" : err_msg());
+		return -1;
+	}
+	snprintf(m->dir, sizeof(m->dir), "%s/mnt.XXXXXX", base);
 	if (!mkdtemp(m->dir)) {
 		*out = strdup(strerror(errno));
 		m->dir[0] = '\0';
 		return -1;
 	}
 	errfd = memfd_create("ntfs-3g", MFD_CLOEXEC);
-	snprintf(optarg, sizeof(optarg), "no_detach,%s", opts);
+	/* only root, in this mount namespace, can read the volume: ntfs-3g run
+	   by root adds allow_other, so owner and mode must shut others out */
+	snprintf(optarg, sizeof(optarg), "no_detach,uid=0,gid=0,umask=077,%s", opts);
 	pid = fork();
 	if (pid < 0) {
 		*out = strdup(strerror(errno));
@@ -206,6 +214,7 @@ static int spawn(const char *dev, const char *opts, struct ntfs_mount *m, int *c
 	m->rw = mount_state(m->dir) == 1;
 	m->rootfd = file_open(AT_FDCWD, m->dir, O_RDONLY | O_DIRECTORY, 0);
 	live_track(&live, m, 1);
+	runstate_add("ntfs-3g", pid, m->dir, dev);
 	*code = 0;
 	return 0;
 }
@@ -386,6 +395,7 @@ int ntfs_umount(struct ntfs_mount *m)
 	}
 	if (rc == 0) {
 		rmdir(m->dir);
+		runstate_drop("ntfs-3g", m->dir);
 		m->dir[0] = '\0';
 		live_track(&live, m, 0);
 		free(m->device);
@@ -405,6 +415,17 @@ void ntfs_umount_all(void)
 	for (size_t i = 0; i < live.n; i++)
 		if (live.slot[i])
 			ntfs_umount(live.slot[i]);
+}
+
+int ntfs_private_mounts(void)
+{
+	/* a mount namespace of our own, nothing propagating out: our mounts
+	   are seen by this process and its ntfs-3g children alone */
+	if (unshare(CLONE_NEWNS) < 0)
+		return err_set("cannot make a private mount namespace: %s", strerror(errno));
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return err_set("cannot make mounts private: %s", strerror(errno));
+	return 0;
 }
 
 int ntfs_hibernated(int rootfd)

@@ -15,7 +15,7 @@
 #include <sys/types.h>
 
 struct ntfs_mount {
-	char dir[64];		/* private mount point */
+	char dir[256];		/* private mount point, in the run folder */
 	char *device;
 	pid_t pid;		/* ntfs-3g, kept in the foreground so we can wait for it */
 	int rootfd;		/* the volume's root directory */
@@ -71,6 +71,14 @@ int ntfs_umount(struct ntfs_mount *m);
  * with "hibr" or "HIBR" (a hibernated session), 0 otherwise.
  */
 int ntfs_hibernated(int rootfd);
+
+/*
+ * Give this process a private mount namespace (unshare(CLONE_NEWNS), all
+ * mounts MS_PRIVATE), so the volumes it mounts are seen by it and its
+ * ntfs-3g children alone, not by other users or processes of the machine.
+ * Call before any thread starts.  Returns 0 or -1 with err_set().
+ */
+int ntfs_private_mounts(void);
 
 /* Unmount every mount this process still holds (signal and exit paths). */
 void ntfs_umount_all(void);

@@ -9,16 +9,29 @@ set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 FIXTURE_TOP=$TOP
 . "$TOP/scripts/fixture-lib.sh"
-BOOTFIX=$TOP/bootfix
+BOOTFIX=${BOOTFIX_BIN:-$TOP/bootfix}	# BOOTFIX_BIN: a snapshot to test while the tree is rebuilt
 export BOOTFIX_RULES_DIR=$TOP/rules
 LOGSTATE=$TOP/tests/tools/ntfs-logstate
 NAME=$(basename "$0" .sh)
 TRASH=$(mktemp -d "$TOP/tests/trash.$NAME.XXXXXX")
+# this test's own run folder: its lock, mount points and state files
+export BOOTFIX_RUN_DIR=$TRASH/run
 test_count=0
 test_failed=0
 
+# ntfs-3g daemons a killed bootfix of this test left (named in its state files)
+leftover_ntfs3g() {
+	cat "$BOOTFIX_RUN_DIR"/state.* 2>/dev/null | awk '$1 == "ntfs-3g" { print $2 }'
+}
+
 cleanup_trash() {
-	local m l
+	local m l p
+	for p in $(leftover_ntfs3g); do
+		kill "$p" 2>/dev/null
+	done
+	for p in $(leftover_ntfs3g); do
+		for _ in $(seq 1 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+	done
 	for m in $(awk -v t="$TRASH" 'index($2, t) == 1 { print $2 }' /proc/mounts | sort -r); do
 		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
 	done

@@ -5,7 +5,8 @@
 . "$(dirname "$0")/../lib.sh"
 
 F=C-00000291-00000000-00000032.sys
-export BOOTFIX_LOCK=$TRASH/bootfix.lock
+BOOTFIX_LOCK=$BOOTFIX_RUN_DIR/lock
+mkdir -p -m 0700 "$BOOTFIX_RUN_DIR"
 
 test_expect_success 'setup' '
 	make_disk d.img gpt 40 32 && dev=$(attach d.img) && ntfs_format ${dev}p1 Windows &&

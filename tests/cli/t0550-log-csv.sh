@@ -82,7 +82,7 @@ test_expect_success 'control characters from a record never reach the terminal' 
 	PY
 	expect_exit 0 $BOOTFIX log verify evil.jsonl &&
 	$BOOTFIX log list evil.jsonl > e.out && cat -A e.out &&
-	grep -F "EVIL?]0;pwned??[2J?31m" e.out &&
+	grep -F "EVIL\\x1b]0;pwned\\x07\\x1b[2J\\u009b31m" e.out &&
 	! grep -q "$(printf "\033")" e.out &&
 	! grep -q "$(printf "\302\233")" e.out
 '
