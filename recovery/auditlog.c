@@ -396,8 +396,10 @@ struct json_object *auditlog_record(const struct audit_info *ai)
 	if (ai->begun) {
 		/* what the record says if nothing follows it */
 		outcome = "interrupted";
-		reason = strdup("the fix began and no final record followed (power cut, pulled "
-				"stick, or bootfix killed): check the volume with bootfix scan");
+		if (asprintf(&reason, "the %s began and no final record followed (power cut, "
+			     "pulled stick, or bootfix killed): check the volume with bootfix "
+			     "scan", ai->action ? ai->action : "fix") < 0)
+			reason = NULL;
 	} else {
 		outcome = auditlog_outcome(ai, &reason);
 	}

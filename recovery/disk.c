@@ -455,6 +455,31 @@ int disk_busy(const char *dev, char *why, size_t len)
 	return 0;
 }
 
+/* The first busy partition of the loop device loop ("/dev/loop3"), if any. */
+static int loop_parts_busy(const char *loop, char *why, size_t len)
+{
+	const char *name = strrchr(loop, '/') + 1;
+	char path[300];
+	DIR *d;
+	struct dirent *e;
+	int busy = 0;
+
+	snprintf(path, sizeof(path), "/sys/class/block/%s", name);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while (!busy && (e = readdir(d))) {
+		char dev[300];
+
+		if (strncmp(e->d_name, name, strlen(name)) || e->d_name[strlen(name)] != 'p')
+			continue;
+		snprintf(dev, sizeof(dev), "/dev/%s", e->d_name);
+		busy = disk_busy(dev, why, len);
+	}
+	closedir(d);
+	return busy;
+}
+
 /* A loop device already backed by the file (device st_dev, inode st_ino)? */
 static int attached_as(const struct stat *img, char *loop, size_t len)
 {
@@ -469,7 +494,7 @@ static int attached_as(const struct stat *img, char *loop, size_t len)
 		struct loop_info64 li;
 		int fd;
 
-		if (strncmp(e->d_name, "loop", 4) || strchr(e->d_name, 'p'))
+		if (strncmp(e->d_name, "loop", 4) || strchr(e->d_name + 4, 'p'))
 			continue;
 		snprintf(path, sizeof(path), "/dev/%s", e->d_name);
 		fd = file_open(AT_FDCWD, path, O_RDONLY | O_NONBLOCK, 0);
@@ -507,7 +532,7 @@ int disk_attach(const char *file, int readonly, struct loopdev *lo)
 		char why[1200];
 
 		close(ffd);
-		if (disk_busy(other, why, sizeof(why)) == 0)
+		if (loop_parts_busy(other, why, sizeof(why)) == 0 && disk_busy(other, why, sizeof(why)) == 0)
 			snprintf(why, sizeof(why), "%s is not mounted", other);
 		return err_set("cannot use %s: it is attached already as %s (%s); detach it "
 			       "first: losetup -d %s", file, other, why, other);

@@ -574,8 +574,7 @@ static void do_volume(const struct engine_opts *o, const struct engine_output *o
 
 	if (disk_busy(b->path, busy, sizeof(busy))) {
 		/* another mount or writer on it: two writers destroy a volume */
-		set_reason(v, o->verb == ENGINE_SCAN ? OUTCOME_FAILED : OUTCOME_REFUSED,
-			   "refusing to touch %s: %s", b->path, busy);
+		set_reason(v, OUTCOME_FAILED, "refusing to touch %s: %s", b->path, busy);
 		leave_all(o, v, "the volume is in use by another program");
 		return;
 	}

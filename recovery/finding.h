@@ -34,6 +34,7 @@ struct finding {
 	char *result;		/* what happened, one line */
 	int done;		/* the action succeeded (or was not needed) */
 	char *moved_to;		/* Windows path of the quarantined file */
+	int confirmed;		/* read from a manifest: its SHA256 line is there */
 };
 
 /* Free what f owns (not f itself). */

@@ -908,6 +908,12 @@ int logcmd_record(struct logcmd_run *lr, const struct engine_opts *eo, const str
 	note[0] = '\0';
 	if (record)
 		*record = NULL;
+	if (lr->begun_note[0]) {
+		o = (size_t)snprintf(note, len, "%s", lr->begun_note);
+		if (o >= len)
+			o = len - 1;
+		lr->begun_note[0] = '\0';
+	}
 	if (rc == 1) {
 		snprintf(note, len, "no audit log written (give --data DIR or --log FILE)");
 	} else if (rc == 0) {
@@ -955,7 +961,18 @@ int logcmd_begun(struct logcmd_run *lr, const struct engine_opts *eo, const stru
 	struct auditlog_appended a;
 	char *path = NULL;
 	int rc = auditlog_write_run(&ai, lr->log_path, &path, &a);
+	size_t o = 0;
 
+	/* what this first append found (a torn tail, a head it could not
+	   update) is said with the final record's note (logcmd_record) */
+	lr->begun_note[0] = '\0';
+	if (rc == 0 && a.torn_bytes)
+		o += (size_t)snprintf(lr->begun_note, sizeof(lr->begun_note), "warning: %s ended in "
+				      "%zu bytes of an interrupted record; kept as they are and "
+				      "noted in the new record\n", path, a.torn_bytes);
+	for (size_t i = 0; rc == 0 && i < a.nwarnings && o < sizeof(lr->begun_note); i++)
+		o += (size_t)snprintf(lr->begun_note + o, sizeof(lr->begun_note) - o, "warning: %s\n",
+				      a.warnings[i]);
 	/* not written: the final record will not be either, and is then shown */
 	free(path);
 	auditlog_appended_free(&a);

@@ -24,6 +24,7 @@ struct logcmd_run {
 	const char *log_path;	/* --log FILE, or NULL for DATA/logs/bootfix.jsonl */
 	struct config conf;	/* DATA/bootfix.conf */
 	char unreadable[512];	/* bootfix.conf exists but cannot be read: why */
+	char begun_note[2048];	/* warnings of the begun record, said with the final one */
 };
 
 /*

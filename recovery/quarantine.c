@@ -456,6 +456,96 @@ static void copy_all(int rootfd, struct finding *f, size_t n, const struct quara
 		close(data);
 }
 
+/*
+ * A manifest without its "# end:" line was cut short by a crash: at most
+ * one entry lacks its SHA256 line although its file moved (the crash came
+ * between the rename and the line).  Add the line for each such file that
+ * is in the folder with its recorded SHA-256, then an end line, so that the
+ * manifest lists exactly what moved.  Returns the number of lines added.
+ */
+static int same_file(int fd, const struct finding *f);
+
+static int repair(int qfd, const char *text, size_t len)
+{
+	struct finding *e = NULL;
+	size_t n = 0, added = 0;
+	int mfd;
+
+	if (memmem(text, len, "\n# end:", 8) || quarantine_parse_manifest(text, len, &e, &n) < 0) {
+		for (size_t i = 0; i < n; i++)
+			finding_free(&e[i]);
+		free(e);
+		return 0;
+	}
+	mfd = file_open(qfd, QUARANTINE_MANIFEST, O_WRONLY | O_APPEND, 0);
+	for (size_t i = 0; mfd >= 0 && i < n; i++) {
+		const char *base;
+		char *dir, *posixdir, *line;
+		int d, fd;
+		size_t l;
+
+		if (e[i].confirmed || e[i].result)
+			continue;
+		dir = split_dir(e[i].path, &base);
+		posixdir = dir ? winpath_to_posix(dir) : NULL;
+		d = !posixdir ? -1 : *posixdir ? file_open_beneath(qfd, posixdir, O_RDONLY | O_DIRECTORY, 0)
+			   : dup(qfd);
+		fd = d < 0 ? -1 : file_open(d, base, O_RDONLY | O_NONBLOCK, 0);
+		if (fd >= 0 && same_file(fd, &e[i])) {
+			line = manifest_done(&e[i], &l);
+			added += manifest_add(mfd, line, l) == 0;
+		}
+		if (fd >= 0)
+			close(fd);
+		if (d >= 0)
+			close(d);
+		free(dir);
+		free(posixdir);
+	}
+	if (mfd >= 0) {
+		char end[96];
+
+		snprintf(end, sizeof(end), "#\n# end: repaired after an interruption, %zu line%s "
+			 "added\n", added, added == 1 ? "" : "s");
+		manifest_add(mfd, strdup(end), strlen(end));
+		close(mfd);
+	}
+	for (size_t i = 0; i < n; i++)
+		finding_free(&e[i]);
+	free(e);
+	return (int)added;
+}
+
+/* Repair every interrupted manifest under \bootfix-quarantine (see repair()). */
+static void repair_all(int rootfd)
+{
+	char *stored = winpath_lookup(rootfd, QUARANTINE_DIR);
+	int top = stored ? file_open(rootfd, stored, O_RDONLY | O_DIRECTORY, 0) : -1;
+	DIR *d = top >= 0 ? fdopendir(dup(top)) : NULL;
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		int qfd;
+		char *text;
+		size_t len = 0;
+
+		if (e->d_name[0] == '.' || file_check_relpath(e->d_name, '/'))
+			continue;
+		qfd = file_open(top, e->d_name, O_RDONLY | O_DIRECTORY, 0);
+		text = qfd < 0 ? NULL : file_slurp(qfd, QUARANTINE_MANIFEST, 16 << 20, &len);
+		if (text)
+			repair(qfd, text, len);
+		free(text);
+		if (qfd >= 0)
+			close(qfd);
+	}
+	if (d)
+		closedir(d);
+	if (top >= 0)
+		close(top);
+	free(stored);
+}
+
 int quarantine_move(int rootfd, struct finding *f, size_t n, const struct quarantine_opts *o,
 		    char **folder)
 {
@@ -465,6 +555,7 @@ int quarantine_move(int rootfd, struct finding *f, size_t n, const struct quaran
 	size_t moved = 0;
 
 	*folder = NULL;
+	repair_all(rootfd);	/* a fix cut short before this one: make its manifest exact */
 	qfd = make_folder(rootfd, now, &qroot, name, sizeof(name));
 	if (qfd < 0) {
 		free(qroot);
@@ -523,7 +614,7 @@ static void damaged(struct finding *f, const char *why)
 {
 	if (f->result)
 		return;
-	finding_result(f, "refused: the manifest entry %s", why);
+	finding_result(f, "refused: bad manifest entry: %s", why);
 }
 
 int quarantine_parse_manifest(const char *text, size_t len, struct finding **out, size_t *n)
@@ -555,6 +646,22 @@ int quarantine_parse_manifest(const char *text, size_t len, struct finding **out
 				damaged(f, "has a NUL byte in its path");
 			else if (file_check_relpath(f->path, '\\'))
 				damaged(f, file_check_relpath(f->path, '\\'));
+			continue;
+		}
+		if (l > 8 && !memcmp(p, "SHA256 (", 8)) {
+			/* confirms the entry of that path: the file moved.  It follows its
+			   entry, or (repaired after a crash) comes at the end: look at all
+			   entries only for small manifests, so a crafted one stays linear */
+			for (size_t i = *n - first > 4096 && cur >= 0 ? (size_t)cur : first; i < *n; i++) {
+				struct finding *g = &(*out)[i];
+				size_t pl = g->path ? strlen(g->path) : 0;
+				int same = pl && l > 8 + pl + 4 && p[8 + pl] == ')';
+
+				for (size_t k = 0; same && k < pl; k++)
+					same = p[8 + k] == (g->path[k] == '\\' ? '/' : g->path[k]);
+				if (same)
+					g->confirmed = 1;
+			}
 			continue;
 		}
 		if (cur < 0)
@@ -727,6 +834,7 @@ int quarantine_restore(int rootfd, const struct quarantine_opts *o, struct findi
 	*n = 0;
 	if (!stored)
 		return 0;
+	repair_all(rootfd);
 	top = file_open(rootfd, stored, O_RDONLY | O_DIRECTORY, 0);
 	free(stored);
 	if (top < 0)

@@ -80,7 +80,7 @@ unsigned long long runstate_start_time(pid_t pid)
 	/* after ") ": state is field 3; starttime is field 22 */
 	for (int field = 3; p && field <= 22; field++) {
 		p = strchr(p + 1, ' ');
-		if (p && field == 21)
+		if (p && field == 22)
 			start = strtoull(p + 1, NULL, 10);
 	}
 	return start;

@@ -56,6 +56,8 @@ test_expect_success 'a rule not marked unattended: NOT FIXED, untouched' '
 	test "$(image_sha v.img)" = "$(cat v.img.sha)"
 '
 
+# m1 is fixed (files moved: a begun record, then its final record); m2 has
+# nothing to fix and m3 is refused before anything changes (one record each)
 test_expect_success 'one stick, many machines: a record each, mode auto, the chain verifies' '
 	disk m1.img faulty && disk m2.img clean && disk m3.img hibernated && mkdir -p stick &&
 	printf "# fleet\r\nsite = Ward 4\r\noperator = field team 2\r\nmode = auto\r\n" > stick/bootfix.conf &&
@@ -63,14 +65,20 @@ test_expect_success 'one stick, many machines: a record each, mode auto, the cha
 	test "$(cat m1.rc m2.rc m3.rc)" = "$(printf "0\n0\n1")" &&
 	cat m1.out m2.out m3.out &&
 	grep -F "log written to stick/logs/bootfix.jsonl" m1.out &&
-	$BOOTFIX log verify stick/logs/bootfix.jsonl &&
+	$BOOTFIX log verify stick/logs/bootfix.jsonl > v.out && cat v.out &&
+	grep -Fx "stick/logs/bootfix.jsonl: intact: 4 records" v.out &&
 	python3 -c "
 import json
 rs=[json.loads(l) for l in open(\"stick/logs/bootfix.jsonl\")]
-assert [r[\"outcome\"] for r in rs]==[\"fixed\",\"nothing-to-fix\",\"refused\"], rs
+assert [r[\"outcome\"] for r in rs]==[\"interrupted\",\"fixed\",\"nothing-to-fix\",\"refused\"], rs
+assert [r.get(\"stage\") for r in rs]==[\"begun\",None,None,None], rs
+assert rs[0][\"run\"]==rs[1][\"run\"] and len({r[\"run\"] for r in rs})==3, rs
+assert [r[\"target\"] for r in rs]==[\"m1.img\",\"m1.img\",\"m2.img\",\"m3.img\"], rs
 assert all(r[\"mode\"]==\"auto\" and r[\"site\"]==\"Ward 4\" and r[\"operator\"]==\"field team 2\" for r in rs)
-assert \"hibernated\" in rs[2][\"reason\"], rs[2][\"reason\"]
-"
+assert \"hibernated\" in rs[3][\"reason\"], rs[3][\"reason\"]
+" &&
+	$BOOTFIX log list stick/logs/bootfix.jsonl > l.out && cat l.out &&
+	test "$(cut -d" " -f1 l.out | tr "\n" " ")" = "LINE 2 3 4 "
 '
 
 test_expect_success 'a broken bootfix.conf: no unattended run at all' '

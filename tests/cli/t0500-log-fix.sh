@@ -1,7 +1,9 @@
 #!/bin/bash
-# The audit record of a real fix on NTFS: one line per run of fix or
+# The audit record of a real fix on NTFS: one final line per run of fix or
 # restore in DATA/logs/bootfix.jsonl, naming the machine, the Windows
-# install from its SYSTEM hive, the rules, what was found and done.
+# install from its SYSTEM hive, the rules, what was found and done.  A run
+# that changes the volume writes a "begun" line first (write-ahead: stage
+# begun, the same run id, outcome interrupted until the final line follows).
 . "$(dirname "$0")/../lib.sh"
 
 F291=C-00000291-00000000-00000032.sys
@@ -23,17 +25,33 @@ test_expect_success 'fix writes the log and says so; bootfix.conf problems are w
 	cat fix.err &&
 	grep -Fx "bootfix: log written to $LOG" fix.err &&
 	grep -F "bootfix: warning: data/bootfix.conf:3: unknown key '"'"'colour'"'"' (ignored)" fix.err &&
-	test $(wc -l < $LOG) = 1 && test -s $LOG.head
+	test $(wc -l < $LOG) = 2 && test -s $LOG.head
 '
 
-test_expect_success 'the record names the machine, the install, the rules and what was done' '
+test_expect_success 'the begun record comes first: stage begun, outcome interrupted, chain start' '
+	python3 - <<-PY
+	import json, re
+	lines = open("$LOG", "rb").read().split(b"\n")
+	b, r = json.loads(lines[0]), json.loads(lines[1])
+	assert b["stage"] == "begun" and b["action"] == "fix" and b["mode"] == "cli", b
+	assert re.fullmatch("[0-9a-f]{32}", b["run"]) and r["run"] == b["run"], (b, r)
+	assert "stage" not in r, r
+	assert b["outcome"] == "interrupted", b
+	assert b["reason"].startswith("the fix began and no final record followed"), b
+	assert b["seq"] == 1 and b["prev"] == "0" * 64, b
+	assert b["operator"] == "Ana Lima" and b["site"] == "Ward 3", b
+	PY
+'
+
+test_expect_success 'the final record names the machine, the install, the rules and what was done' '
 	sha256sum "$TOP/rules/crowdstrike-2024-07-19.rules" | cut -c1-64 > rules.sha &&
 	python3 - <<-PY
-	import json, os, glob
-	line = open("$LOG", "rb").read().split(b"\n")[0]
-	r = json.loads(line)
+	import json, os, glob, hashlib
+	lines = open("$LOG", "rb").read().split(b"\n")
+	r = json.loads(lines[1])
 	assert r["schema"] == 1 and r["tool"] == "bootfix" and r["action"] == "fix", r
-	assert r["mode"] == "cli" and r["seq"] == 1 and r["prev"] == "0" * 64, r
+	assert r["mode"] == "cli" and r["seq"] == 2, r
+	assert r["prev"] == hashlib.sha256(lines[0]).hexdigest(), r
 	assert r["operator"] == "Ana Lima" and r["site"] == "Ward 3", r
 	assert r["time"].endswith("Z") and len(r["time"]) == 20, r["time"]
 	assert r["rules"] == [{"id": "crowdstrike-2024-07-19",
@@ -80,24 +98,29 @@ test_expect_success 'the record names the machine, the install, the rules and wh
 
 test_expect_success 'log verify, list and show read it back' '
 	expect_exit 0 $BOOTFIX log verify $LOG > verify.out &&
-	grep -Fx "$LOG: intact: 1 record" verify.out &&
+	grep -Fx "$LOG: intact: 2 records" verify.out &&
 	$BOOTFIX log list $LOG > list.out && cat list.out &&
+	test $(wc -l < list.out) = 2 &&
 	head -n1 list.out | grep -E "^LINE +TIME +COMPUTER +SERIAL +SITE +OUTCOME$" &&
-	sed -n 2p list.out | grep -E "^1 +20[0-9-]+T[0-9:]+Z +DESKTOP-2KGM189 +.* +Ward 3 +fixed$" &&
+	sed -n 2p list.out | grep -E "^2 +20[0-9-]+T[0-9:]+Z +DESKTOP-2KGM189 +.* +Ward 3 +fixed$" &&
 	$BOOTFIX log show --computer desktop-2kgm189 $LOG > show.out &&
-	python3 -c "import json; r = json.load(open(\"show.out\")); assert r[\"seq\"] == 1" &&
-	$BOOTFIX log show $LOG 1 | cmp - show.out
+	python3 -c "import json; r = json.load(open(\"show.out\")); assert r[\"seq\"] == 2" &&
+	$BOOTFIX log show $LOG 2 | cmp - show.out &&
+	$BOOTFIX log show $LOG 1 > begun.out &&
+	python3 -c "import json; r = json.load(open(\"begun.out\"))
+assert (r[\"seq\"], r[\"stage\"], r[\"outcome\"]) == (1, \"begun\", \"interrupted\"), r"
 '
 
-test_expect_success 'a fix with nothing to do is recorded too, chained, like --json says' '
+test_expect_success 'a fix with nothing to do is recorded too (one record, no begun), chained, like --json says' '
 	expect_exit 0 $BOOTFIX fix --device disk.img --data data --json > again.json 2> again.err &&
 	grep -F "log written" again.err &&
-	test $(wc -l < $LOG) = 2 &&
+	test $(wc -l < $LOG) = 3 &&
 	python3 - <<-PY
 	import json, hashlib
 	lines = open("$LOG", "rb").read().split(b"\n")
-	r = json.loads(lines[1])
-	assert r["seq"] == 2 and r["prev"] == hashlib.sha256(lines[0]).hexdigest(), r
+	r = json.loads(lines[2])
+	assert r["seq"] == 3 and r["prev"] == hashlib.sha256(lines[1]).hexdigest(), r
+	assert "stage" not in r and r["run"] != json.loads(lines[1])["run"], r
 	assert r["outcome"] == "nothing-to-fix" and r["reason"] == "no faulty files", r
 	j = json.load(open("again.json"))
 	assert r["volumes"] == j["volumes"], (r["volumes"], j["volumes"])
@@ -117,15 +140,21 @@ test_expect_success 'a dry run writes no record' '
 test_expect_success 'command-line operator and site win over bootfix.conf' '
 	expect_exit 0 $BOOTFIX fix --device disk.img --data data --operator "Bo" --site "ICU" \
 		> fix3.out 2> fix3.err &&
-	tail -n1 $LOG | python3 -c "import json,sys; r = json.load(sys.stdin);
-assert (r[\"operator\"], r[\"site\"], r[\"outcome\"]) == (\"Bo\", \"ICU\", \"fixed\"), r"
+	test $(wc -l < $LOG) = 5 &&
+	tail -n2 $LOG | python3 -c "import json,sys; b, r = map(json.loads, sys.stdin)
+assert (b[\"stage\"], b[\"run\"], b[\"seq\"]) == (\"begun\", r[\"run\"], 4), b
+assert (b[\"operator\"], b[\"site\"]) == (\"Bo\", \"ICU\"), b
+assert (r[\"operator\"], r[\"site\"], r[\"outcome\"], r[\"seq\"]) == (\"Bo\", \"ICU\", \"fixed\", 5), r"
 '
 
 test_expect_success 'restore writes a record with action restore (here: one of two refused)' '
 	expect_exit 1 $BOOTFIX restore --device disk.img --data data > restore.out 2> restore.err &&
 	grep -Fx "bootfix: log written to $LOG" restore.err &&
-	tail -n1 $LOG | python3 -c "import json,sys; r = json.load(sys.stdin)
-assert r[\"action\"] == \"restore\" and r[\"seq\"] == 4, r
+	test $(wc -l < $LOG) = 7 &&
+	tail -n2 $LOG | python3 -c "import json,sys; b, r = map(json.loads, sys.stdin)
+assert (b[\"stage\"], b[\"action\"], b[\"seq\"], b[\"run\"]) == (\"begun\", \"restore\", 6, r[\"run\"]), b
+assert b[\"outcome\"] == \"interrupted\" and \"stage\" not in r, (b, r)
+assert r[\"action\"] == \"restore\" and r[\"seq\"] == 7, r
 assert r[\"outcome\"] == \"failed\", r
 assert r[\"reason\"].endswith(\": 1 of 2 quarantined files not restored\"), r
 f = r[\"volumes\"][0][\"findings\"]

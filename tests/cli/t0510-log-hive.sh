@@ -20,13 +20,15 @@ test_expect_success 'fix still quarantines, and the log is written' '
 	expect_exit 0 $BOOTFIX fix --device disk.img --data data > fix.out 2> fix.err &&
 	cat fix.out fix.err &&
 	grep -F "1 faulty file found, 1 quarantined" fix.out &&
-	grep -Fx "bootfix: log written to $LOG" fix.err
+	grep -Fx "bootfix: log written to $LOG" fix.err &&
+	test $(wc -l < $LOG) = 2
 '
 
-test_expect_success 'the record has a note instead of a computer name' '
+test_expect_success 'the final record (after the begun one) has a note instead of a computer name' '
 	python3 - <<-PY
 	import json
-	r = json.loads(open("$LOG", "rb").readline())
+	b, r = map(json.loads, open("$LOG", "rb").read().splitlines())
+	assert b["stage"] == "begun" and b["run"] == r["run"] and "stage" not in r, (b, r)
 	v = r["volumes"][0]
 	assert v["windows"] is True and "computer_name" not in v, v
 	assert v["identity_note"].startswith("cannot read SYSTEM hive"), v
@@ -37,9 +39,11 @@ test_expect_success 'the record has a note instead of a computer name' '
 '
 
 test_expect_success 'the record still verifies and lists without a name' '
-	expect_exit 0 $BOOTFIX log verify $LOG &&
+	expect_exit 0 $BOOTFIX log verify $LOG > verify.out &&
+	grep -Fx "$LOG: intact: 2 records" verify.out &&
 	$BOOTFIX log list $LOG > list.out && cat list.out &&
-	sed -n 2p list.out | grep -E "^1 +[0-9TZ:-]+ +- +.*fixed$"
+	test $(wc -l < list.out) = 2 &&
+	sed -n 2p list.out | grep -E "^2 +[0-9TZ:-]+ +- +.*fixed$"
 '
 
 test_done

@@ -3,7 +3,8 @@
 # operator is told why, the record goes to the console instead, and the
 # log already there is left byte for byte as it was.  The location is a
 # small loop-mounted file system (FAT like a real stick where the kernel
-# has it, else ext2 without reserved blocks).
+# has it, else ext2 without reserved blocks).  A fix that is logged writes
+# two records: a "begun" one before its first move, then its final one.
 . "$(dirname "$0")/../lib.sh"
 
 F291=C-00000291-00000000-00000032.sys
@@ -33,10 +34,11 @@ assert r['volumes'][0]['findings'][0]['done'] is True, r
 " "$1"
 }
 
-test_expect_success 'setup: a stick with a log of one record' '
+test_expect_success 'setup: a stick with a log of one fix (begun and final record)' '
 	stick ro.img ro &&
 	mkdir ro/logs && machine w0 &&
 	$BOOTFIX fix --root w0 --log ro/logs/bootfix.jsonl > f0.out 2>&1 &&
+	test $(wc -l < ro/logs/bootfix.jsonl) = 2 &&
 	cp ro/logs/bootfix.jsonl before.jsonl &&
 	umount ro && mount -o loop,ro ro.img ro
 '
@@ -61,10 +63,11 @@ test_expect_success 'read-only data folder: same, for DATA/logs/bootfix.jsonl' '
 	umount ro
 '
 
-test_expect_success 'setup: a full stick with a log of one record' '
+test_expect_success 'setup: a full stick with a log of two fixes (four records)' '
 	stick full.img full &&
 	mkdir full/logs && cp before.jsonl full/logs/bootfix.jsonl &&
 	machine w3 && $BOOTFIX fix --root w3 --log full/logs/bootfix.jsonl > f3.out 2>&1 &&
+	test $(wc -l < full/logs/bootfix.jsonl) = 4 &&
 	cp full/logs/bootfix.jsonl before2.jsonl && cp full/logs/bootfix.jsonl.head before2.head &&
 	{ dd if=/dev/zero of=full/filler bs=4k 2>/dev/null; true; } &&
 	{ dd if=/dev/zero of=full/filler2 bs=512 2>/dev/null; true; } &&
@@ -88,7 +91,10 @@ test_expect_success 'room again: the next fix is logged and the chain goes on' '
 	expect_exit 0 $BOOTFIX fix --root w5 --log full/logs/bootfix.jsonl > f5.out 2> f5.err &&
 	grep -Fx "bootfix: log written to full/logs/bootfix.jsonl" f5.err &&
 	$BOOTFIX log verify full/logs/bootfix.jsonl > v.out && cat v.out &&
-	grep -Fx "full/logs/bootfix.jsonl: intact: 3 records" v.out &&
+	grep -Fx "full/logs/bootfix.jsonl: intact: 6 records" v.out &&
+	tail -n2 full/logs/bootfix.jsonl | python3 -c "import json,sys; b, r = map(json.loads, sys.stdin)
+assert (b[\"stage\"], b[\"seq\"], b[\"run\"]) == (\"begun\", 5, r[\"run\"]), b
+assert \"stage\" not in r and (r[\"seq\"], r[\"outcome\"]) == (6, \"fixed\"), r" &&
 	umount full
 '
 

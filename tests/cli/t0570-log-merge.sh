@@ -2,14 +2,15 @@
 # log merge: the logs of several sticks into one log that verifies on its
 # own, each line holding an original record byte for byte with where it came
 # from (log, file, line, seq, sha256), so any merged line leads back to its
-# stick and its signature can still be checked.
+# stick and its signature can still be checked.  Each fix here moves a
+# file, so it leaves two records on its stick: "begun", then its final one.
 . "$(dirname "$0")/../lib.sh"
 
 F291=C-00000291-00000000-00000032.sys
 
 machine() { rm -rf "$1" && windows_tree "$1" && channel_file "$1" $F291 "$FAULTY_TIME"; }
 
-test_expect_success 'setup: two sticks with one signing key, two records each' '
+test_expect_success 'setup: two sticks with one signing key, two fixes (four records) each' '
 	openssl genpkey -algorithm ed25519 -out key.pem 2>/dev/null &&
 	openssl pkey -in key.pem -pubout -out pub.pem &&
 	for s in a b; do
@@ -20,23 +21,26 @@ test_expect_success 'setup: two sticks with one signing key, two records each' '
 		done
 	done &&
 	cp stick-a/logs/bootfix.jsonl a.jsonl && cp stick-a/logs/bootfix.jsonl.head a.jsonl.head &&
-	cp stick-b/logs/bootfix.jsonl b.jsonl && cp stick-b/logs/bootfix.jsonl.head b.jsonl.head
+	cp stick-b/logs/bootfix.jsonl b.jsonl && cp stick-b/logs/bootfix.jsonl.head b.jsonl.head &&
+	test $(wc -l < a.jsonl) = 4 && test $(wc -l < b.jsonl) = 4 &&
+	test $(grep -c "\"stage\":\"begun\"" a.jsonl) = 2 &&
+	test $(grep -c "\"stage\":\"begun\"" b.jsonl) = 2
 '
 
-test_expect_success 'merge: one log of four records that verifies, with signatures' '
+test_expect_success 'merge: one log of eight records that verifies, with signatures' '
 	expect_exit 0 $BOOTFIX log merge -o merged.jsonl a.jsonl b.jsonl > m.out && cat m.out &&
-	grep -Fx "merged.jsonl: 4 records from 2 logs" m.out &&
+	grep -Fx "merged.jsonl: 8 records from 2 logs" m.out &&
 	test -s merged.jsonl.head &&
 	expect_exit 0 $BOOTFIX log verify merged.jsonl > v.out && cat v.out &&
-	grep -Fx "merged.jsonl: intact: 4 records" v.out &&
+	grep -Fx "merged.jsonl: intact: 8 records" v.out &&
 	expect_exit 0 $BOOTFIX log verify --pubkey pub.pem merged.jsonl > v.out && cat v.out &&
-	grep -Fx "merged.jsonl: intact: 4 records, signatures good" v.out
+	grep -Fx "merged.jsonl: intact: 8 records, signatures good" v.out
 '
 
 test_expect_success 'every merged line leads back to its stick, byte for byte, in time order' '
 	python3 - <<-PY
 	import hashlib, json
-	times = []
+	times, runs = [], []
 	for l in open("merged.jsonl", "rb").read().split(b"\n")[:-1]:
 	    m = json.loads(l)
 	    assert m["kind"] == "merged", m
@@ -48,7 +52,14 @@ test_expect_success 'every merged line leads back to its stick, byte for byte, i
 	    assert s["log"] == hashlib.sha256(src[0]).hexdigest(), s
 	    assert s["seq"] == json.loads(orig)["seq"], s
 	    times.append(json.loads(orig)["time"])
+	    runs.append((json.loads(orig)["run"], json.loads(orig).get("stage")))
 	assert times == sorted(times), times
+	# every begun record is there with its final record after it
+	assert len(runs) == 8 and len({r for r, _ in runs}) == 4, runs
+	for i, (run, stage) in enumerate(runs):
+	    if stage == "begun":
+	        assert (run, None) in runs[i + 1:], runs
+	assert sum(1 for _, st in runs if st == "begun") == 4, runs
 	PY
 '
 
@@ -56,6 +67,7 @@ test_expect_success 'list, show and export read through the merge' '
 	$BOOTFIX log list merged.jsonl > l.out && cat l.out &&
 	test $(grep -c "DESKTOP-2KGM189" l.out) = 4 &&
 	test $(grep -c "site a" l.out) = 2 &&
+	test "$(cut -d" " -f1 l.out | tr "\n" " ")" = "LINE 2 4 6 8 " &&
 	$BOOTFIX log show merged.jsonl 3 > s.out &&
 	python3 -c "import json; d = json.load(open(\"s.out\"));
 assert set(d) == {\"source\", \"record\"} and d[\"record\"][\"schema\"] == 1, d" &&
@@ -63,7 +75,7 @@ assert set(d) == {\"source\", \"record\"} and d[\"record\"][\"schema\"] == 1, d"
 	python3 -c "import csv
 rows = list(csv.DictReader(open(\"m.csv\", encoding=\"utf-8-sig\", newline=\"\")))
 assert sorted((r[\"source_file\"], r[\"source_line\"]) for r in rows) == \
-	[(\"a.jsonl\", \"1\"), (\"a.jsonl\", \"2\"), (\"b.jsonl\", \"1\"), (\"b.jsonl\", \"2\")], rows"
+	[(\"a.jsonl\", \"2\"), (\"a.jsonl\", \"4\"), (\"b.jsonl\", \"2\"), (\"b.jsonl\", \"4\")], rows"
 '
 
 test_expect_success 'a record changed inside the merged log' '
@@ -80,7 +92,7 @@ test_expect_success 'a record changed inside the merged log' '
 	PY
 	rm t.jsonl.head &&
 	expect_exit 1 $BOOTFIX log verify t.jsonl > v.out && cat v.out &&
-	grep -F "t.jsonl: bad: line 4: the record from" v.out &&
+	grep -F "t.jsonl: bad: line 8: the record from" v.out &&
 	grep -F "was changed (its sha256 is not the one its source names)" v.out
 '
 
@@ -99,11 +111,11 @@ test_expect_success 'a merge merged again with a newer copy of a stick: each rec
 	machine w && $BOOTFIX fix --root w --data stick-a --site "site a" > f.out 2>&1 &&
 	expect_exit 0 $BOOTFIX log merge -o again.jsonl merged.jsonl stick-a/logs/bootfix.jsonl \
 		> m2.out && cat m2.out &&
-	grep -Fx "again.jsonl: 5 records from 2 logs" m2.out &&
+	grep -Fx "again.jsonl: 10 records from 2 logs" m2.out &&
 	expect_exit 0 $BOOTFIX log verify --pubkey pub.pem again.jsonl &&
 	python3 -c "import json
 src = [json.loads(l)[\"source\"][\"file\"] for l in open(\"again.jsonl\")]
-assert sorted(src) == [\"a.jsonl\"] * 2 + [\"b.jsonl\"] * 2 + [\"stick-a/logs/bootfix.jsonl\"], src"
+assert sorted(src) == [\"a.jsonl\"] * 4 + [\"b.jsonl\"] * 4 + [\"stick-a/logs/bootfix.jsonl\"] * 2, src"
 '
 
 test_done
