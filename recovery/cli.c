@@ -186,7 +186,8 @@ static void print_volume(const struct volume *v, enum engine_verb verb)
 
 		printf("  %-7s %s  %lld bytes  %s  [%s]\n", verb == ENGINE_RESTORE ? "" :
 		       verdict_name(f->verdict), text_safe(f->path), (long long)f->d.size,
-		       utc_format(f->mtime.tv_sec, when), text_safe(f->rule ? f->rule : "-"));
+		       f->mtime.tv_sec ? utc_format(f->mtime.tv_sec, when) : "-",
+		       text_safe(f->rule ? f->rule : "-"));
 		if (f->why)
 			printf("          why: %s\n", text_safe(f->why));
 		if (f->result && strcmp(f->action ? f->action : "none", "none"))
@@ -307,13 +308,23 @@ static int run_engine(enum engine_verb verb, const char *name, const char *usage
 			printf("no NTFS or BitLocker volume found on %s\n", text_safe(r.target));
 		for (size_t i = 0; i < r.n; i++)
 			print_volume(&r.v[i], verb);
+		size_t unknown = 0;
+		char undecided[96] = "";
+
+		for (size_t i = 0; i < r.n; i++)
+			for (size_t k = 0; k < r.v[i].nfindings; k++)
+				unknown += r.v[i].findings[k].verdict == VERDICT_UNKNOWN;
+		if (unknown && verb != ENGINE_RESTORE)
+			snprintf(undecided, sizeof(undecided), "; %zu need%s a decision (verdict "
+				 "unknown: see why above)", unknown, unknown == 1 ? "s" : "");
 		if (verb == ENGINE_SCAN)
-			printf("%zu faulty file%s found\n", faulty, faulty == 1 ? "" : "s");
+			printf("%zu faulty file%s found%s\n", faulty, faulty == 1 ? "" : "s", undecided);
 		else if (verb == ENGINE_FIX)
-			printf("%zu faulty file%s found, %zu quarantined%s%s\n", faulty,
+			printf("%zu faulty file%s found, %zu quarantined%s%s%s\n", faulty,
 			       faulty == 1 ? "" : "s", faulty - left,
 			       c.eo.dry_run ? " (dry run: nothing changed)" : "",
-			       left && !c.eo.dry_run ? ", some left in place (see above)" : "");
+			       left && !c.eo.dry_run ? ", some left in place (see above)" : "",
+			       undecided);
 	}
 	if (verb != ENGINE_SCAN && !c.eo.dry_run)
 		logcmd_finish(&c.log, &c.eo, &r, &rs, NULL);

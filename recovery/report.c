@@ -23,9 +23,13 @@ struct json_object *report_finding(const struct finding *f)
 	put_str(o, "path", f->path);
 	put_str(o, "rule", f->rule);
 	put_str(o, "verdict", verdict_name(f->verdict));
+	if (f->why)
+		put_str(o, "why", f->why);
 	json_object_object_add(o, "size", json_object_new_int64(f->d.size));
-	put_str(o, "sha256", f->d.sha256);
-	put_str(o, "mtime", utc_format(f->mtime.tv_sec, when));
+	if (f->d.sha256[0])
+		put_str(o, "sha256", f->d.sha256);
+	if (f->mtime.tv_sec)
+		put_str(o, "mtime", utc_format(f->mtime.tv_sec, when));
 	if (f->has_attrib) {
 		char a[16];
 

@@ -58,6 +58,26 @@ const char *runstate_dir(void)
 	return dir;
 }
 
+/* 1 while process pid with that start time runs (a zombie has ended). */
+static int running(pid_t pid, unsigned long long start)
+{
+	char path[64], buf[512], *p;
+	int fd;
+	ssize_t n;
+
+	if (runstate_start_time(pid) != start)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
 unsigned long long runstate_start_time(pid_t pid)
 {
 	char path[64], buf[1024], *p;
@@ -183,7 +203,7 @@ static int stop_ntfs3g(pid_t pid, unsigned long long start, const char *mnt, con
 	char comm[64] = "", path[64];
 	int fd;
 
-	if (pid > 0 && runstate_start_time(pid) == start) {
+	if (pid > 0 && running(pid, start)) {
 		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
@@ -195,10 +215,9 @@ static int stop_ntfs3g(pid_t pid, unsigned long long start, const char *mnt, con
 		if (!strncmp(comm, "ntfs-3g", 7)) {
 			/* SIGTERM: ntfs-3g leaves its loop, flushes and closes the volume */
 			kill(pid, SIGTERM);
-			for (int waited = 0; waited < 60000 && runstate_start_time(pid) == start;
-			     waited += 50)
+			for (int waited = 0; waited < 60000 && running(pid, start); waited += 50)
 				sleep_ms(50);
-			if (runstate_start_time(pid) == start)
+			if (running(pid, start))
 				return err_set("cannot clean up after a bootfix that was killed: "
 					       "ntfs-3g (pid %d) still holds %s; stop it with: "
 					       "kill %d", (int)pid, dev, (int)pid);
@@ -262,7 +281,7 @@ int runstate_recover(runstate_say_fn say, void *ctx)
 		if (!text)
 			continue;
 		if (sscanf(text, "bootfix %*d %llu", &ostart) == 1 && ostart &&
-		    runstate_start_time(owner) == ostart) {
+		    running(owner, ostart)) {
 			free(text);
 			continue;	/* that bootfix still runs */
 		}

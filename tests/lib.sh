@@ -26,11 +26,18 @@ leftover_ntfs3g() {
 
 cleanup_trash() {
 	local m l p
+	# SIGTERM: ntfs-3g unmounts and flushes (SIGKILL would leave it stuck
+	# in the kernel, waiting for itself to answer the unmount)
 	for p in $(leftover_ntfs3g); do
 		kill "$p" 2>/dev/null
 	done
 	for p in $(leftover_ntfs3g); do
-		for _ in $(seq 1 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		for _ in $(seq 1 300); do
+			case $(awk '{ print $3 }' /proc/$p/stat 2>/dev/null) in
+			''|Z|X) break ;;
+			esac
+			sleep 0.1
+		done
 	done
 	for m in $(awk -v t="$TRASH" 'index($2, t) == 1 { print $2 }' /proc/mounts | sort -r); do
 		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null

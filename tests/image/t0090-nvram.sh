@@ -92,7 +92,8 @@ test_expect_success 'the stick has no NVRAM writer: no fallback, CSV, revocation
 	! grep -i -E "fbx64|fallback|\.csv$|revocations|shim_certificate" esp.txt &&
 	grep "^kernel-cmdline .*efi_pstore.pstore_disable=1" "$MANIFEST" &&
 	grep "^kernel-cmdline .*erst_disable" "$MANIFEST" &&
-	mtype -i "$IMAGE@@$ESP_OFFSET" ::/EFI/debian/grub.cfg ::/boot/syslinux/syslinux.cfg > cfg.txt &&
+	mtype -i "$IMAGE@@$ESP_OFFSET" ::/EFI/debian/grub.cfg > cfg.txt &&
+	mtype -i "$IMAGE@@$ESP_OFFSET" ::/boot/syslinux/syslinux.cfg >> cfg.txt &&
 	test "$(grep -c "efi_pstore.pstore_disable=1 erst_disable" cfg.txt)" = 6 &&
 	! grep -E "save_env|savedefault|fwsetup" cfg.txt &&
 	mcopy -i "$IMAGE@@$ESP_OFFSET" ::/boot/initrd.img . &&

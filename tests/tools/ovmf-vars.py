@@ -24,12 +24,12 @@ entries), size, format 0x5A (formatted), state 0xFE (healthy).  Entries
 follow, each header 4-byte aligned: StartId 0x55AA, State, attributes,
 (for authenticated ones MonotonicCount, TimeStamp, PubKeyIndex),
 NameSize, DataSize, VendorGuid, then the UTF-16 name and right after it
-the data (edk2 pads neither on x86).  The store is a
-log: a changed variable is a new entry, the old one marked deleted.  An
-entry counts when its State is VAR_ADDED (0x3F); one in the middle of
-being replaced (VAR_ADDED & VAR_IN_DELETED_TRANSITION, 0x3E) counts only
-when no VAR_ADDED entry of the same name and GUID exists, as in edk2's
-variable driver.  Volatile variables never reach this file.
+the data (edk2 pads neither on x86).  The store is a log: a changed
+variable is a new entry, the old one marked deleted.  An entry counts
+when its State is VAR_ADDED (0x3F); one in the middle of being replaced
+(VAR_ADDED & VAR_IN_DELETED_TRANSITION, 0x3E) counts only when no
+VAR_ADDED entry of the same name and GUID exists, as in edk2's variable
+driver.  Volatile variables never reach this file.
 """
 import hashlib
 import struct
@@ -176,7 +176,7 @@ def node_text(t, s, b):
 			return "FvFile(%s)" % guid_of(b[:16])
 		if t == 4 and s == 7:
 			return "Fv(%s)" % guid_of(b[:16])
-		if t == 1 and s == 4 or t == 4 and s == 3:
+		if t == 1 and s == 4:
 			return "VenHw(%s)" % guid_of(b[:16])
 		if t == 3 and s == 10:
 			return "VenMsg(%s)" % guid_of(b[:16])
