@@ -44,9 +44,10 @@ recovery/%.o: recovery/%.c recovery/*.h
 UNIT = tests/unit/test_rules tests/unit/test_winpath tests/unit/test_quarantine \
        tests/unit/test_auditlog tests/unit/test_config tests/unit/test_machine
 UNIT += tests/unit/test_bitlocker tests/unit/test_keys tests/unit/test_live
+UNIT += tests/unit/test_text
 
 tests/unit/test_%: tests/unit/test_%.c $(ENGINE)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -pthread -o $@ $^ $(PKG_LIBS) -lcmocka
 
 tests/tools/ntfs-logstate: tests/tools/ntfs-logstate.c
 	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra $(CFLAGS) -o $@ $<
@@ -101,6 +102,29 @@ check-fuzz-keys: tests/fuzz/fuzz_keys
 	@d=$$(mktemp -d) && cp tests/fuzz/corpus-keys/* $$d/ && \
 	tests/fuzz/fuzz_keys -max_total_time=$${FUZZ_SECONDS:-15} $$d > $$d.log 2>&1; \
 	rc=$$?; tail -n 1 $$d.log; rm -rf $$d $$d.log; exit $$rc
+# libFuzzer targets for the quarantine manifest (on the hostile volume) and
+# bootfix.conf (on the stick)
+fuzz: tests/fuzz/fuzz_manifest tests/fuzz/fuzz_config
+tests/fuzz/fuzz_manifest: tests/fuzz/fuzz_manifest.c $(ENGINE:.o=.c)
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Irecovery \
+		$(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
+tests/fuzz/fuzz_config: tests/fuzz/fuzz_config.c recovery/config.c recovery/err.c recovery/file.c
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Irecovery \
+		-o $@ $^ -lcrypto
+fuzz-run-manifest: tests/fuzz/fuzz_manifest
+	tests/fuzz/fuzz_manifest -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus-manifest
+fuzz-run-config: tests/fuzz/fuzz_config
+	tests/fuzz/fuzz_config -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus-config
+check-fuzz: check-fuzz-manifest check-fuzz-config
+check-fuzz-manifest: tests/fuzz/fuzz_manifest
+	@d=$$(mktemp -d) && cp tests/fuzz/corpus-manifest/* $$d/ && \
+	tests/fuzz/fuzz_manifest -max_total_time=$${FUZZ_SECONDS:-15} $$d > $$d.log 2>&1; \
+	rc=$$?; tail -n 1 $$d.log; rm -rf $$d $$d.log; exit $$rc
+check-fuzz-config: tests/fuzz/fuzz_config
+	@d=$$(mktemp -d) && cp tests/fuzz/corpus-config/* $$d/ && \
+	tests/fuzz/fuzz_config -max_total_time=$${FUZZ_SECONDS:-15} $$d > $$d.log 2>&1; \
+	rc=$$?; tail -n 1 $$d.log; rm -rf $$d $$d.log; exit $$rc
+.PHONY: fuzz-run-manifest fuzz-run-config check-fuzz-manifest check-fuzz-config
 bench-unlock: bootfix
 	@scripts/bench-unlock
 .PHONY: fuzz-run-keys check-fuzz-keys bench-unlock
@@ -145,7 +169,7 @@ install: bootfix
 
 clean:
 	rm -f bootfix recovery/*.o $(UNIT) tests/tools/ntfs-logstate tests/fuzz/fuzz_rules \
-	      tests/fuzz/fuzz_keys tests/fuzz/fuzz_log
+	      tests/fuzz/fuzz_keys tests/fuzz/fuzz_log tests/fuzz/fuzz_manifest tests/fuzz/fuzz_config
 	rm -rf tests/trash.* out
 
 .PHONY: all deps check check-unit check-cli check-tui check-fuzz fuzz fuzz-run bench install clean

@@ -167,9 +167,46 @@ static void test_changed_file_is_left(void **state)
 	free(folder);
 }
 
+static void test_manifest_entries_checked(void **state)
+{
+	static const char z[] = "0000000000000000000000000000000000000000000000000000000000000000";
+	char text[4096];
+	struct finding *f = NULL;
+	size_t n = 0;
+	int len;
+
+	(void)state;
+	len = snprintf(text, sizeof(text),
+		       "# bootfix quarantine manifest, version 2\n"
+		       "#\n# file Win\\Drv\\good.sys\n# size 6\n# sha256 %s\n"
+		       "SHA256 (Win/Drv/good.sys) = %s\n"
+		       "#\n# file zz\\..\\..\\host\\x.sys\n# size 6\n# sha256 %s\n"
+		       "#\n# file \\etc\\passwd\n# size 6\n# sha256 %s\n"
+		       "#\n# file Win\\bad-size.sys\n# size -6\n# sha256 %s\n"
+		       "#\n# file Win\\no-sha.sys\n# size 6\n"
+		       "#\n# file Win\\nul", z, z, z, z, z);
+	/* a NUL inside a path must not shorten it into a different, valid one */
+	memcpy(text + len, "\0.sys\n# size 6\n# sha256 ", 25);
+	memcpy(text + len + 25, z, 64);
+	len += 25 + 64;
+	assert_int_equal(quarantine_parse_manifest(text, (size_t)len, &f, &n), 0);
+	assert_int_equal(n, 6);
+	assert_null(f[0].result);
+	assert_true(f[0].confirmed);
+	assert_string_equal(f[1].result, "refused: bad manifest entry: it climbs out with ..");
+	assert_string_equal(f[2].result, "refused: bad manifest entry: it is absolute");
+	assert_string_equal(f[3].result, "refused: bad manifest entry: has a bad size");
+	assert_string_equal(f[4].result, "refused: bad manifest entry: has no SHA-256");
+	assert_string_equal(f[5].result, "refused: bad manifest entry: has a NUL byte in its path");
+	for (size_t i = 0; i < n; i++)
+		finding_free(&f[i]);
+	free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_manifest_entries_checked),
 		cmocka_unit_test(test_move_and_restore),
 		cmocka_unit_test(test_restore_never_overwrites),
 		cmocka_unit_test(test_changed_file_is_left),

@@ -1,0 +1,113 @@
+/*
+ * test_text.c - escaping hostile text for people, checking paths from a
+ * volume, and errors that keep their cause (cmocka).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "err.h"
+#include "file.h"
+#include "text.h"
+
+static void test_controls_and_bidi_escaped(void **state)
+{
+	(void)state;
+	assert_string_equal(text_safe("C-00000291.sys"), "C-00000291.sys");
+	assert_string_equal(text_safe("a\033[2Jb"), "a\\x1b[2Jb");
+	assert_string_equal(text_safe("x\ry\nz\t"), "x\\x0dy\\x0az\\x09");
+	assert_string_equal(text_safe("\x7f"), "\\x7f");
+	/* C1 CSI (U+009B) and the bidi overrides, as JSON writes them */
+	assert_string_equal(text_safe("a\xc2\x9b" "31m"), "a\\u009b31m");
+	assert_string_equal(text_safe("\xe2\x80\xae" "gnp.sys"), "\\u202egnp.sys");
+	assert_string_equal(text_safe("\xe2\x81\xa6x\xe2\x81\xa9"), "\\u2066x\\u2069");
+	/* bytes that are not UTF-8: each one escaped, even a raw C1 byte */
+	assert_string_equal(text_safe("\x9b" "2J"), "\\x9b2J");
+	assert_string_equal(text_safe("\xc3"), "\\xc3");
+	assert_string_equal(text_safe("\xed\xa0\x80"), "\\xed\\xa0\\x80");	/* a surrogate */
+	/* what people can read stays as it is */
+	assert_string_equal(text_safe("Zürich, 東京"), "Zürich, 東京");
+	assert_string_equal(text_safe(NULL), "(null)");
+	assert_true(text_needs_escape("a\033"));
+	assert_false(text_needs_escape("Zürich"));
+}
+
+static void test_safe_buf_cuts_on_a_character(void **state)
+{
+	char buf[8];
+
+	(void)state;
+	text_safe_buf("ab\033cd", buf, sizeof(buf));
+	assert_string_equal(buf, "ab\\x1bc");
+	text_safe_buf("aé東京", buf, sizeof(buf));
+	assert_string_equal(buf, "aé東");
+}
+
+static void test_relpath_checks(void **state)
+{
+	(void)state;
+	assert_null(file_check_relpath("Windows\\System32\\x.sys", '\\'));
+	assert_null(file_check_relpath("a/b/c", '/'));
+	assert_string_equal(file_check_relpath("..\\x", '\\'), "it climbs out with ..");
+	assert_string_equal(file_check_relpath("a\\..\\..\\x", '\\'), "it climbs out with ..");
+	assert_string_equal(file_check_relpath("a\\.\\x", '\\'), "it has a '.' part");
+	assert_string_equal(file_check_relpath("\\etc\\passwd", '\\'), "it is absolute");
+	assert_string_equal(file_check_relpath("/etc/passwd", '\\'), "it is absolute");
+	assert_string_equal(file_check_relpath("a\\\\b", '\\'), "it has an empty part");
+	assert_string_equal(file_check_relpath("a\\", '\\'), "it has an empty part");
+	assert_string_equal(file_check_relpath("C:\\x", '\\'), "it names a drive or a stream (':')");
+	assert_string_equal(file_check_relpath("a\\x.sys:ads", '\\'), "it names a drive or a stream (':')");
+	assert_string_equal(file_check_relpath("a/b\\c", '/'), "it holds a slash");
+	assert_string_equal(file_check_relpath("a\\b/c", '\\'), "it holds a slash");
+	assert_string_equal(file_check_relpath("a\nb", '\\'), "it holds a control character");
+	assert_string_equal(file_check_relpath("", '\\'), "it is empty");
+}
+
+static void test_wrap_keeps_the_cause(void **state)
+{
+	(void)state;
+	err_set("cannot open %s: %s", "x", strerror(ENOENT));
+	err_wrap("cannot append to %s", "log.jsonl");
+	assert_string_equal(err_msg(), "cannot append to log.jsonl: cannot open x: No such file or directory");
+	/* the message itself as an argument: formatted aside first */
+	err_set("cannot append to %s: %s", "y", err_msg());
+	assert_string_equal(err_msg(), "cannot append to y: cannot append to log.jsonl: "
+			    "cannot open x: No such file or directory");
+}
+
+static void *other_thread(void *arg)
+{
+	(void)arg;
+	err_set("worker: %s", "its own message");
+	return NULL;
+}
+
+static void test_errors_per_thread(void **state)
+{
+	pthread_t t;
+
+	(void)state;
+	err_set("main thread");
+	assert_int_equal(pthread_create(&t, NULL, other_thread, NULL), 0);
+	pthread_join(t, NULL);
+	assert_string_equal(err_msg(), "main thread");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_controls_and_bidi_escaped),
+		cmocka_unit_test(test_safe_buf_cuts_on_a_character),
+		cmocka_unit_test(test_relpath_checks),
+		cmocka_unit_test(test_wrap_keeps_the_cause),
+		cmocka_unit_test(test_errors_per_thread),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
