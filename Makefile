@@ -92,7 +92,8 @@ check-fuzz-log: tests/fuzz/fuzz_log
 .PHONY: fuzz-run-log check-fuzz-log
 # libFuzzer target for the key-export (CSV) and .BEK readers: exports pass many hands
 fuzz: tests/fuzz/fuzz_keys
-tests/fuzz/fuzz_keys: tests/fuzz/fuzz_keys.c recovery/keys.c recovery/bitlocker.c recovery/err.c recovery/file.c recovery/live.c
+tests/fuzz/fuzz_keys: tests/fuzz/fuzz_keys.c recovery/keys.c recovery/bitlocker.c recovery/err.c recovery/file.c recovery/live.c \
+		recovery/runstate.c
 	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Irecovery \
 		-o $@ $^ -lcryptsetup -lcrypto
 fuzz-run-keys: tests/fuzz/fuzz_keys

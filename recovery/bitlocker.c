@@ -28,6 +28,7 @@
 #include <openssl/evp.h>
 
 #include "bitlocker.h"
+#include "runstate.h"
 #include "err.h"
 #include "file.h"
 #include "live.h"
@@ -1355,13 +1356,16 @@ static int dislocker_stop(struct bitlocker_mapping *m)
  */
 static int dislocker_open(const char *dev, const struct rawkey *fvek, struct bitlocker_mapping *m)
 {
-	const char *base = access("/run", W_OK) == 0 ? "/run" : "/tmp";
+	const char *base = runstate_dir();
 	unsigned char blob[66];
-	char said[256], file[128];
+	char said[256], file[sizeof(m->dir) + 32];
 	int keyfd, outfd, status;
 	pid_t pid;
 
-	snprintf(m->dir, sizeof(m->dir), "%s/bootfix-bitlocker.XXXXXX", base);
+	if (!base || strlen(base) + 16 > sizeof(m->dir))
+		return err_set("cannot open %s: %s", dev, base ? "the run folder's path is too long" :
+			       err_msg());
+	snprintf(m->dir, sizeof(m->dir), "%s/dl.XXXXXX", base);
 	if (!mkdtemp(m->dir)) {
 		m->dir[0] = '\0';
 		return err_set("cannot open %s: cannot make a mount point in %s: %s", dev, base,

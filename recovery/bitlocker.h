@@ -264,7 +264,7 @@ struct bitlocker_mapping {
 	char device[256];	/* the BitLocker volume it maps */
 	/* for bitlocker.c */
 	char dm_name[48];
-	char dir[64];		/* dislocker-fuse mount point */
+	char dir[256];		/* dislocker-fuse mount point, in the run folder */
 	pid_t pid;		/* dislocker-fuse, kept in the foreground */
 	int loopfd;
 };

@@ -50,11 +50,19 @@ ntfs_mount() {
 	mkdir -p "$2" && ntfs-3g "$1" "$2"
 }
 ntfs_umount() {
+	local src
+	src=$(awk -v m="$(cd "$1" && pwd -P)" '$2 == m { s = $1 } END { print s }' /proc/mounts)
 	umount "$1" || return 1
-	for _ in $(seq 1 100); do
-		pgrep -f "ntfs-3g .* $1\$" >/dev/null || break
-		sleep 0.05
-	done
+	# ntfs-3g flushes and exits after the unmount, holding its device
+	# exclusively until then: wait for that device, not for a process name
+	case $src in
+	/dev/*)
+		for _ in $(seq 1 200); do
+			python3 -c 'import os, sys; os.close(os.open(sys.argv[1], os.O_RDONLY | os.O_EXCL))' \
+				"$src" 2>/dev/null && break
+			sleep 0.05
+		done ;;
+	esac
 	sync
 }
 

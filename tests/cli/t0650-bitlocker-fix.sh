@@ -15,8 +15,8 @@ ntfs_small() { mkntfs -Q -q -F -L "$2" "$1" 61440 >/dev/null 2>&1; }
 
 # no_mapping_left : no dislocker-fuse, no loop device over a dislocker file
 no_mapping_left() {
-	! pgrep -x dislocker-fuse >/dev/null &&
-	! losetup -n -O BACK-FILE | grep -q dislocker-file &&
+	! pgrep -f "dislocker-fuse .*$BOOTFIX_RUN_DIR" >/dev/null &&
+	! losetup -n -O BACK-FILE | grep -qF "$BOOTFIX_RUN_DIR" &&
 	! grep -q ' fuse.dislocker' /proc/self/mountinfo
 }
 
