@@ -19,6 +19,14 @@ export BOOTFIX_RUN_DIR=$TRASH/run
 test_count=0
 test_failed=0
 
+# process_gone PID: it has ended (a zombie not yet reaped counts as ended)
+process_gone() {
+	case $(awk '{ print $3 }' /proc/$1/stat 2>/dev/null) in
+	''|Z|X) return 0 ;;
+	esac
+	return 1
+}
+
 # ntfs-3g daemons a killed bootfix of this test left (named in its state files)
 leftover_ntfs3g() {
 	cat "$BOOTFIX_RUN_DIR"/state.* 2>/dev/null | awk '$1 == "ntfs-3g" { print $2 }'
@@ -33,9 +41,7 @@ cleanup_trash() {
 	done
 	for p in $(leftover_ntfs3g); do
 		for _ in $(seq 1 300); do
-			case $(awk '{ print $3 }' /proc/$p/stat 2>/dev/null) in
-			''|Z|X) break ;;
-			esac
+			process_gone "$p" && break
 			sleep 0.1
 		done
 	done
