@@ -67,7 +67,9 @@ test_expect_success 'restore from the menu' '
 '
 
 test_expect_success 'the log of this stick: both records, verify status' '
-	keys l && wait_for "verify: intact, 2 records" &&
+	# four records: the fix and the restore, each with its begun record
+	# before it (written ahead, not listed once the final record follows)
+	keys l && wait_for "verify: intact, 4 records" &&
 	test "$(screen | grep -c "DESKTOP-2KGM189")" = 2 &&
 	screen | grep -E "DESKTOP-2KGM189 .* fixed" &&
 	keys Escape && wait_for "1 faulty file"
