@@ -135,10 +135,43 @@ static int add_unknown(struct volume *v, const struct ruleset *rs, const char *d
 	return add_finding(v, &f);
 }
 
+/*
+ * The judgement of the same file on the read-only look, when its identity
+ * (inode, size, modification and change time) is unchanged: the read-write
+ * pass then reads nothing again.  seen[0..nseen) is sorted by path.
+ */
+static const struct finding *judged_before(const struct finding *seen, size_t nseen,
+					   const char *path, const struct stat *st)
+{
+	size_t lo = 0, hi = nseen;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(seen[mid].path, path);
+
+		if (c == 0) {
+			const struct finding *f = &seen[mid];
+
+			return f->ino && f->ino == st->st_ino && f->d.size == st->st_size &&
+			       f->d.sha256[0] && f->mtime.tv_sec == st->st_mtim.tv_sec &&
+			       f->mtime.tv_nsec == st->st_mtim.tv_nsec &&
+			       f->ctime.tv_sec == st->st_ctim.tv_sec &&
+			       f->ctime.tv_nsec == st->st_ctim.tv_nsec ? f : NULL;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 /* Judge one directory entry of dfd (the rule directory dir, stored as real). */
 static int judge_entry(int dfd, const struct ruleset *rs, const char *dir, const char *real,
-		       const char *name, struct volume *v)
+		       const char *name, struct volume *v, const struct finding *seen,
+		       size_t nseen)
 {
+	const struct finding *before;
 	struct finding f;
 	struct stat lst, st;
 	const struct rule *r;
@@ -180,6 +213,17 @@ static int judge_entry(int dfd, const struct ruleset *rs, const char *dir, const
 	}
 	memset(&f, 0, sizeof(f));
 	fd = file_open(dfd, name, O_RDONLY | O_NONBLOCK, 0);
+	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_ino == lst.st_ino && S_ISREG(st.st_mode) &&
+	    (before = judged_before(seen, nseen, path, &st))) {
+		/* read once: the read-only look already hashed this very file */
+		f.d = before->d;
+		f.d.read = 0;
+		f.has_times = before->has_times;
+		memcpy(f.ntfs_times, before->ntfs_times, sizeof(f.ntfs_times));
+		f.attrib = before->attrib;
+		f.has_attrib = before->has_attrib;
+		goto judged;
+	}
 	if (fd < 0 || fstat(fd, &st) < 0 || st.st_ino != lst.st_ino || !S_ISREG(st.st_mode) ||
 	    st.st_size > max || file_hash(fd, &f.d) < 0) {
 		snprintf(why, sizeof(why), "cannot read it: %s",
@@ -190,11 +234,12 @@ static int judge_entry(int dfd, const struct ruleset *rs, const char *dir, const
 		free(path);
 		return 0;
 	}
+	quarantine_read_ntfs_meta(fd, &f);
+judged:
 	f.mtime = st.st_mtim;
 	f.ctime = st.st_ctim;
 	f.dev = st.st_dev;
 	f.ino = st.st_ino;
-	quarantine_read_ntfs_meta(fd, &f);
 	close(fd);
 	r = rules_judge(rs, dir, name, st.st_mtim.tv_sec, &f.d, &f.verdict);
 	if (!r) {
@@ -216,10 +261,12 @@ static int judge_entry(int dfd, const struct ruleset *rs, const char *dir, const
  */
 static int evaluate(int rootfd, const struct ruleset *rs, struct volume *v)
 {
-	size_t nd;
+	size_t nd, nseen = v->nfindings;
 	const char **dirs = rules_directories(rs, &nd);
+	struct finding *seen = v->findings;	/* the read-only look's, sorted by path */
 
-	free_findings(v);
+	v->findings = NULL;
+	v->nfindings = 0;
 	for (size_t i = 0; dirs && i < nd; i++) {
 		char *real = NULL, why[600];
 		int dfd = winpath_resolve_dir(rootfd, dirs[i], v->drive, &real, why, sizeof(why));
@@ -237,7 +284,7 @@ static int evaluate(int rootfd, const struct ruleset *rs, struct volume *v)
 				continue;
 			if (!rules_wants(rs, dirs[i], e->d_name))
 				continue;
-			if (judge_entry(dfd, rs, dirs[i], real, e->d_name, v) < 0)
+			if (judge_entry(dfd, rs, dirs[i], real, e->d_name, v, seen, nseen) < 0)
 				break;
 		}
 		if (d)
@@ -246,6 +293,9 @@ static int evaluate(int rootfd, const struct ruleset *rs, struct volume *v)
 		free(real);
 	}
 	free(dirs);
+	for (size_t i = 0; i < nseen; i++)
+		finding_free(&seen[i]);
+	free(seen);
 	if (v->nfindings)
 		qsort(v->findings, v->nfindings, sizeof(*v->findings), by_path);
 	return 0;

@@ -65,6 +65,21 @@ test_expect_success 'a rule with a higher max-size: a 100 MiB sparse zero file j
 	grep -F "[zero-big]" z.out
 '
 
+test_expect_success 'fix reads a judged file once: the read-write look reuses the read-only one' '
+	make_disk dense.img gpt 120 100 && dev=$(attach dense.img) && ntfs_format ${dev}p1 Windows &&
+	ntfs_mount ${dev}p1 w && windows_tree w &&
+	channel_file w C-00000291-00000000-00000032.sys "$FAULTY_TIME" random $((48 << 20)) &&
+	ntfs_umount w && losetup -d $dev &&
+	read_bytes base.out $BOOTFIX scan --device dense.img > base.fig &&
+	read_bytes fix.out $BOOTFIX fix --device dense.img > fix.fig &&
+	set -- $(cat base.fig) $(cat fix.fig) && cat fix.out &&
+	echo "scan of a 48 MiB file: $1 bytes read; fix: $4 bytes read (bootfix and ntfs-3g)" &&
+	test $3 = 1 && test $6 = 0 &&
+	# the scan read it once (through ntfs-3g: twice in rchar); the fix, with a
+	# read-only and a read-write look, must not read more than the scan did
+	test $4 -lt $(($1 + (8 << 20)))
+'
+
 test_expect_success 'max-size must be a size' '
 	printf "[x]\ndirectory = a\nname = b\nmax-size = -5\nverdict = faulty\n" > bad.rules &&
 	expect_exit 2 $BOOTFIX rules check bad.rules 2> err && cat err &&
