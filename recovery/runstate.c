@@ -58,52 +58,55 @@ const char *runstate_dir(void)
 	return dir;
 }
 
-/* 1 while process pid with that start time runs (a zombie has ended). */
-static int running(pid_t pid, unsigned long long start)
+/*
+ * Read /proc/PID/stat: *state (R, S, D, Z...) and the start time (clock
+ * ticks since boot, field 22).  Returns 0, or -1 when there is no such
+ * process.
+ */
+static int proc_stat(pid_t pid, char *state, unsigned long long *start)
 {
-	char path[64], buf[512], *p;
+	char path[64], buf[1024], *p;
 	int fd;
 	ssize_t n;
 
-	if (runstate_start_time(pid) != start)
-		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
+		return -1;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');	/* the name may hold spaces and parentheses */
+	if (!p || p[1] != ' ')
+		return -1;
+	*state = p[2];
+	*start = 0;
+	/* after ") ": state is field 3; the space before field N is found at N */
+	for (int field = 3; p && field <= 22; field++) {
+		p = strchr(p + 1, ' ');
+		if (p && field == 22)
+			*start = strtoull(p + 1, NULL, 10);
+	}
+	return 0;
+}
+
+/* 1 while process pid with that start time runs (a zombie has ended). */
+static int running(pid_t pid, unsigned long long start)
+{
+	unsigned long long now;
+	char state;
+
+	return proc_stat(pid, &state, &now) == 0 && now == start && state != 'Z' && state != 'X';
 }
 
 unsigned long long runstate_start_time(pid_t pid)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
-	int fd;
-	ssize_t n;
+	unsigned long long start;
+	char state;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');	/* the name may hold spaces and parentheses */
-	if (!p)
-		return 0;
-	/* after ") ": state is field 3; starttime is field 22 */
-	for (int field = 3; p && field <= 22; field++) {
-		p = strchr(p + 1, ' ');
-		if (p && field == 22)
-			start = strtoull(p + 1, NULL, 10);
-	}
-	return start;
+	return proc_stat(pid, &state, &start) == 0 ? start : 0;
 }
 
 static int save(void)
