@@ -51,7 +51,7 @@ struct logs {
 
 static void warn_stderr(void *ctx, const char *msg)
 {
-	fprintf(stderr, "bootfix: warning: %s: %s\n", (const char *)ctx, msg);
+	fprintf(stderr, "bootfix: warning: %s: %s\n", text_safe(ctx), text_safe(msg));
 }
 
 /* Read every file; with check, say on stderr about each that does not verify. */
@@ -67,7 +67,7 @@ static int read_logs(struct logs *ls, char **files, int n, int check)
 		struct auditlog *log = &ls->l[ls->n];
 
 		if (auditlog_read(log, files[i]) < 0) {
-			fprintf(stderr, "bootfix: %s\n", err_msg());
+			fprintf(stderr, "bootfix: %s\n", text_safe(err_msg()));
 			auditlog_free(log);
 			ls->cannot = 1;
 			continue;
@@ -75,7 +75,7 @@ static int read_logs(struct logs *ls, char **files, int n, int check)
 		ls->n++;
 		if (check && auditlog_verify(log, NULL, 0, NULL, NULL, NULL) < 0)
 			fprintf(stderr, "bootfix: warning: %s does not verify: %s (see 'bootfix log "
-				"verify')\n", files[i], err_msg());
+				"verify')\n", text_safe(files[i]), text_safe(err_msg()));
 	}
 	return 0;
 }
@@ -214,7 +214,7 @@ static void free_keys(EVP_PKEY **keys, size_t n)
 
 static void warn_stdout(void *ctx, const char *msg)
 {
-	printf("%s: warning: %s\n", (const char *)ctx, msg);
+	printf("%s: warning: %s\n", text_safe(ctx), text_safe(msg));
 }
 
 static const struct option key_opts[] = {
@@ -277,7 +277,7 @@ static int cmd_verify(int argc, char **argv)
 			continue;
 		}
 		if (auditlog_verify(&log, keys, nkeys, warn_stdout, argv[i], &n) < 0) {
-			printf("%s: bad: %s\n", argv[i], err_msg());
+			printf("%s: bad: %s\n", text_safe(argv[i]), text_safe(err_msg()));
 			bad = 1;
 		} else {
 			printf("%s: intact: %zu record%s%s\n", argv[i], n, n == 1 ? "" : "s",

@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "disk.h"
 #include "err.h"
+#include "text.h"
 #include "keys.h"
 #include "unlockcmd.h"
 
@@ -36,7 +37,7 @@
 static void say_problem(void *ctx, const char *msg)
 {
 	(void)ctx;
-	fprintf(stderr, "bootfix: %s\n", msg);
+	fprintf(stderr, "bootfix: %s\n", text_safe(msg));
 }
 
 /* ---- reading a key from stdin ---- */
@@ -301,14 +302,15 @@ static void print_volume(const struct target *t)
 	const struct bitlocker_info *bi = &t->bi;
 	char why[200];
 
-	printf("%s: BitLocker%s, %s", t->dev, bi->togo ? " To Go" : "", bi->cipher);
+	/* the description and protector names come from the volume: escaped */
+	printf("%s: BitLocker%s, %s", text_safe(t->dev), bi->togo ? " To Go" : "", bi->cipher);
 	if (bi->description[0])
-		printf(", \"%s\"", bi->description);
+		printf(", \"%s\"", text_safe(bi->description));
 	putchar('\n');
 	for (size_t i = 0; i < bi->nprot; i++)
 		printf("  key ID %s (%.8s)  %s%s%s%s\n", bi->prot[i].guid, bi->prot[i].guid,
 		       bitlocker_kind_name(bi->prot[i].kind), bi->prot[i].name[0] ? " \"" : "",
-		       bi->prot[i].name, bi->prot[i].name[0] ? "\"" : "");
+		       text_safe(bi->prot[i].name), bi->prot[i].name[0] ? "\"" : "");
 	if (bitlocker_converting(bi, why, sizeof(why)))
 		printf("  %s\n", why);
 }
@@ -498,7 +500,7 @@ int unlockcmd_main(int argc, char **argv)
 		key_source_name(&src, srcname, sizeof(srcname));
 		printf("%s: %s with key ID %s (%.8s), %s, from %s; checked by %s\n", t[i].dev,
 		       check ? "key verified" : "unlocked", src.key_id, src.key_id,
-		       bitlocker_kind_name(src.protector), srcname, res.verifier);
+		       bitlocker_kind_name(src.protector), text_safe(srcname), res.verifier);
 		if (res.note[0])
 			printf("  %s\n", res.note);
 		if (check && bitlocker_converting(&t[i].bi, why, sizeof(why)))
