@@ -302,8 +302,12 @@ static struct json_object *manifests(const struct audit_info *ai)
 		ts = strrchr(v->quarantine, '\\');
 		ts = ts ? ts + 1 : v->quarantine;
 		machine = identity_folder_name(v->computer_name);
-		if (ai->data_dir && machine &&
-		    asprintf(&s, "quarantine/%s/%s/%s", machine, ts, QUARANTINE_MANIFEST) >= 0) {
+		if (ai->data_dir && v->stick_manifest)
+			s = strdup(v->stick_manifest);
+		else if (!ai->data_dir || !machine ||
+			 asprintf(&s, "quarantine/%s/%s/%s", machine, ts, QUARANTINE_MANIFEST) < 0)
+			s = NULL;
+		if (s) {
 			int dfd = file_open(AT_FDCWD, ai->data_dir, O_RDONLY | O_DIRECTORY, 0);
 
 			if (dfd >= 0 && faccessat(dfd, s, F_OK, AT_SYMLINK_NOFOLLOW) == 0)

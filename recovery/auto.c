@@ -272,9 +272,9 @@ int auto_main(int argc, char **argv)
 	if (lr.conf.nproblems || lr.unreadable[0]) {
 		/* a stick configured wrongly does nothing unattended: safe is the menu */
 		if (lr.unreadable[0])
-			fprintf(stderr, "bootfix: %s\n", lr.unreadable);
+			fprintf(stderr, "bootfix: %s\n", text_safe(lr.unreadable));
 		for (size_t i = 0; i < lr.conf.nproblems; i++)
-			fprintf(stderr, "bootfix: %s\n", lr.conf.problems[i]);
+			fprintf(stderr, "bootfix: %s\n", text_safe(lr.conf.problems[i]));
 		fprintf(stderr, "bootfix: bootfix.conf has problems: starting the menu instead "
 			"of the unattended mode\n");
 		logcmd_done(&lr);

@@ -406,7 +406,7 @@ static int cmd_restore(int argc, char **argv)
 static void print_problem(void *ctx, const char *msg)
 {
 	(void)ctx;
-	fprintf(stderr, "%s\n", msg);
+	fprintf(stderr, "%s\n", text_safe(msg));	/* a rule file is hostile input */
 }
 
 static int cmd_rules(int argc, char **argv)
@@ -423,7 +423,7 @@ static int cmd_rules(int argc, char **argv)
 		int n = rules_load_file(&rs, argv[i], print_problem, NULL);
 
 		if (n < 0) {
-			fprintf(stderr, "bootfix: %s\n", err_msg());
+			fprintf(stderr, "bootfix: %s\n", text_safe(err_msg()));
 			cannot = 1;
 		} else if (n > 0) {
 			bad = 1;

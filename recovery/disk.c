@@ -527,6 +527,20 @@ int disk_attach(const char *file, int readonly, struct loopdev *lo)
 		close(ffd);
 		return err_set("cannot attach %s: not a regular file", file);
 	}
+	/* a virtual machine using the image (qemu, and others, lock it) */
+	{
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+		if (fcntl(ffd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK) {
+			close(ffd);
+			if (fl.l_pid > 0)
+				return err_set("cannot use %s: process %d holds a lock on it (a "
+					       "virtual machine using it?); stop it first", file,
+					       (int)fl.l_pid);
+			return err_set("cannot use %s: another program holds a lock on it (a "
+				       "virtual machine using it?); stop it first", file);
+		}
+	}
 	/* a second loop device on one image, both writable, destroys it */
 	if (attached_as(&st, other, sizeof(other))) {
 		char why[1200];

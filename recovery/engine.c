@@ -356,6 +356,7 @@ static void quarantine_volume(int rootfd, const struct engine_opts *o, struct vo
 	struct quarantine_opts qo = {
 		.data_dir = o->data_dir, .device = device, .who = o->mode,
 		.operator_name = o->operator_name, .site = o->site, .stop = o->stop,
+		.stick_manifest = &v->stick_manifest,
 	};
 	struct finding *act = NULL;
 	size_t nact = 0, k = 0;
@@ -965,6 +966,7 @@ void run_free(struct run *r)
 		free(v->key_source);
 		free_findings(v);
 		free(v->quarantine);
+		free(v->stick_manifest);
 		free(v->reason);
 	}
 	free(r->v);

@@ -76,6 +76,7 @@ struct volume {
 	struct finding *findings;
 	size_t nfindings;
 	char *quarantine;	/* Windows path of the folder made by this fix */
+	char *stick_manifest;	/* its copy's manifest below the data folder, or NULL */
 	struct ntfs_steps steps;
 	enum volume_outcome outcome;
 	char *reason;		/* one line: why refused or failed, or what was done */

@@ -879,9 +879,9 @@ void logcmd_prepare(struct logcmd_run *lr, struct engine_opts *eo)
 {
 	logcmd_load(lr, eo);
 	if (lr->unreadable[0])
-		fprintf(stderr, "bootfix: warning: %s\n", lr->unreadable);
+		fprintf(stderr, "bootfix: warning: %s\n", text_safe(lr->unreadable));
 	for (size_t i = 0; i < lr->conf.nproblems; i++)
-		fprintf(stderr, "bootfix: warning: %s\n", lr->conf.problems[i]);
+		fprintf(stderr, "bootfix: warning: %s\n", text_safe(lr->conf.problems[i]));
 }
 
 int logcmd_record(struct logcmd_run *lr, const struct engine_opts *eo, const struct run *r,

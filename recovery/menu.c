@@ -520,7 +520,7 @@ static void draw_details(struct menu *m)
 					 (long long)f->d.size, utc_format(f->mtime.tv_sec, when),
 					 f->rule ? f->rule : "-");
 			} else {
-				mvprintw(y, 9, "SHA-256 %.64s", f->d.sha256);
+				mvprintw(y, 8, "SHA-256 %.64s", f->d.sha256);	/* 80 columns: all 64 */
 			}
 			y++;
 		}

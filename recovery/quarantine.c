@@ -114,6 +114,8 @@ static char *one_line(const char *s)
 	return c;
 }
 
+#define MANIFEST_MAGIC "# bootfix quarantine manifest, version 2\n"
+
 static char *manifest_header(const struct quarantine_opts *o, time_t now, size_t *len)
 {
 	char *buf = NULL, when[UTC_LEN], *who = one_line(o->who), *op = one_line(o->operator_name),
@@ -121,7 +123,7 @@ static char *manifest_header(const struct quarantine_opts *o, time_t now, size_t
 	int bad = 0;
 
 	*len = 0;
-	bad |= append(&buf, len, "# bootfix quarantine manifest, version 2\n"
+	bad |= append(&buf, len, MANIFEST_MAGIC
 		      "# check with: sha256sum -c manifest.txt (run inside this folder)\n"
 		      "# restore with: bootfix restore\n"
 		      "# each file's entry is written before its move, its SHA256 line after it\n");
@@ -233,7 +235,7 @@ static int make_folder(int rootfd, time_t now, char **qroot, char *name, size_t 
 			snprintf(name, namelen, "%s-%d", ts, k);
 		if (mkdirat(top, name, 0755) == 0)
 			break;
-		if (errno != EEXIST) {
+		if (errno != EEXIST || k == 99) {
 			err_set("cannot make quarantine folder \\%s\\%s: %s", *qroot, name,
 				strerror(errno));
 			close(top);
@@ -380,15 +382,42 @@ static long long stick_free(int fd)
 static void copy_all(int rootfd, struct finding *f, size_t n, const struct quarantine_opts *o,
 		     const char *qname, const char *folder, time_t now)
 {
-	char sub[512];
+	char sub[512], why[600] = "";
 	int data = file_open(AT_FDCWD, o->data_dir, O_RDONLY | O_DIRECTORY, 0), top = -1, mfd = -1;
+	int machine = -1;
 
 	(void)folder;
-	snprintf(sub, sizeof(sub), "quarantine/%s/%s", o->machine, qname);
-	if (data >= 0)
-		top = file_mkdirs(data, sub, 0755, NULL);
-	if (top >= 0)
-		mfd = manifest_start(top, o, now);
+	snprintf(sub, sizeof(sub), "quarantine/%s", o->machine);
+	if (data < 0)
+		snprintf(why, sizeof(why), "cannot open %s: %s", o->data_dir, strerror(errno));
+	else if ((machine = file_mkdirs(data, sub, 0755, NULL)) < 0)
+		snprintf(why, sizeof(why), "%s", err_msg());
+	/* a folder of its own, even for a second volume of the same machine
+	   fixed in the same second: QNAME, QNAME-2, ... */
+	for (int k = 1; machine >= 0 && top < 0 && k < 100; k++) {
+		char name[96];
+
+		snprintf(name, sizeof(name), k == 1 ? "%s" : "%s-%d", qname, k);
+		if (mkdirat(machine, name, 0755) < 0) {
+			if (errno != EEXIST)
+				break;
+			continue;
+		}
+		file_sync_dir(machine);
+		top = file_open(machine, name, O_RDONLY | O_DIRECTORY, 0);
+		snprintf(sub, sizeof(sub), "quarantine/%s/%s", o->machine, name);
+	}
+	if (machine >= 0 && top < 0)
+		snprintf(why, sizeof(why), "cannot make a folder for it in %s/%s: %s", o->data_dir,
+			 sub, strerror(errno));
+	if (machine >= 0)
+		close(machine);
+	if (top >= 0 && (mfd = manifest_start(top, o, now)) < 0)
+		snprintf(why, sizeof(why), "cannot write %s/%s/%s: %s", o->data_dir, sub,
+			 QUARANTINE_MANIFEST, strerror(errno));
+	if (mfd >= 0 && o->stick_manifest &&
+	    asprintf(o->stick_manifest, "%s/%s", sub, QUARANTINE_MANIFEST) < 0)
+		*o->stick_manifest = NULL;
 	for (size_t i = 0; i < n; i++) {
 		struct finding *x = &f[i];
 		const char *base;
@@ -400,8 +429,7 @@ static void copy_all(int rootfd, struct finding *f, size_t n, const struct quara
 		if (!x->done || !x->moved_to)
 			continue;
 		if (top < 0 || mfd < 0) {
-			finding_result(x, "quarantined; no copy on the stick: cannot make %s in %s: %s",
-				       sub, o->data_dir, data < 0 ? strerror(errno) : err_msg());
+			finding_result(x, "quarantined; no copy on the stick: %s", why);
 			continue;
 		}
 		avail = stick_free(top);
@@ -465,19 +493,35 @@ static void copy_all(int rootfd, struct finding *f, size_t n, const struct quara
  */
 static int same_file(int fd, const struct finding *f);
 
+/* Bytes restore and repair have read to check copies (QUARANTINE_READ_BUDGET). */
+static off_t read_used;
+static int over_budget;
+
 static int repair(int qfd, const char *text, size_t len)
 {
 	struct finding *e = NULL;
 	size_t n = 0, added = 0;
 	int mfd;
 
-	if (memmem(text, len, "\n# end:", 8) || quarantine_parse_manifest(text, len, &e, &n) < 0) {
+	struct stat st;
+
+	/* only a manifest bootfix wrote, cut short: its own header, no end line */
+	if (len < sizeof(MANIFEST_MAGIC) - 1 || memcmp(text, MANIFEST_MAGIC, sizeof(MANIFEST_MAGIC) - 1) ||
+	    memmem(text, len, "\n# end:", 8) || quarantine_parse_manifest(text, len, &e, &n) < 0) {
 		for (size_t i = 0; i < n; i++)
 			finding_free(&e[i]);
 		free(e);
 		return 0;
 	}
-	mfd = file_open(qfd, QUARANTINE_MANIFEST, O_WRONLY | O_APPEND, 0);
+	mfd = file_open(qfd, QUARANTINE_MANIFEST, O_WRONLY | O_APPEND | O_NONBLOCK, 0);
+	/* a hard link would carry the appended lines into another file */
+	if (mfd >= 0 && (fstat(mfd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+			 st.st_size != (off_t)len)) {
+		close(mfd);
+		mfd = -1;
+	}
+	if (mfd >= 0 && text[len - 1] != '\n')
+		manifest_add(mfd, strdup("\n"), 1);	/* a torn last line stays apart */
 	for (size_t i = 0; mfd >= 0 && i < n; i++) {
 		const char *base;
 		char *dir, *posixdir, *line;
@@ -555,6 +599,8 @@ int quarantine_move(int rootfd, struct finding *f, size_t n, const struct quaran
 	size_t moved = 0;
 
 	*folder = NULL;
+	read_used = 0;
+	over_budget = 0;
 	repair_all(rootfd);	/* a fix cut short before this one: make its manifest exact */
 	qfd = make_folder(rootfd, now, &qroot, name, sizeof(name));
 	if (qfd < 0) {
@@ -589,8 +635,21 @@ int quarantine_move(int rootfd, struct finding *f, size_t n, const struct quaran
 	snprintf(end, sizeof(end), "#\n# end: %zu moved, %d left in place\n", moved, failed);
 	manifest_add(mfd, strdup(end), strlen(end));
 	close(mfd);
-	file_sync_dir(qfd);
-	close(qfd);
+	if (moved == 0) {
+		/* nothing moved: leave the volume as it was (but for an empty
+		   \bootfix-quarantine that may have been made) */
+		unlinkat(qfd, QUARANTINE_MANIFEST, 0);
+		close(qfd);
+		qfd = file_open(rootfd, qroot, O_RDONLY | O_DIRECTORY, 0);
+		if (qfd >= 0 && unlinkat(qfd, name, AT_REMOVEDIR) == 0) {
+			free(*folder);
+			*folder = NULL;
+		}
+	}
+	if (qfd >= 0) {
+		file_sync_dir(qfd);
+		close(qfd);
+	}
 	if (o->data_dir && moved)
 		copy_all(rootfd, f, n, o, name, *folder, now);
 	free(qroot);
@@ -617,9 +676,79 @@ static void damaged(struct finding *f, const char *why)
 	finding_result(f, "refused: bad manifest entry: %s", why);
 }
 
+/* 1 when the "SHA256 (...) = hex" line p (l bytes) names the Windows path. */
+static int sha_line_names(const char *p, size_t l, const char *path)
+{
+	size_t pl = path ? strlen(path) : 0;
+
+	if (!pl || l <= 8 + pl + 4 || p[8 + pl] != ')')
+		return 0;
+	for (size_t k = 0; k < pl; k++)
+		if (p[8 + k] != (path[k] == '\\' ? '/' : path[k]))
+			return 0;
+	return 1;
+}
+
+/* For qsort_r: entries of the manifest by their posix path. */
+static int by_entry_path(const void *a, const void *b, void *arg)
+{
+	const struct finding *f = arg;
+	const char *x = f[*(const size_t *)a].path, *y = f[*(const size_t *)b].path;
+
+	for (;; x++, y++) {
+		int cx = *x == '\\' ? '/' : (unsigned char)*x, cy = *y == '\\' ? '/' : (unsigned char)*y;
+
+		if (cx != cy || !cx)
+			return cx - cy;
+	}
+}
+
+/* Confirm the entries named by the SHA256 lines at offsets later[0..nlater). */
+static void confirm_later(const char *text, size_t len, struct finding *f, size_t first,
+			  size_t n, const size_t *later, size_t nlater)
+{
+	size_t *idx = n > first ? malloc((n - first) * sizeof(*idx)) : NULL;
+
+	if (!idx)
+		return;
+	for (size_t i = first; i < n; i++)
+		idx[i - first] = i;
+	qsort_r(idx, n - first, sizeof(*idx), by_entry_path, f);
+	for (size_t k = 0; k < nlater; k++) {
+		const char *p = text + later[k], *eol = memchr(p, '\n', len - later[k]);
+		size_t l = eol ? (size_t)(eol - p) : len - later[k], lo = 0, hi = n - first;
+
+		/* find the entry whose path is the line's, by binary search */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			const char *q = f[idx[mid]].path, *r = p + 8;
+			int c = 0;
+
+			for (; !c; q++, r++) {
+				int cq = *q == '\\' ? '/' : (unsigned char)*q;
+				int cr = r < p + l && *r != ')' ? (unsigned char)*r : 0;
+
+				c = cq - cr;
+				if (!cq || !cr)
+					break;
+			}
+			if (c == 0) {
+				if (sha_line_names(p, l, f[idx[mid]].path))
+					f[idx[mid]].confirmed = 1;
+				break;
+			}
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+	free(idx);
+}
+
 int quarantine_parse_manifest(const char *text, size_t len, struct finding **out, size_t *n)
 {
-	size_t pos = 0, first = *n;
+	size_t pos = 0, first = *n, *later = NULL, nlater = 0;
 	long cur = -1;
 
 	while (pos < len) {
@@ -632,16 +761,20 @@ int quarantine_parse_manifest(const char *text, size_t len, struct finding **out
 		if (l >= 7 && !memcmp(p, "# file ", 7)) {
 			struct finding *grown = realloc(*out, (*n + 1) * sizeof(**out));
 
-			if (!grown)
+			if (!grown) {
+				free(later);
 				return -1;
+			}
 			*out = grown;
 			cur = (long)(*n)++;
 			f = &grown[cur];
 			memset(f, 0, sizeof(*f));
 			f->action = "restore";
 			f->path = strndup(p + 7, l - 7);
-			if (!f->path)
+			if (!f->path) {
+				free(later);
 				return -1;
+			}
 			if (memchr(p + 7, '\0', l - 7))
 				damaged(f, "has a NUL byte in its path");
 			else if (file_check_relpath(f->path, '\\'))
@@ -650,17 +783,20 @@ int quarantine_parse_manifest(const char *text, size_t len, struct finding **out
 		}
 		if (l > 8 && !memcmp(p, "SHA256 (", 8)) {
 			/* confirms the entry of that path: the file moved.  It follows its
-			   entry, or (repaired after a crash) comes at the end: look at all
-			   entries only for small manifests, so a crafted one stays linear */
-			for (size_t i = *n - first > 4096 && cur >= 0 ? (size_t)cur : first; i < *n; i++) {
-				struct finding *g = &(*out)[i];
-				size_t pl = g->path ? strlen(g->path) : 0;
-				int same = pl && l > 8 + pl + 4 && p[8 + pl] == ')';
+			   entry; a line repaired after a crash comes at the end and is
+			   matched below, through a sorted index (a crafted manifest of
+			   16 MiB stays n log n) */
+			if (cur < 0 || !sha_line_names(p, l, (*out)[cur].path)) {
+				size_t *grown = realloc(later, (nlater + 1) * sizeof(*later));
 
-				for (size_t k = 0; same && k < pl; k++)
-					same = p[8 + k] == (g->path[k] == '\\' ? '/' : g->path[k]);
-				if (same)
-					g->confirmed = 1;
+				if (!grown) {
+					free(later);
+					return -1;
+				}
+				later = grown;
+				later[nlater++] = (size_t)(p - text);
+			} else {
+				(*out)[cur].confirmed = 1;
 			}
 			continue;
 		}
@@ -709,9 +845,16 @@ int quarantine_parse_manifest(const char *text, size_t len, struct finding **out
 			f->rule = strndup(p + 7, l - 7);
 		}
 	}
-	for (size_t i = first; i < *n; i++)
+	confirm_later(text, len, *out, first, *n, later, nlater);
+	free(later);
+	for (size_t i = first; i < *n; i++) {
 		if (!(*out)[i].d.sha256[0])
 			damaged(&(*out)[i], "has no SHA-256");
+		if ((*out)[i].d.size > QUARANTINE_MAX_FILE)
+			damaged(&(*out)[i], "names a file over 1 GiB, larger than any bootfix moves");
+		if (i - first >= QUARANTINE_MAX_ENTRIES)
+			damaged(&(*out)[i], "comes after the 10000th: more than one fix ever moves");
+	}
 	return 0;
 }
 
@@ -720,8 +863,25 @@ static int same_file(int fd, const struct finding *f)
 	struct file_digest d;
 	struct stat st;
 
-	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == f->d.size &&
-	       file_hash(fd, &d) == 0 && !strcmp(d.sha256, f->d.sha256);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size != f->d.size)
+		return 0;
+	if (read_used + st.st_size > QUARANTINE_READ_BUDGET) {
+		over_budget = 1;
+		return 0;
+	}
+	read_used += st.st_size;
+	return file_hash(fd, &d) == 0 && !strcmp(d.sha256, f->d.sha256);
+}
+
+/* The copy could not be shown to be the file: why, for f->result. */
+static void mismatch(struct finding *f)
+{
+	if (over_budget)
+		finding_result(f, "refused: not checked: this run already read %lld GiB from "
+			       "quarantine (a crafted manifest?); run restore again for the rest",
+			       (long long)(QUARANTINE_READ_BUDGET >> 30));
+	else
+		finding_result(f, "refused: the quarantined copy no longer matches its SHA-256");
 }
 
 /*
@@ -748,17 +908,33 @@ static void restore_one(int rootfd, int qfd, struct finding *f)
 	qdir = *dir ? file_open_beneath(qfd, posixdir, O_RDONLY | O_DIRECTORY, 0) : dup(qfd);
 	if (qdir < 0 && errno != ENOENT) {
 		finding_result(f, "refused: its folder in quarantine %s",
-			       errno == ELOOP ? "is reached through a link" :
-			       errno == EXDEV ? "crosses a mount" : strerror(errno));
+			       errno == ELOOP || errno == ENOTDIR ? "is reached through a link, or "
+			       "is not a folder" : errno == EXDEV ? "crosses a mount" : strerror(errno));
 		goto out;
 	}
 	odir = winpath_opendir(rootfd, dir, NULL);
 	if (odir < 0 && errno == ENOENT && qdir >= 0 &&
-	    fstatat(qdir, base, &st, AT_SYMLINK_NOFOLLOW) == 0)
+	    (fd = file_open(qdir, base, O_RDONLY | O_NONBLOCK, 0)) < 0) {
+		finding_result(f, "failed: %s from quarantine",
+			       errno == ELOOP ? "a link, not the file," : "missing");
+		goto out;
+	}
+	if (odir < 0 && errno == ENOENT && fd >= 0) {
+		/* its folder is gone: made again, but only for the file it was made for */
+		int ok = same_file(fd, f);
+
+		close(fd);
+		fd = -1;
+		if (!ok) {
+			mismatch(f);
+			goto out;
+		}
 		odir = winpath_makedirs(rootfd, dir);
+	}
 	if (odir < 0) {
 		finding_result(f, "failed: cannot open folder %s: %s", dir,
-			       errno == ELOOP ? "it is reached through a link" : strerror(errno));
+			       errno == ELOOP || errno == ENOTDIR ? "it is reached through a link, or "
+			       "is not a folder" : strerror(errno));
 		goto out;
 	}
 	stored = winpath_lookup(odir, base);
@@ -781,7 +957,7 @@ static void restore_one(int rootfd, int qfd, struct finding *f)
 		goto out;
 	}
 	if (!same_file(fd, f)) {
-		finding_result(f, "refused: the quarantined copy no longer matches its SHA-256");
+		mismatch(f);
 		goto out;
 	}
 	if (fstat(fd, &st) < 0 || move_noreplace(qdir, base, odir, base) < 0) {
@@ -834,6 +1010,8 @@ int quarantine_restore(int rootfd, const struct quarantine_opts *o, struct findi
 	*n = 0;
 	if (!stored)
 		return 0;
+	read_used = 0;
+	over_budget = 0;
 	repair_all(rootfd);
 	top = file_open(rootfd, stored, O_RDONLY | O_DIRECTORY, 0);
 	free(stored);
@@ -860,12 +1038,31 @@ int quarantine_restore(int rootfd, const struct quarantine_opts *o, struct findi
 		char *text;
 		size_t first = *n, tlen = 0;
 
-		if (qfd < 0)
-			goto skip;
-		text = file_slurp(qfd, QUARANTINE_MANIFEST, 16 << 20, &tlen);
+		text = qfd < 0 ? NULL : file_slurp(qfd, QUARANTINE_MANIFEST, 16 << 20, &tlen);
 		if (!text || quarantine_parse_manifest(text, tlen, out, n) < 0) {
+			/* never "nothing in quarantine" when a folder could not be read */
+			char why[1200];
+			struct finding *grown;
+
+			snprintf(why, sizeof(why), "refused: cannot read the manifest of \\%s\\%s: %s",
+				 QUARANTINE_DIR, names[i], qfd < 0 ? (errno == ELOOP ?
+				 "the folder is a link" : strerror(errno)) : text ? "out of memory" :
+				 err_msg());
 			free(text);
-			close(qfd);
+			if (qfd >= 0)
+				close(qfd);
+			grown = realloc(*out, (*n + 1) * sizeof(**out));
+			if (grown) {
+				*out = grown;
+				memset(&grown[*n], 0, sizeof(**out));
+				grown[*n].action = "restore";
+				if (asprintf(&grown[*n].path, "%s\\%s\\%s", QUARANTINE_DIR, names[i],
+					     QUARANTINE_MANIFEST) < 0)
+					grown[*n].path = NULL;
+				finding_result(&grown[*n], "%s", why);
+				(*n)++;
+			}
+			failed++;
 			goto skip;
 		}
 		free(text);

@@ -13,12 +13,19 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "finding.h"
 
 #define QUARANTINE_DIR "bootfix-quarantine"
 #define QUARANTINE_MANIFEST "manifest.txt"
 #define QUARANTINE_STICK_RESERVE (4 << 20)	/* free bytes the copies leave for the log */
+/* What a manifest may ask of restore: entries beyond these are refused, and
+   a restore reads at most QUARANTINE_READ_BUDGET bytes to check copies (a
+   crafted manifest must not keep a machine busy for days) */
+#define QUARANTINE_MAX_FILE ((off_t)1 << 30)
+#define QUARANTINE_MAX_ENTRIES 10000
+#define QUARANTINE_READ_BUDGET ((off_t)8 << 30)
 
 struct quarantine_opts {
 	const char *data_dir;		/* NULL: no copy on the stick */
@@ -28,6 +35,8 @@ struct quarantine_opts {
 	const char *operator_name;
 	const char *site;
 	volatile sig_atomic_t *stop;	/* set by a signal: stop between files */
+	char **stick_manifest;		/* out (may be NULL): the stick copy's manifest,
+					   below data_dir (caller frees) */
 };
 
 /*

@@ -167,6 +167,11 @@ static int parse_max_size(struct parser *p, struct rule *r, const char *v)
 		problem(p, "max-size must be a positive number of bytes, or with K, M or G: %s", v);
 		return -1;
 	}
+	if (n > (1ULL << 30)) {
+		/* restore refuses larger entries (QUARANTINE_MAX_FILE): keep them in step */
+		problem(p, "max-size is over 1G, more than bootfix reads: %s", v);
+		return -1;
+	}
 	r->max_size = (off_t)n;
 	return 0;
 }

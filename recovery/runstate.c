@@ -39,22 +39,40 @@ static char dir[4096];
 const char *runstate_dir(void)
 {
 	const char *env = getenv("BOOTFIX_RUN_DIR");
+	char want[4096], *real;
 	struct stat st;
 
 	if (dir[0])
 		return dir;
-	snprintf(dir, sizeof(dir), "%s", env && *env ? env : "/run/bootfix");
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		err_set("cannot make run folder %s: %s", dir, strerror(errno));
-		dir[0] = '\0';
-		return NULL;
-	}
-	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || (st.st_uid != geteuid())) {
-		err_set("cannot use run folder %s: %s", dir, errno ? strerror(errno) :
-			"not a folder of ours");
-		dir[0] = '\0';
-		return NULL;
-	}
+	snprintf(want, sizeof(want), "%s", env && *env ? env : "/run/bootfix");
+	if (mkdir(want, 0700) < 0 && errno != EEXIST)
+		return err_set("cannot make run folder %s: %s", want, strerror(errno)), NULL;
+	if (lstat(want, &st) < 0)
+		return err_set("cannot use run folder %s: %s", want, strerror(errno)), NULL;
+	/* what is in it decides what bootfix stops and detaches: ours alone */
+	if (S_ISLNK(st.st_mode))
+		return err_set("cannot use run folder %s: it is a link", want), NULL;
+	if (!S_ISDIR(st.st_mode))
+		return err_set("cannot use run folder %s: not a folder", want), NULL;
+	if (st.st_uid != geteuid())
+		return err_set("cannot use run folder %s: owned by uid %u, not by this user", want,
+			       (unsigned)st.st_uid), NULL;
+	if (st.st_mode & 022)
+		return err_set("cannot use run folder %s: others may write in it (chmod 700 %s)",
+			       want, want), NULL;
+	real = realpath(want, NULL);
+	if (!real)
+		return err_set("cannot use run folder %s: %s", want, strerror(errno)), NULL;
+	/* mount points are found in mountinfo by path: keep them plain */
+	for (const char *p = real; *p; p++)
+		if (*p == ' ' || *p == '\\' || (unsigned char)*p < 0x20 || *p == 0x7f) {
+			err_set("cannot use run folder %s: its path holds a space, a backslash or "
+				"a control character", want);
+			free(real);
+			return NULL;
+		}
+	snprintf(dir, sizeof(dir), "%s", real);
+	free(real);
 	return dir;
 }
 
@@ -199,6 +217,37 @@ static void sayf(runstate_say_fn say, void *ctx, const char *fmt, ...)
 	say(ctx, buf);
 }
 
+/* 1 when mnt is a mount point bootfix makes: RUNDIR/mnt.XXXXXX or dl.XXXXXX */
+static int our_mount_point(const char *mnt)
+{
+	size_t l = strlen(dir);
+
+	return !strncmp(mnt, dir, l) && mnt[l] == '/' && (!strncmp(mnt + l + 1, "mnt.", 4) ||
+	       !strncmp(mnt + l + 1, "dl.", 3)) && !strchr(mnt + l + 1, '/');
+}
+
+/* 1 when process pid's command line has mnt as an argument */
+static int serves(pid_t pid, const char *mnt)
+{
+	char path[64], cmd[8192];
+	ssize_t len;
+	int fd, found = 0;
+
+	/* /proc files say they are empty: read, do not trust st_size */
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	len = file_pread_all(fd, cmd, sizeof(cmd) - 1, 0);
+	close(fd);
+	if (len <= 0)
+		return 0;
+	cmd[len] = '\0';
+	for (ssize_t i = 0; i < len; i += (ssize_t)strlen(cmd + i) + 1)
+		found |= !strcmp(cmd + i, mnt);
+	return found;
+}
+
 /* Stop an ntfs-3g a killed bootfix left; 0 when it is gone. */
 static int stop_ntfs3g(pid_t pid, unsigned long long start, const char *mnt, const char *dev,
 		       runstate_say_fn say, void *ctx)
@@ -206,7 +255,9 @@ static int stop_ntfs3g(pid_t pid, unsigned long long start, const char *mnt, con
 	char comm[64] = "", path[64];
 	int fd;
 
-	if (pid > 0 && running(pid, start)) {
+	if (!our_mount_point(mnt))
+		return 0;	/* not a mount point bootfix makes: nothing of ours */
+	if (pid > 0 && running(pid, start) && serves(pid, mnt)) {
 		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
@@ -243,8 +294,11 @@ static int detach_loop(const char *loop, const char *backing, runstate_say_fn sa
 
 	if (fd < 0)
 		return 0;
+	/* bootfix's loop devices clear themselves when the last user goes; one
+	   without LO_FLAGS_AUTOCLEAR was attached by someone else: leave it */
 	if (sscanf(backing, "%llu:%llu", &d, &ino) == 2 && ioctl(fd, LOOP_GET_STATUS64, &li) == 0 &&
-	    li.lo_device == d && li.lo_inode == ino) {
+	    li.lo_device == d && li.lo_inode == ino && (li.lo_flags & LO_FLAGS_AUTOCLEAR) &&
+	    (li.lo_flags & LO_FLAGS_PARTSCAN)) {
 		if (ioctl(fd, LOOP_CLR_FD, 0) < 0 && errno != ENXIO) {
 			int e = errno;
 
@@ -280,6 +334,13 @@ int runstate_recover(runstate_say_fn say, void *ctx)
 		    owner == (int)getpid() || strstr(e->d_name, ".new"))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		{
+			struct stat st;
+
+			if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+			    (st.st_mode & 022))
+				continue;	/* not a state file bootfix wrote */
+		}
 		text = file_slurp(AT_FDCWD, path, 1 << 16, NULL);
 		if (!text)
 			continue;

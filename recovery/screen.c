@@ -23,7 +23,25 @@ static int draw(const char *s)
 	safe = malloc(len);
 	if (!safe)
 		return ERR;
-	text_safe_buf(s, safe, len);
+	{
+		/* a "%.*s" in the caller's format may have cut the last character
+		   short: drop its bytes rather than show them as \xNN */
+		size_t n = strlen(s), k = n;
+
+		while (k > 0 && n - k < 3 && ((unsigned char)s[k - 1] & 0xc0) == 0x80)
+			k--;
+		if (k > 0 && (unsigned char)s[k - 1] >= 0xc0) {
+			size_t need = (unsigned char)s[k - 1] >= 0xf0 ? 4 :
+				      (unsigned char)s[k - 1] >= 0xe0 ? 3 : 2;
+
+			if (n - (k - 1) < need)
+				n = k - 1;
+		}
+		char *cut = strndup(s, n);
+
+		text_safe_buf(cut ? cut : s, safe, len);
+		free(cut);
+	}
 	/* count characters, not bytes: cut where the screen ends */
 	while (safe[bytes] && chars < room) {
 		bytes++;

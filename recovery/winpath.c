@@ -397,7 +397,18 @@ restart:
 		}
 		if (S_ISDIR(st.st_mode)) {
 			int nfd = file_open(fd, stored, O_RDONLY | O_DIRECTORY, 0);
+			struct stat top, here;
 
+			if (nfd >= 0 && (fstat(rootfd, &top) < 0 || fstat(nfd, &here) < 0 ||
+					 here.st_dev != top.st_dev)) {
+				/* another file system mounted inside: not the volume */
+				snprintf(why, whylen, "%s%s%s is another file system mounted inside "
+					 "the volume", done ? done : "", done ? "\\" : "", stored);
+				close(nfd);
+				free(stored);
+				errno = EXDEV;
+				goto fail;
+			}
 			if (nfd < 0 || append(&done, stored) < 0) {
 				free(stored);
 				goto fail_errno;

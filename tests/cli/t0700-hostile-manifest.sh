@@ -94,4 +94,36 @@ test_expect_success 'on a real NTFS image: an entry climbing out of the mount ma
 	cmp host/secret.txt secret.orig
 '
 
+test_expect_success 'a manifest hard-linked to a user file: never appended to' '
+	rm -rf v2 && mkdir -p v2/Users/Public/Documents v2/bootfix-quarantine/20240101T000000Z &&
+	windows_tree v2 && printf "# bootfix quarantine manifest, version 2\npatient notes\n" > v2/Users/Public/Documents/n.txt &&
+	cp v2/Users/Public/Documents/n.txt n.orig &&
+	ln v2/Users/Public/Documents/n.txt v2/bootfix-quarantine/20240101T000000Z/manifest.txt &&
+	$BOOTFIX restore --root v2 > h.out 2>&1; cat h.out &&
+	cmp v2/Users/Public/Documents/n.txt n.orig
+'
+
+test_expect_success 'an unreadable manifest: restore says so and fails, never "nothing in quarantine"' '
+	rm -rf v3 && mkdir -p v3/bootfix-quarantine/20240101T000000Z && windows_tree v3 &&
+	head -c $((17 << 20)) /dev/zero | tr "\0" "#" > v3/bootfix-quarantine/20240101T000000Z/manifest.txt &&
+	expect_exit 1 $BOOTFIX restore --root v3 > u.out 2>&1 && cat u.out &&
+	grep -F "refused: cannot read the manifest of \bootfix-quarantine\20240101T000000Z: cannot read manifest.txt: larger than" u.out &&
+	! grep -q "nothing in quarantine" u.out
+'
+
+test_expect_success 'a refused entry makes no folder on the volume; a 2 GiB entry is refused unread' '
+	rm -rf v4 && mkdir -p v4/bootfix-quarantine/$TS/NewDir/Sub && windows_tree v4 &&
+	echo tampered > v4/bootfix-quarantine/$TS/NewDir/Sub/f.sys &&
+	truncate -s 2G v4/bootfix-quarantine/$TS/big.sys &&
+	{
+		echo "# bootfix quarantine manifest, version 2"
+		manifest_entry "NewDir\\Sub\\f.sys" host/secret.txt
+		printf "#\n# file big.sys\n# size 2147483648\n# sha256 %064d\n" 0
+	} > v4/bootfix-quarantine/$TS/manifest.txt &&
+	expect_exit 1 $BOOTFIX restore --root v4 > r4.out 2>&1 && cat r4.out &&
+	grep -F "refused: the quarantined copy no longer matches its SHA-256" r4.out &&
+	grep -F "refused: bad manifest entry: names a file over 1 GiB" r4.out &&
+	test ! -e v4/NewDir && test ! -e v4/big.sys
+'
+
 test_done

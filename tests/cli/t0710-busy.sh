@@ -82,4 +82,34 @@ test_expect_success 'the killed fix moved exactly 5, listed in its manifest; res
 	ntfs_umount w && losetup -d $dev
 '
 
+test_expect_success 'an image a virtual machine holds a lock on (as qemu does): refused' '
+	python3 - <<-PY
+	import fcntl, os, subprocess
+	fd = os.open("d.img", os.O_RDWR)
+	fcntl.lockf(fd, fcntl.LOCK_SH, 1, 100)   # qemu locks bytes of the image like this
+	r = subprocess.run(["$BOOTFIX", "fix", "--device", "d.img"], capture_output=True, text=True)
+	print(r.stderr)
+	assert r.returncode == 3, r
+	assert "bootfix: cannot use d.img: process %d holds a lock on it (a virtual machine using it?); stop it first" % os.getpid() in r.stderr, r.stderr
+	PY
+'
+
+test_expect_success 'a crafted state file cannot make bootfix stop or detach what is not its own' '
+	victim=$(losetup -f --show d.img) && echo $victim > victim &&
+	{ sleep 600 & } && sleeper=$! &&
+	start=$(awk "{ print \$22 }" /proc/$sleeper/stat) &&
+	printf "bootfix 999999 1\nntfs-3g %s %s / %s\nntfs-3g %s %s %s/mnt.evil %s\nloop 0 0 %s %s\n" \
+		$sleeper $start $victim $sleeper $start "$BOOTFIX_RUN_DIR" $victim $victim \
+		"$(stat -c "%d:%i" d.img)" > $BOOTFIX_RUN_DIR/state.999999 &&
+	$BOOTFIX scan --device /dev/null > c.out 2>&1; cat c.out &&
+	kill -0 $sleeper && losetup $victim | grep -q d.img && mountpoint -q / &&
+	kill $sleeper && losetup -d $victim && rm -f $BOOTFIX_RUN_DIR/state.999999
+'
+
+test_expect_success 'a run folder others may write in is refused' '
+	mkdir -m 1777 ww &&
+	BOOTFIX_RUN_DIR=$TRASH/ww expect_exit 3 $BOOTFIX scan --device d.img > w.out 2>&1 && cat w.out &&
+	grep -F "cannot use run folder $TRASH/ww: others may write in it (chmod 700 $TRASH/ww)" w.out
+'
+
 test_done
