@@ -1340,6 +1340,18 @@ static int write_head(int dirfd, const char *base, const char *genesis, long seq
 		unlinkat(dirfd, tmp, 0);
 		goto out;
 	}
+	{	/* FAT keeps a renamed file's size and first cluster in its inode, written
+		   back later, not with the directory: sync the file under its new name */
+		int hfd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+		if (hfd < 0 || fsync(hfd) < 0) {
+			err_set("cannot update %s: %s", name, cause(errno));
+			if (hfd >= 0)
+				close(hfd);
+			goto out;
+		}
+		close(hfd);
+	}
 	if (file_sync_dir(dirfd) < 0) {
 		err_set("cannot update %s: %s", name, cause(errno));
 		goto out;

@@ -306,12 +306,14 @@ int file_mkdirs(int dirfd, const char *relpath, mode_t mode, int *created)
 			isnew = 1;
 			file_sync_dir(fd);
 		} else if (errno != EEXIST) {
-			err_set("cannot make directory %s in %s: %s", comp, relpath, strerror(errno));
+			err_set("cannot make directory %s%s%s: %s", relpath, strcmp(comp, relpath) ?
+				" at " : "", strcmp(comp, relpath) ? comp : "", strerror(errno));
 			goto fail;
 		}
 		next = file_open(fd, comp, O_RDONLY | O_DIRECTORY, 0);
 		if (next < 0) {
-			err_set("cannot open directory %s in %s: %s", comp, relpath,
+			err_set("cannot open directory %s%s%s: %s", relpath, strcmp(comp, relpath) ?
+				" at " : "", strcmp(comp, relpath) ? comp : "",
 				errno == ELOOP ? "it is a link" : strerror(errno));
 			goto fail;
 		}

@@ -330,8 +330,12 @@ static int move_one(int rootfd, int qfd, int mfd, const char *qname, const char 
 			       strerror(errno));
 		goto out;
 	}
-	file_sync_dir(src);
-	file_sync_dir(dst);
+	if (file_sync_dir(src) < 0 || file_sync_dir(dst) < 0) {
+		/* the volume did not take the rename: on the disk it may be half done */
+		finding_result(x, "failed: moved, but the disk did not take the move: %s "
+			       "(run chkdsk in Windows; restore puts it back)", strerror(errno));
+		goto out;
+	}
 	fault_point("moved");
 	if (asprintf(&x->moved_to, "%s\\%s", folder, x->path) < 0)
 		x->moved_to = NULL;
@@ -632,7 +636,8 @@ int quarantine_move(int rootfd, struct finding *f, size_t n, const struct quaran
 			moved++;
 	}
 	/* the end mark: a manifest without it was interrupted */
-	snprintf(end, sizeof(end), "#\n# end: %zu moved, %d left in place\n", moved, failed);
+	snprintf(end, sizeof(end), "#\n# end: %zu moved, %d left in place or not confirmed\n",
+		 moved, failed);
 	manifest_add(mfd, strdup(end), strlen(end));
 	close(mfd);
 	if (moved == 0) {

@@ -14,13 +14,21 @@
 #                          QMP socket NAME.qmp; ID is image/qemu's drive id
 #                          of a --disk (disk1 for the first)
 # qmp NAME COMMAND [JSON-ARGS]   one QMP command; prints its "return" as JSON
-# disk_stat NAME DRIVE FIELD     a number from query-blockstats (e.g.
-#                          flush_operations, wr_operations) of drive DRIVE
+# disk_stat NAME DRIVE FIELD     a number from query-blockstats of DRIVE
+#                          (disk1, stick); wr_operations counts writes (the
+#                          NVMe device model counts no flushes)
+# until_writes NAME DRIVE N [S]  wait for the Nth write to DRIVE
 # power_cut NAME           SIGKILL to qemu itself: the machine loses power
-#                          (what the guest had not written out is lost)
-# stick_log STICK DIR      copies the data partition's logs/ into DIR (mtools)
-# begun_seen STICK         the stick's log has a begun record (read while
-#                          the machine runs; mtools only reads)
+# pull_stick NAME          device_del of the USB stick
+# serial_record NAME FILE  the record bootfix printed on the serial console
+#                          when it could not write it to the stick
+# stick_log STICK DIR      the data partition's logs/bootfix.jsonl(.head)
+# faulty_disk IMG N        mkdemo-disk with N faulty channel files, IMG.sha
+# sectors IMG DIR NAME...  where a file's bytes and its MFT record lie
+# look_ro IMG DIR, look_done DIR [MAP]   mount the Windows volume read-only
+# check_files DIR ALL.SHA MODE [MAP], check_parents DEV MAP
+#                          every file once, intact, manifests exact, and
+#                          each MFT record naming the folder that lists it
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -143,24 +151,23 @@ stick_log() {
 		{ mcopy -o -i "$1@@$DATA_OFFSET" ::/logs/bootfix.jsonl.head "$2/" 2>/dev/null || :; }
 }
 
-begun_seen() {
-	mtype -i "$1@@$DATA_OFFSET" ::/logs/bootfix.jsonl 2>/dev/null | grep -q '"stage": *"begun"'
-}
-
-# check_files DIR ALL.SHA exact|cut : the Windows volume mounted at DIR
+# check_files DIR ALL.SHA exact|cut|any [MAP] : the Windows volume mounted at DIR
 # against ALL.SHA ("hex  name" of every faulty file as made): each file is
 # exactly once either in place or in a quarantine folder, with its bytes, no
 # two names share an MFT record; each folder's manifest lists with SHA256
 # lines exactly the files it holds and has its "# end:" line.  With cut, a
 # manifest without its end line may lack the line of one file that moved
-# (the one in flight) and have one entry whose file did not move.  Prints
-# what it found, one line per folder.
+# (the one in flight) and have one entry whose file did not move; with any,
+# the manifests need only name files that are in their folder.  Prints
+# what it found, one line per folder.  MAP gets "name MFT-record
+# folder-MFT-record" of every file, for check_parents.
 check_files() {
 	python3 "$FAULT_BIN/check_files.py" "$@"
 }
 cat > "$FAULT_BIN/check_files.py" <<'EOF'
 import hashlib, os, re, sys
 root, allsha, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+mapf = open(sys.argv[4], "w") if len(sys.argv) > 4 else None
 CS = "Windows/System32/drivers/CrowdStrike"
 want = {}
 for line in open(allsha):
@@ -185,6 +192,8 @@ def look(d, tag):
         if st.st_ino in inodes:
             bad.append("%s and %s are the same MFT record %d" % (inodes[st.st_ino], p, st.st_ino))
         inodes[st.st_ino] = p
+        if mapf:
+            mapf.write("%s %d %d\n" % (n, st.st_ino, os.stat(d).st_ino))
         if sha(p) != want[n]:
             bad.append("%s: its bytes changed (sha256 %s, was %s)" % (p, sha(p), want[n]))
     return held
@@ -233,7 +242,9 @@ for q in folders:
         bad.append("%s: manifest lists files not in the folder: %s" % (q, sorted(S - held)[:5]))
     if not held <= E:
         bad.append("%s: files in the folder without a manifest entry: %s" % (q, sorted(held - E)[:5]))
-    if ends or mode != "cut":
+    if mode == "any":
+        pass
+    elif ends or mode != "cut":
         if not ends:
             bad.append("%s: manifest has no end line" % q)
         if S != held:
@@ -254,6 +265,8 @@ if lost:
 if twice:
     bad.append("%d files in two places: %s" % (len(twice), [(n, where[n]) for n in twice[:5]]))
 print("in place %d, in quarantine %d, in %d folder(s)" % (len(inplace), nq, len(folders)))
+if mapf:
+    mapf.close()
 for b in bad:
     print("BAD: " + b)
 sys.exit(1 if bad else 0)
@@ -275,20 +288,24 @@ faulty_disk() {
 	test "$(wc -l < "$img.sha")" = "$n"
 }
 
-# look_ro IMG DIR / look_done DIR : mount the image's Windows volume read-only
-# with ntfs-3g on this host, and undo that
+# look_ro IMG DIR / look_done DIR [MAP] : mount the image's Windows volume
+# read-only with ntfs-3g on this host, and undo that; with MAP (from
+# check_files), check_parents on the unmounted volume before detaching it
 look_ro() {
 	local dev
 	dev=$(attach "$1") && echo "$dev" > "$TRASH/.look" && mkdir -p "$2" &&
 		ntfs-3g -o ro "${dev}p1" "$2"
 }
 look_done() {
+	local rc=0
 	if mountpoint -q "$1"; then
 		ntfs_umount "$1" || return 1
 	fi
 	if [ -s "$TRASH/.look" ]; then
+		[ -z "${2:-}" ] || check_parents "$(cat "$TRASH/.look")p1" "$2" || rc=1
 		losetup -d "$(cat "$TRASH/.look")" && rm -f "$TRASH/.look"
 	fi
+	return $rc
 }
 
 # until_writes NAME DRIVE N [S] : wait until qemu has done N writes to DRIVE
@@ -305,4 +322,74 @@ until_writes() {
 			{ echo "only $w writes to $drive in $limit s"; return 1; }
 		sleep 0.1
 	done
+}
+
+# sectors IMG DIR NAME... : for each channel file NAME (mounted from IMG at
+# DIR, read-only), "NAME DATA-SECTOR MFT-SECTOR": the disk sector where its
+# bytes begin and the first sector of its MFT record (found by content: its
+# first 512 bytes; the 1 KiB record beginning "FILE" that holds its name)
+sectors() {
+	local img=$1 dir=$2
+	shift 2
+	python3 - "$img" "$dir/$CS_DIR" "$@" <<'EOF'
+import mmap, os, sys
+img, d, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+with open(img, "rb") as f:
+    m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    for n in names:
+        head = open(os.path.join(d, n), "rb").read(512)
+        data = m.find(head)
+        if data < 0 or data % 512 or m.find(head, data + 1) >= 0:
+            sys.exit("cannot place the bytes of " + n)
+        u = n.encode("utf-16-le")
+        rec, at = -1, m.find(u)
+        while at >= 0:
+            r = at - at % 1024
+            if m[r:r + 4] == b"FILE":
+                if rec >= 0 and rec != r:
+                    sys.exit("two MFT records name " + n)
+                rec = r
+            at = m.find(u, at + 1)
+        if rec < 0:
+            sys.exit("no MFT record names " + n)
+        print(n, data // 512, rec // 512)
+EOF
+}
+
+# check_parents DEV MAP : with the volume DEV not mounted, each file's MFT
+# record (ntfsinfo) names as its parent the folder that lists it: a rename
+# that reached the disk only in part shows here.  Prints "name record
+# listed-in parent(s)" for each file that disagrees; fails if any does.
+check_parents() {
+	local dev=$1 n ino dir parents bad=0
+	while read -r n ino dir; do
+		parents=$(ntfsinfo -i "$ino" "$dev" 2>&1 |
+			awk '/Parent directory:/ { print $3 }' | sort -u | xargs)
+		if [ "$parents" != "$dir" ]; then
+			echo "half-moved: $n (MFT record $ino) is listed in folder $dir, its record names folder ${parents:-none}"
+			bad=1
+		fi
+	done < "$2"
+	return $bad
+}
+
+# pull_stick NAME : take the USB stick out of the running machine (QMP
+# device_del of the usb-storage device that holds the drive "stick")
+pull_stick() {
+	local dev
+	dev=$(qmp "$1" query-block | python3 -c '
+import json, sys
+for d in json.load(sys.stdin):
+    if d.get("device") == "stick":
+        print(d["qdev"].split("/scsi.0/")[0])' ) && test -n "$dev" &&
+	qmp "$1" device_del "{\"id\": \"$dev\"}" > /dev/null &&
+	echo "# stick ($dev) pulled after $(($(date +%s) - $(cat "$TRASH/$1.start"))) s"
+}
+
+# serial_record NAME FILE : the audit record bootfix printed on the serial
+# console after "audit record not written; here it is:", into FILE
+serial_record() {
+	tr -d '\r' < "$TRASH/$1.log" |
+		awk 'f { print; exit } /bootfix: audit record not written; here it is:/ { f = 1 }' > "$2" &&
+	python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$2"
 }
