@@ -7,7 +7,8 @@
 #   m3 a clean machine                             -> nothing-to-fix
 #   m4 Windows hibernated on the volume            -> refused
 #   m5 BitLocker without any key on the stick      -> refused
-# Afterwards the stick's log has one record per machine with those outcomes,
+# Afterwards the stick's log has one record per machine with those outcomes
+# (and, before each fix that moved files, its begun record),
 # `bootfix log verify` passes, and every Windows volume differs from before
 # only by the quarantined files.
 . "$(dirname "$0")/lib.sh"
@@ -97,7 +98,13 @@ test_expect_success 'the log: one record per machine, outcomes in order, the cha
 	"$BOOTFIX" log list stick-data/bootfix.jsonl &&
 	python3 -c "
 import json
-rs=[json.loads(l) for l in open(\"stick-data/bootfix.jsonl\")]
+lines=[json.loads(l) for l in open(\"stick-data/bootfix.jsonl\")]
+# the two fixes each wrote a begun record first (write-ahead), same run id
+begun=[i for i, r in enumerate(lines) if r.get(\"stage\") == \"begun\"]
+assert begun==[0, 2], begun
+for i in begun:
+    assert lines[i][\"outcome\"]==\"interrupted\" and lines[i][\"run\"]==lines[i + 1][\"run\"], lines[i]
+rs=[r for r in lines if \"stage\" not in r]
 got=[r[\"outcome\"] for r in rs]
 assert got==[\"fixed\",\"fixed\",\"nothing-to-fix\",\"refused\",\"refused\"], got
 assert all(r[\"mode\"]==\"auto\" and r[\"site\"]==\"kiosks\" for r in rs)
