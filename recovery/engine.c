@@ -167,9 +167,13 @@ static const struct finding *judged_before(const struct finding *seen, size_t ns
 }
 
 /* Judge one directory entry of dfd (the rule directory dir, stored as real). */
+/* What one look at a volume reads at most: many files each just under a
+   rule's max-size must not keep a machine busy for hours. */
+#define ENGINE_READ_BUDGET ((off_t)4 << 30)
+
 static int judge_entry(int dfd, const struct ruleset *rs, const char *dir, const char *real,
 		       const char *name, struct volume *v, const struct finding *seen,
-		       size_t nseen)
+		       size_t nseen, off_t *budget)
 {
 	const struct finding *before;
 	struct finding f;
@@ -224,6 +228,16 @@ static int judge_entry(int dfd, const struct ruleset *rs, const char *dir, const
 		f.has_attrib = before->has_attrib;
 		goto judged;
 	}
+	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > *budget) {
+		snprintf(why, sizeof(why), "not read: this look at the volume already read %lld "
+			 "GiB (many large files: a crafted volume?)", (long long)(ENGINE_READ_BUDGET >> 30));
+		close(fd);
+		add_unknown(v, rs, dir, name, path, lst.st_size, why);
+		free(path);
+		return 0;
+	}
+	if (fd >= 0)
+		*budget -= st.st_size;
 	if (fd < 0 || fstat(fd, &st) < 0 || st.st_ino != lst.st_ino || !S_ISREG(st.st_mode) ||
 	    st.st_size > max || file_hash(fd, &f.d) < 0) {
 		snprintf(why, sizeof(why), "cannot read it: %s",
@@ -262,6 +276,7 @@ judged:
 static int evaluate(int rootfd, const struct ruleset *rs, struct volume *v)
 {
 	size_t nd, nseen = v->nfindings;
+	off_t budget = ENGINE_READ_BUDGET;
 	const char **dirs = rules_directories(rs, &nd);
 	struct finding *seen = v->findings;	/* the read-only look's, sorted by path */
 
@@ -284,7 +299,8 @@ static int evaluate(int rootfd, const struct ruleset *rs, struct volume *v)
 				continue;
 			if (!rules_wants(rs, dirs[i], e->d_name))
 				continue;
-			if (judge_entry(dfd, rs, dirs[i], real, e->d_name, v, seen, nseen) < 0)
+			if (judge_entry(dfd, rs, dirs[i], real, e->d_name, v, seen, nseen,
+					&budget) < 0)
 				break;
 		}
 		if (d)

@@ -80,6 +80,21 @@ test_expect_success 'fix reads a judged file once: the read-write look reuses th
 	test $4 -lt $(($1 + (8 << 20)))
 '
 
+test_expect_success 'many files just under max-size: one look reads at most 4 GiB, the rest unknown' '
+	make_disk many.img gpt 120 100 && dev=$(attach many.img) && ntfs_format ${dev}p1 Windows &&
+	ntfs_mount ${dev}p1 w && windows_tree w && mkdir -p w/$CS_DIR &&
+	for i in $(seq 10 29); do
+		f=w/$CS_DIR/C-00000291-00000000-000000$i.sys &&
+		truncate -s 255M $f && printf x | dd of=$f bs=1 seek=$(((255 << 20) - 1)) conv=notrunc 2>/dev/null &&
+		touch -d "$FAULTY_TIME" $f || exit 1
+	done &&
+	ntfs_umount w && losetup -d $dev &&
+	read_bytes m.out $BOOTFIX scan --device many.img > m.fig && set -- $(cat m.fig) &&
+	echo "scan of 20 files of 255 MiB: $1 bytes read in $2 s" &&
+	test $(grep -c "why: not read: this look at the volume already read 4 GiB" m.out) = 4 &&
+	test $1 -lt $(((4 << 30) * 2 + (64 << 20)))
+'
+
 test_expect_success 'max-size must be a size' '
 	printf "[x]\ndirectory = a\nname = b\nmax-size = -5\nverdict = faulty\n" > bad.rules &&
 	expect_exit 2 $BOOTFIX rules check bad.rules 2> err && cat err &&
