@@ -228,16 +228,18 @@ static int judge_entry(int dfd, const struct ruleset *rs, const char *dir, const
 		f.has_attrib = before->has_attrib;
 		goto judged;
 	}
-	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > *budget) {
-		snprintf(why, sizeof(why), "not read: this look at the volume already read %lld "
-			 "GiB (many large files: a crafted volume?)", (long long)(ENGINE_READ_BUDGET >> 30));
-		close(fd);
-		add_unknown(v, rs, dir, name, path, lst.st_size, why);
-		free(path);
-		return 0;
-	}
-	if (fd >= 0)
+	if (fd >= 0 && fstat(fd, &st) == 0) {
+		if (st.st_size > *budget) {
+			snprintf(why, sizeof(why), "not read: this look at the volume already read "
+				 "%lld GiB (many large files: a crafted volume?)",
+				 (long long)(ENGINE_READ_BUDGET >> 30));
+			close(fd);
+			add_unknown(v, rs, dir, name, path, lst.st_size, why);
+			free(path);
+			return 0;
+		}
 		*budget -= st.st_size;
+	}
 	if (fd < 0 || fstat(fd, &st) < 0 || st.st_ino != lst.st_ino || !S_ISREG(st.st_mode) ||
 	    st.st_size > max || file_hash(fd, &f.d) < 0) {
 		snprintf(why, sizeof(why), "cannot read it: %s",
