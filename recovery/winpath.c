@@ -360,7 +360,7 @@ static int push_parts(char **acc, const char *src)
 int winpath_resolve_dir(int rootfd, const char *wpath, char drive, char **real, char *why,
 			size_t whylen)
 {
-	char *todo = NULL, *done = NULL;
+	char *pending = NULL, *done = NULL;
 	int hops = 0, fd = -1;
 
 	*real = NULL;
@@ -368,7 +368,7 @@ int winpath_resolve_dir(int rootfd, const char *wpath, char drive, char **real, 
 	if (!drive)
 		drive = 'C';
 	drive = (char)towupper((wint_t)drive);
-	if (push_parts(&todo, wpath) < 0) {
+	if (push_parts(&pending, wpath) < 0) {
 		snprintf(why, whylen, "%s climbs out of the volume", wpath);
 		errno = EINVAL;
 		return -1;
@@ -378,18 +378,18 @@ restart:
 	fd = dup(rootfd);
 	free(done);
 	done = NULL;
-	while (fd >= 0 && todo && *todo) {
-		char *slash = strchr(todo, '\\'), *part, *stored, *rest;
+	while (fd >= 0 && pending && *pending) {
+		char *slash = strchr(pending, '\\'), *part, *stored, *rest;
 		struct stat st;
 		struct winpath_link l;
 
-		part = slash ? strndup(todo, (size_t)(slash - todo)) : strdup(todo);
+		part = slash ? strndup(pending, (size_t)(slash - pending)) : strdup(pending);
 		rest = strdup(slash ? slash + 1 : "");
-		free(todo);
-		todo = rest;
+		free(pending);
+		pending = rest;
 		stored = part ? winpath_lookup(fd, part) : NULL;
 		free(part);
-		if (!stored || !todo)
+		if (!stored || !pending)
 			goto fail_errno;
 		if (fstatat(fd, stored, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			free(stored);
@@ -468,15 +468,15 @@ restart:
 				errno = EXDEV;
 				goto fail;
 			}
-			if (*todo && push_parts(&next, todo) < 0) {
+			if (*pending && push_parts(&next, pending) < 0) {
 				free(next);
 				free(stored);
 				free(l.target);
 				errno = EINVAL;
 				goto fail;
 			}
-			free(todo);
-			todo = next;
+			free(pending);
+			pending = next;
 			free(stored);
 			free(l.target);
 			goto restart;
@@ -484,7 +484,7 @@ restart:
 	}
 	if (fd < 0)
 		goto fail_errno;
-	free(todo);
+	free(pending);
 	*real = done ? done : strdup("");
 	return fd;
 fail_errno:
@@ -500,7 +500,7 @@ fail:
 
 		if (fd >= 0)
 			close(fd);
-		free(todo);
+		free(pending);
 		free(done);
 		errno = e;
 	}

@@ -93,14 +93,13 @@ unlock_done() {
 
 # mapping_gone : the last mapping (MAPPED over BACKING) is gone: the loop
 # device no longer reads the dislocker file, its FUSE mount and directory
-# are gone, no dislocker-fuse serves it
+# are gone (bootfix removes the directory only after dislocker-fuse exits)
 mapping_gone() {
 	local i dir=${BACKING%/dislocker-file}
 	[ -n "$BACKING" ] || { echo "no backing file recorded for $MAPPED"; return 1; }
 	for i in $(seq 1 50); do
 		if [ "$(losetup -n -O BACK-FILE "$MAPPED" 2>/dev/null)" != "$BACKING" ] &&
-		   ! grep -qF " $dir " /proc/self/mountinfo && [ ! -e "$dir" ] &&
-		   ! pgrep -f "dislocker-fuse .*$dir" >/dev/null; then
+		   ! grep -qF " $dir " /proc/self/mountinfo && [ ! -e "$dir" ]; then
 			return 0
 		fi
 		sleep 0.1

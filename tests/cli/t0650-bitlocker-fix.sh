@@ -15,7 +15,7 @@ ntfs_small() { mkntfs -Q -q -F -L "$2" "$1" 61440 >/dev/null 2>&1; }
 
 # no_mapping_left : no dislocker-fuse, no loop device over a dislocker file
 no_mapping_left() {
-	! pgrep -f "dislocker-fuse .*$BOOTFIX_RUN_DIR" >/dev/null &&
+	test -z "$(ls -d "$BOOTFIX_RUN_DIR"/dl.* 2>/dev/null)" &&	# gone once dislocker-fuse exits
 	! losetup -n -O BACK-FILE | grep -qF "$BOOTFIX_RUN_DIR" &&
 	! grep -q ' fuse.dislocker' /proc/self/mountinfo
 }
