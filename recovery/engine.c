@@ -42,6 +42,8 @@ const char *outcome_name(enum volume_outcome o)
 		return "refused";
 	case OUTCOME_FAILED:
 		return "failed";
+	case OUTCOME_LEFT:
+		return "left";
 	default:
 		return "nothing-to-fix";
 	}
@@ -971,6 +973,9 @@ void run_free(struct run *r)
 		free(v->key);
 		free(v->device);
 		free(v->disk);
+		free(v->disk_model);
+		free(v->disk_serial);
+		free(v->bitlocker_description);
 		free(v->fstype);
 		free(v->label);
 		free(v->uuid);
@@ -989,5 +994,6 @@ void run_free(struct run *r)
 	}
 	free(r->v);
 	free(r->target);
+	free(r->machine_serial);
 	memset(r, 0, sizeof(*r));
 }

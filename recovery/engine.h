@@ -45,6 +45,15 @@ enum volume_outcome {
 	OUTCOME_FIXED,		/* every faulty file quarantined / every file restored */
 	OUTCOME_REFUSED,	/* not touched, for a reason the operator can override */
 	OUTCOME_FAILED,		/* something could not be done */
+	OUTCOME_LEFT,		/* a person decided to leave it as it is (reason says why);
+				   set by a front for its record, never by engine_run() */
+};
+
+/* What stands between a volume and a fix, known from the look alone. */
+enum volume_problem {
+	PROBLEM_NONE,
+	PROBLEM_HIBERNATED,	/* hiberfil.sys holds a session: fixing loses it */
+	PROBLEM_FAST_RESTART,	/* $LogFile says fast restart: fixing drops its changes */
 };
 
 struct volume {
@@ -52,6 +61,10 @@ struct volume {
 				   else the device path; for engine_opts.only */
 	char *device;		/* "/dev/loop0p2", or the --root directory */
 	char *disk;		/* whole disk kernel name, or NULL */
+	char *disk_model;	/* the disk's model and serial (sysfs), or NULL */
+	char *disk_serial;
+	char *bitlocker_description;	/* as Windows wrote it in the FVE metadata:
+				   "DESKTOP-NPM7RCA H: 7/4/2019", or NULL */
 	char *fstype;
 	char *label;
 	char *uuid;
@@ -66,6 +79,8 @@ struct volume {
 	const char *key_kind;	/* "csv", "bek", "clear-key", "typed" (static), or NULL */
 	const char *unlock_via;	/* "dm-crypt" or "dislocker" (static), or NULL */
 	int hibernated;
+	int fast_restart;	/* its $LogFile holds fast restart state (ntfsrecover -n) */
+	enum volume_problem problem;	/* hibernated first, then fast restart */
 	int has_quarantine;	/* \bootfix-quarantine exists */
 	char *computer_name;
 	char *product_name;
@@ -89,6 +104,7 @@ struct run {
 	time_t started;
 	long duration_ms;
 	char *target;		/* what the user named, or "all disks" */
+	char *machine_serial;	/* this machine's serial number (DMI), or NULL */
 };
 
 /*
