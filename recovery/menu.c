@@ -22,6 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <curses.h>
 
@@ -43,10 +46,14 @@
 
 enum menu_screen {
 	SCR_SCANNING, SCR_OVERVIEW, SCR_DETAILS, SCR_CONFIRM, SCR_OVERRIDE, SCR_WORKING,
-	SCR_RESULT, SCR_HELP, SCR_POWER, SCR_LOG, SCR_KEY,
+	SCR_RESULT, SCR_HELP, SCR_POWER, SCR_LOG, SCR_KEY, SCR_RESTORE_ASK,
 };
 
-enum job { JOB_SCAN, JOB_FIX, JOB_RESTORE };
+/* JOB_LEAVE: a look at the volume again, recorded as left by the technician */
+enum job { JOB_SCAN, JOB_FIX, JOB_RESTORE, JOB_LEAVE };
+
+#define MENU_MIN_COLS 80
+#define MENU_MIN_LINES 24
 
 enum { C_TITLE = 1, C_BAD, C_GOOD, C_WARN, C_SEL };
 
@@ -83,6 +90,14 @@ struct menu {
 	char typed_for[64];		/* the volume key it is for, "" when none */
 	char key_msg[256];		/* SCR_KEY: what is wrong with it */
 	int rescan_one;			/* the scan job looks at the selected volume again */
+	/* this machine: what was fixed here, whether the stick may be pulled */
+	char fixed[8][64];		/* keys of the volumes fixed since the last "next machine" */
+	int nfixed;
+	int released;			/* the data partition is flushed and read-only */
+	char release_note[256];		/* what happened to it, for the result screen */
+	const char *leave_why;		/* JOB_LEAVE: why it was left, for the record */
+	enum volume_outcome leave_outcome;
+	char leave_buf[128];	/* JOB_LEAVE: OUTCOME_LEFT, or NONE (checked) */
 	/* worker */
 	pthread_t worker;
 	int busy;			/* a job runs: guarded by lock */
@@ -137,7 +152,8 @@ static void *work(void *arg)
 	int rc;
 
 	memset(&o, 0, sizeof(o));
-	o.verb = m->job == JOB_SCAN ? ENGINE_SCAN : m->job == JOB_FIX ? ENGINE_FIX : ENGINE_RESTORE;
+	o.verb = m->job == JOB_FIX ? ENGINE_FIX : m->job == JOB_RESTORE ? ENGINE_RESTORE :
+		 ENGINE_SCAN;
 	o.device = m->device;
 	o.data_dir = m->data_dir;
 	o.mode = "menu";
@@ -156,6 +172,14 @@ static void *work(void *arg)
 	working = &o;
 	rc = engine_run(&o, &out, &r);
 	working = NULL;
+	if (m->job == JOB_LEAVE && rc == 0 && r.n == 1) {
+		/* looked at again (read-only) so the record says how it was left */
+		free(r.v[0].reason);
+		r.v[0].reason = strdup(m->leave_why ? m->leave_why : "left as it is");
+		r.v[0].outcome = m->leave_outcome;
+	} else if (m->job == JOB_LEAVE && rc == 0) {
+		rc = err_set("%s is gone: nothing recorded", m->scan.v[m->sel].device);
+	}
 	if (m->job != JOB_SCAN) {
 		char *why = rc < 0 ? strdup(err_msg()) : NULL, *rec = NULL, note[sizeof(m->log_note)];
 
@@ -167,7 +191,7 @@ static void *work(void *arg)
 		free(why);
 		pthread_mutex_lock(&m->lock);
 		for (char *p = note; (p = strchr(p, '\n'));)
-			*p = ' ';
+			*p = ' ';	/* one text, wrapped on the screen */
 		snprintf(m->log_note, sizeof(m->log_note), "%s", note);
 		if (rec) {
 			char *all = NULL;
@@ -230,6 +254,14 @@ static void forget_key(struct menu *m)
 	m->typed_for[0] = '\0';
 }
 
+/* Scrub the key handed to the engine, keeping what is on the key screen. */
+static void forget_typed(struct menu *m)
+{
+	bitlocker_rp_clear(&m->typed_rp);
+	memset(&m->typed, 0, sizeof(m->typed));
+	m->typed_for[0] = '\0';
+}
+
 static void start(struct menu *m, enum job job)
 {
 	m->job = job;
@@ -251,6 +283,119 @@ static void start(struct menu *m, enum job job)
 }
 
 
+/* ---- this machine: done, and the stick ---- */
+
+/* "/dev/nvme0n1p3" as "nvme0n1p3": the list's column is narrow. */
+static const char *short_dev(const char *dev)
+{
+	return dev && !strncmp(dev, "/dev/", 5) ? dev + 5 : dev ? dev : "?";
+}
+
+static int fixed_here(const struct menu *m, const char *key)
+{
+	for (int i = 0; i < m->nfixed; i++)
+		if (key && !strcmp(m->fixed[i], key))
+			return 1;
+	return 0;
+}
+
+static size_t count_verdict(const struct volume *v, enum verdict what);
+
+/* Another install of this machine still has a faulty file to deal with. */
+static int others_to_fix(const struct menu *m, const char *except)
+{
+	for (size_t i = 0; i < m->scan.n; i++) {
+		const struct volume *v = &m->scan.v[i];
+
+		if (except && !strcmp(v->key, except))
+			continue;
+		if (!v->locked && !fixed_here(m, v->key) && count_verdict(v, VERDICT_FAULTY))
+			return 1;
+	}
+	return 0;
+}
+
+/* The last job finished this machine: fixed, restored or left on purpose, nothing else to do. */
+static int machine_done(const struct menu *m)
+{
+	const struct volume *v = m->job_run.n ? &m->job_run.v[0] : NULL;
+
+	if (!v)
+		return 0;
+	if (!((m->job == JOB_FIX || m->job == JOB_RESTORE) && v->outcome == OUTCOME_FIXED) &&
+	    !(m->job == JOB_LEAVE && (v->outcome == OUTCOME_LEFT || v->outcome == OUTCOME_NONE)))
+		return 0;
+	return !others_to_fix(m, v->key);
+}
+
+/* The per-mount flags of a mount, to keep them across a remount. */
+static unsigned long mount_flags(const struct statvfs *sv)
+{
+	unsigned long f = 0;
+
+	f |= sv->f_flag & ST_NOSUID ? MS_NOSUID : 0;
+	f |= sv->f_flag & ST_NODEV ? MS_NODEV : 0;
+	f |= sv->f_flag & ST_NOEXEC ? MS_NOEXEC : 0;
+	f |= sv->f_flag & ST_NOATIME ? MS_NOATIME : 0;
+	f |= sv->f_flag & ST_NODIRATIME ? MS_NODIRATIME : 0;
+	f |= sv->f_flag & ST_RELATIME ? MS_RELATIME : 0;
+	return f;
+}
+
+/* dir is the root of a file system mounted there (the stick's /data). */
+static int mount_root(const char *dir)
+{
+	struct stat a, b;
+	char up[4096];
+
+	snprintf(up, sizeof(up), "%s/..", dir);
+	if (stat(dir, &a) < 0 || stat(up, &b) < 0)
+		return 0;
+	return a.st_dev != b.st_dev || a.st_ino == b.st_ino;
+}
+
+/*
+ * The machine is done: flush the records and make the stick's data
+ * partition read-only (its file system clean: FAT's dirty bit cleared), so
+ * the stick can be pulled from now on.  A data folder that is not a mount
+ * of its own is only synced.  m->released: 1 safe, 2 safe and made
+ * read-only by us (reclaim_stick() undoes it), 0 not safe (release_note).
+ */
+static void release_stick(struct menu *m)
+{
+	struct statvfs sv;
+
+	m->released = 0;
+	m->release_note[0] = '\0';
+	sync();
+	if (!m->data_dir || !mount_root(m->data_dir) || statvfs(m->data_dir, &sv) < 0 ||
+	    (sv.f_flag & ST_RDONLY)) {
+		m->released = 1;
+		return;
+	}
+	if (mount(NULL, m->data_dir, NULL, MS_REMOUNT | MS_RDONLY | mount_flags(&sv), NULL) < 0) {
+		snprintf(m->release_note, sizeof(m->release_note), "cannot make the stick (%s) "
+			 "read-only: %s", m->data_dir, strerror(errno));
+		return;
+	}
+	sync();
+	m->released = 2;
+}
+
+/* Back to work on this machine (or the next): the data partition writable again. */
+static void reclaim_stick(struct menu *m)
+{
+	struct statvfs sv;
+
+	m->release_note[0] = '\0';
+	if (m->released == 2 && statvfs(m->data_dir, &sv) == 0 &&
+	    mount(NULL, m->data_dir, NULL, MS_REMOUNT | mount_flags(&sv), NULL) < 0)
+		snprintf(m->release_note, sizeof(m->release_note), "the stick (%s) cannot be "
+			 "written again: %s; records will not be saved", m->data_dir,
+			 strerror(errno));
+	m->released = 0;
+}
+
 /* Called on every loop: when the worker finished, move to the next screen. */
 static int reap(struct menu *m)
 {
@@ -268,11 +413,19 @@ static int reap(struct menu *m)
 
 		m->rescan_one = 0;
 		m->screen = SCR_OVERVIEW;
-		if (!v || v->locked) {
-			/* it did not fit: forget it, say so, offer typing again */
-			if (v)
-				snprintf(m->job_err, sizeof(m->job_err), "%s", v->reason ? v->reason :
-					 "the key does not open this volume");
+		if (v && v->locked) {
+			/* it did not fit: the digits stay on the key screen to be corrected */
+			if (m->pwmode)
+				snprintf(m->key_msg, sizeof(m->key_msg), "This password does not open "
+					 "%s. Correct it and press Enter.", short_dev(v->device));
+			else
+				snprintf(m->key_msg, sizeof(m->key_msg), "This key does not open %s. "
+					 "Check each group against the list for key ID %.8s, correct "
+					 "it, then press Enter.", short_dev(v->device),
+					 v->key_ids ? v->key_ids : "?");
+			forget_typed(m);
+			m->screen = SCR_KEY;
+		} else if (!v) {
 			forget_key(m);
 		}
 		return 1;
@@ -288,8 +441,15 @@ static int reap(struct menu *m)
 					return 1;
 				}
 	} else {
+		const struct volume *v = m->job_run.n ? &m->job_run.v[0] : NULL;
+
 		m->screen = SCR_RESULT;
 		m->button = 0;
+		if (v && m->job == JOB_FIX && v->outcome == OUTCOME_FIXED &&
+		    m->nfixed < (int)(sizeof(m->fixed) / sizeof(m->fixed[0])))
+			snprintf(m->fixed[m->nfixed++], sizeof(m->fixed[0]), "%s", v->key);
+		if (machine_done(m))
+			release_stick(m);
 		/* the typed key has done its job: not kept (a refusal keeps it for the
 		   override the result screen offers) */
 		if (!m->job_run.n || m->job_run.v[0].outcome != OUTCOME_REFUSED)
@@ -309,13 +469,22 @@ static size_t count_verdict(const struct volume *v, enum verdict what)
 	return n;
 }
 
-/* One phrase and a colour for the overview. */
-static const char *state_words(const struct volume *v, char *buf, size_t len, int *colour)
+/*
+ * One phrase and a colour for the overview.  The colour has a marker that
+ * reads on a monochrome terminal too: '!' something to fix or that failed,
+ * '?' a decision or a key is needed, ' ' nothing to do.
+ */
+static const char *state_words(const struct menu *m, const struct volume *v, char *buf,
+			       size_t len, int *colour)
 {
 	size_t faulty = count_verdict(v, VERDICT_FAULTY);
+	size_t check = count_verdict(v, VERDICT_UNKNOWN);
+	int hib = v->problem == PROBLEM_HIBERNATED || v->hibernated;
 
 	*colour = C_GOOD;
 	if (v->locked) {
+		if (fixed_here(m, v->key))
+			return "fixed (locked again)";
 		*colour = C_WARN;
 		if (!v->key_ids)
 			return "BitLocker locked";
@@ -329,17 +498,30 @@ static const char *state_words(const struct volume *v, char *buf, size_t len, in
 	}
 	if (!v->windows)
 		return "no Windows";
-	if (v->hibernated) {
+	if (faulty && (hib || v->problem == PROBLEM_FAST_RESTART)) {
 		*colour = C_WARN;
-		snprintf(buf, len, "hibernated - not touched%s", faulty ? " (faulty file)" : "");
-		return buf;
+		return hib ? "hibernated: needs your decision" : "fast restart: needs your decision";
 	}
 	if (faulty) {
 		*colour = C_BAD;
 		snprintf(buf, len, "%zu faulty file%s", faulty, faulty == 1 ? "" : "s");
 		return buf;
 	}
+	if (check) {
+		*colour = C_WARN;
+		snprintf(buf, len, "%zu file%s to check", check, check == 1 ? "" : "s");
+		return buf;
+	}
+	if (fixed_here(m, v->key))
+		return "fixed";
+	if (hib)
+		return "clean (hibernated)";
 	return v->has_quarantine ? "clean (has quarantine)" : "clean";
+}
+
+static char marker(int colour)
+{
+	return colour == C_BAD ? '!' : colour == C_WARN ? '?' : ' ';
 }
 
 static void human_size(uint64_t n, char *buf, size_t len)
@@ -360,6 +542,36 @@ static const char *base_name(const char *path)
 	const char *s = strrchr(path, '\\');
 
 	return s ? s + 1 : path;
+}
+
+
+/* The name the list shows for a volume: its computer, or what its BitLocker metadata says. */
+static const char *volume_name(const struct volume *v)
+{
+	if (v->computer_name)
+		return v->computer_name;
+	if (v->windows)
+		return "(unnamed)";
+	if (v->locked && v->bitlocker_description)
+		return v->bitlocker_description;
+	return "-";
+}
+
+/* "Windows 10 Pro 22H2 build 19045" into buf, or "" when not known. */
+static const char *windows_version(const struct volume *v, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s%s", v->product_name ? v->product_name : "",
+		 v->display_version ? " " : "", v->display_version ? v->display_version : "",
+		 v->build ? " build " : "", v->build ? v->build : "");
+	return buf[0] == ' ' ? buf + 1 : buf;
+}
+
+static const char *disk_words(const struct volume *v, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s", v->disk_model ? v->disk_model : "",
+		 v->disk_model && v->disk_serial ? " " : "", v->disk_serial ? "serial " : "",
+		 v->disk_serial ? v->disk_serial : "");
+	return buf;
 }
 
 /* ---- drawing ---- */
@@ -425,20 +637,36 @@ static void draw_scanning(struct menu *m)
 	footer("Please wait");
 }
 
+/*
+ * The list: one line a volume.  80 columns hold the marker, number,
+ * device, size, computer and state; a wider terminal adds the volume label,
+ * the Windows version and the disk's model and serial, so two installs of
+ * the same computer name or two alike disks can be told apart.
+ */
+#define OV_FMT "%c%c%2zu %-12.12s %9s  %-16.16s  "
+#define OV_STATE 34	/* "fast restart: needs your decision" and a space */
+
 static void draw_overview(struct menu *m)
 {
-	int y = 4, rows = LINES - 8;
+	int y = 4, rows = LINES - 8, wide = COLS >= 80 + 20;
 
 	title(m, "fix Windows machines that do not boot");
-	mvprintw(2, 1, " #  %-16s %10s  %-18s %s", "Volume", "Size", "Windows", "State");
+	if (m->scan.machine_serial)
+		mvprintw(1, 1, "This machine: serial %.*s", COLS - 24, m->scan.machine_serial);
+	mvprintw(2, 0, "  #  %-12s %9s  %-16s  %-*s", "Volume", "Size", "Windows",
+		 wide ? OV_STATE : 1, "State");
+	if (wide)
+		printw("%-14s %-28s %s", "Label", "Windows version", "Disk");
 	hline_at(3);
 	if (m->job_err[0])
-		mvprintw(y++, 2, "%.*s", COLS - 4, m->job_err);
+		y += screen_wrap(y, 2, COLS - 4, 2, "%s", m->job_err);
+	if (m->release_note[0] && !m->released)
+		y += screen_wrap(y, 2, COLS - 4, 2, "%s", m->release_note);
 	if (m->lr.unreadable[0] || m->lr.conf.nproblems) {
 		/* what the person who prepared the stick got wrong, said once, in colour */
 		paint_on(m, C_WARN, A_BOLD);
-		mvprintw(y++, 2, "%.*s", COLS - 4, m->lr.unreadable[0] ? m->lr.unreadable :
-			 m->lr.conf.problems[0]);
+		y += screen_wrap(y, 2, COLS - 4, 2, "%s", m->lr.unreadable[0] ? m->lr.unreadable :
+				 m->lr.conf.problems[0]);
 		paint_off(m, C_WARN, A_BOLD);
 	}
 	if (m->scan.n == 0)
@@ -449,23 +677,26 @@ static void draw_overview(struct menu *m)
 		m->top = (int)m->sel;
 	for (size_t i = (size_t)m->top; i < m->scan.n && y < LINES - 3; i++, y++) {
 		const struct volume *v = &m->scan.v[i];
-		char size[32], buf[256];
+		char size[32], buf[256], ver[256], disk[256];
 		int colour;
-		const char *words = state_words(v, buf, sizeof(buf), &colour);
+		const char *words = state_words(m, v, buf, sizeof(buf), &colour);
 
 		human_size(v->size, size, sizeof(size));
 		if (i == m->sel)
 			attron(A_REVERSE);
-		mvprintw(y, 0, "%c%2zu  %-16.16s %10s  %-18.18s ", i == m->sel ? '>' : ' ', i + 1,
-			 v->device, size, v->computer_name ? v->computer_name :
-			 v->windows ? "(unnamed)" : "-");
+		mvprintw(y, 0, OV_FMT, i == m->sel ? '>' : ' ', marker(colour), i + 1,
+			 short_dev(v->device), size, volume_name(v));
 		if (i == m->sel)
 			attroff(A_REVERSE);
 		if (v->bitlocker && !v->locked)
-			printw("BitLocker: ");	/* unlocked with a key from the stick or typed */
+			words = strcmp(words, "clean") ? words : "clean (BitLocker unlocked)";
 		paint_on(m, colour, colour == C_GOOD ? 0 : A_BOLD);
-		printw("%.*s", COLS - getcurx(stdscr) > 0 ? COLS - getcurx(stdscr) : 0, words);
+		printw("%-*.*s", wide ? OV_STATE : 0, COLS - getcurx(stdscr) > 0 ?
+		       COLS - getcurx(stdscr) : 0, words);
 		paint_off(m, colour, colour == C_GOOD ? 0 : A_BOLD);
+		if (wide)
+			printw("%-14.14s %-28.28s %s", v->label ? v->label : "",
+			       windows_version(v, ver, sizeof(ver)), disk_words(v, disk, sizeof(disk)));
 	}
 	footer(m->under_init ?
 	       "Enter fix  d details  r restore  l log  s scan  p power  ? help" :
@@ -476,56 +707,86 @@ static void draw_details(struct menu *m)
 {
 	const struct volume *v = &m->scan.v[m->sel];
 	int y = 2, line = 0;
-	char size[32];
+	char size[32], ver[256], disk[256];
 
 	title(m, "details");
 	human_size(v->size, size, sizeof(size));
-	mvprintw(y++, 1, "%s  %s  %s  %s", v->device, v->fstype ? v->fstype : "", size,
-		 v->label ? v->label : "");
-	if (v->windows)
-		mvprintw(y++, 1, "Windows: %s  %s %s%s%s", v->computer_name ? v->computer_name : "?",
-			 v->product_name ? v->product_name : "", v->display_version ?
-			 v->display_version : "", v->build ? " build " : "", v->build ? v->build : "");
+	mvprintw(y++, 1, "%s  %s  %s%s%s%s", v->device, v->fstype ? v->fstype : "", size,
+		 v->label ? "  label \"" : "", v->label ? v->label : "", v->label ? "\"" : "");
+	if (v->disk_model || v->disk_serial)
+		mvprintw(y++, 1, "Disk: %s", disk_words(v, disk, sizeof(disk)));
+	if (m->scan.machine_serial)
+		mvprintw(y++, 1, "This machine: serial %s", m->scan.machine_serial);
+	if (v->windows) {
+		mvprintw(y++, 1, "Windows: %s  %s", v->computer_name ? v->computer_name : "(unnamed)",
+			 windows_version(v, ver, sizeof(ver)));
+		if (v->drive)
+			printw("  drive %c:", v->drive);
+	}
 	if (v->identity_note)
-		mvprintw(y++, 1, "note: %.*s", COLS - 8, v->identity_note);
-	if (v->hibernated)
-		mvprintw(y++, 1, "Windows is hibernated on this volume.");
+		y += screen_wrap(y, 1, COLS - 2, 2, "note: %s", v->identity_note);
+	if (v->problem == PROBLEM_HIBERNATED || v->hibernated)
+		mvprintw(y++, 1, "Windows is hibernated on this volume: fixing needs your decision.");
+	else if (v->problem == PROBLEM_FAST_RESTART)
+		mvprintw(y++, 1, "Windows fast restart state is on this volume: fixing needs your "
+			 "decision.");
 	if (v->bitlocker) {
-		mvprintw(y++, 1, "BitLocker key ID %.*s", COLS - 20, v->key_ids ? v->key_ids : "(none)");
+		y += screen_wrap(y, 1, COLS - 2, 2, "BitLocker key ID %s", v->key_ids ? v->key_ids :
+				 "(none)");
+		if (v->bitlocker_description)
+			mvprintw(y++, 1, "BitLocker description: %s", v->bitlocker_description);
 		if (v->unlocked_by)
-			mvprintw(y++, 1, "unlocked with key ID %.8s from %.*s", v->unlocked_by, COLS - 40,
-				 v->key_source ? v->key_source : "?");
+			y += screen_wrap(y, 1, COLS - 2, 2, "unlocked with key ID %.8s from %s",
+					 v->unlocked_by, v->key_source ? v->key_source : "?");
 		else if (v->reason)
-			mvprintw(y++, 1, "%.*s", COLS - 2, v->reason);
+			y += screen_wrap(y, 1, COLS - 2, 2, "%s", v->reason);
 	}
 	hline_at(y++);
 	if (!v->nfindings)
-		mvprintw(y++, 1, v->windows ? "No file that a rule covers." : "No Windows here.");
+		mvprintw(y++, 1, v->windows ? "No file that a rule covers." : v->locked ?
+			 "Locked: what is on it shows once it is unlocked (Enter types its key)." :
+			 "No Windows here.");
 	for (size_t i = 0; i < v->nfindings; i++) {
 		const struct finding *f = &v->findings[i];
 		char when[UTC_LEN];
 		int colour = f->verdict == VERDICT_FAULTY ? C_BAD : f->verdict == VERDICT_GOOD ?
 			     C_GOOD : C_WARN;
 
-		for (int part = 0; part < 3; part++, line++) {
-			if (line < m->top || y >= LINES - 3)
+		for (int part = 0; part < 4; part++) {
+			if (part == 3 && !f->why)
+				break;
+			if (line++ < m->top || y >= LINES - 3)
 				continue;
 			if (part == 0) {
 				paint_on(m, colour, A_BOLD);
-				mvprintw(y, 1, "%-7s", verdict_name(f->verdict));
+				mvprintw(y, 1, "%c%-7s", marker(colour), verdict_name(f->verdict));
 				paint_off(m, colour, A_BOLD);
-				printw(" %.*s", COLS - 10, base_name(f->path));
+				printw(" %s", base_name(f->path));
 			} else if (part == 1) {
-				mvprintw(y, 9, "%lld bytes  modified %s UTC  rule %s",
+				mvprintw(y, 9, "%lld bytes  modified %s UTC  %s%s",
 					 (long long)f->d.size, utc_format(f->mtime.tv_sec, when),
-					 f->rule ? f->rule : "-");
+					 f->rule ? "rule " : "no rule decides it",
+					 f->rule ? f->rule : "");
+			} else if (part == 2) {
+				/* the whole hash on one line, short of the last column: never cut or joined */
+				mvprintw(y, 3, "SHA-256 %.64s", f->d.sha256);
 			} else {
-				mvprintw(y, 8, "SHA-256 %.64s", f->d.sha256);	/* 80 columns: all 64 */
+				mvprintw(y, 9, "why: %s", f->why);
 			}
 			y++;
 		}
 	}
 	footer("Up/Down scroll  Enter fix  Esc back");
+}
+
+/* "DESKTOP-2KGM189 (loop0p1)" for sentences about the chosen volume. */
+static const char *volume_words(const struct volume *v, char *buf, size_t len)
+{
+	if (v->computer_name)
+		snprintf(buf, len, "%s (%s)", v->computer_name, short_dev(v->device));
+	else
+		snprintf(buf, len, "%s", short_dev(v->device));
+	return buf;
 }
 
 static size_t wanted(const struct volume *v)
@@ -555,6 +816,26 @@ static void draw_confirm(struct menu *m)
 	int y = 2;
 
 	title(m, "confirm");
+	if (!wanted(v)) {
+		size_t n = count_verdict(v, VERDICT_UNKNOWN);
+		char who[256];
+
+		mvprintw(y++, 1, "Nothing to fix on %s.", volume_words(v, who, sizeof(who)));
+		y++;
+		if (n)
+			y += screen_wrap(y, 1, COLS - 2, 3, "No rule decides %zu file%s here (d shows "
+					 "them and why). Nothing will be changed.", n,
+					 n == 1 ? "" : "s");
+		else
+			y += screen_wrap(y, 1, COLS - 2, 3, "No file a rule calls faulty. Nothing will "
+					 "be changed.");
+		y++;
+		screen_wrap(y, 1, COLS - 2, 2, "Record this machine in the log as %s?",
+			    n ? "left to check" : "checked");
+		buttons(m, LINES - 4, "Record", "Cancel");
+		footer("Enter = choose  Left/Right/Tab = move  Esc = cancel");
+		return;
+	}
 	mvprintw(y++, 1, "Fix %s on %s?", v->computer_name ? v->computer_name : "Windows",
 		 v->device);
 	y++;
@@ -576,46 +857,105 @@ static void draw_confirm(struct menu *m)
 
 static void draw_override(struct menu *m)
 {
-	const struct volume *v = m->screen == SCR_OVERRIDE && m->job_run.n ? &m->job_run.v[0] :
+	const struct volume *v = m->job_run.n && m->job == JOB_FIX ? &m->job_run.v[0] :
 				 &m->scan.v[m->sel];
-	int y = 2;
+	char who[256];
+	int y = 2, w = COLS - 2;
 
-	title(m, "not fixed - your decision");
+	title(m, "your decision");
 	paint_on(m, C_WARN, A_BOLD);
 	if (m->override == 1) {
-		mvprintw(y++, 1, "Windows is hibernated on %s.", m->scan.v[m->sel].device);
+		mvprintw(y++, 1, "? Windows is hibernated on %s.", volume_words(v, who, sizeof(who)));
 		paint_off(m, C_WARN, A_BOLD);
 		y++;
-		mvprintw(y++, 1, "Windows was put to sleep on disk, not shut down. Fixing it now");
-		mvprintw(y++, 1, "throws away that session: documents open at the time and not saved");
-		mvprintw(y++, 1, "are lost. If this machine can resume Windows, leave it.");
+		y += screen_wrap(y, 1, w, 3, "Windows was put to sleep on disk, not shut down. Fixing "
+				 "it now throws away that session: documents open at the time and "
+				 "not saved are lost.");
+		y++;
+		y += screen_wrap(y, 1, w, 5, "To tell whether it can resume: restart without the "
+				 "stick. If \"Resuming Windows\" shows and the desktop comes back, it "
+				 "resumed and there is nothing to fix. If it crashes again (blue "
+				 "screen, restart loop), it cannot resume: boot the stick again and "
+				 "choose \"Fix anyway\".");
 		buttons(m, LINES - 4, "Leave it", "Fix anyway, discard the session");
 	} else {
-		mvprintw(y++, 1, "Windows fast restart kept changes cached for %s.",
-			 v->device ? v->device : "this volume");
+		mvprintw(y++, 1, "? Windows fast restart state is on %s.",
+			 volume_words(v, who, sizeof(who)));
 		paint_off(m, C_WARN, A_BOLD);
 		y++;
-		mvprintw(y++, 1, "Windows did not fully shut down. Fixing now drops the changes");
-		mvprintw(y++, 1, "Windows still had in memory (usually none that matter on a");
-		mvprintw(y++, 1, "machine stuck in a boot loop).");
+		y += screen_wrap(y, 1, w, 3, "Windows did not fully shut down. Fixing now drops the "
+				 "changes Windows still had in memory (usually none that matter on a "
+				 "machine stuck in a restart loop).");
+		y++;
+		y += screen_wrap(y, 1, w, 5, "To tell: if this machine crashes at every start, "
+				 "Windows cannot use them: fix it. If it started Windows normally since "
+				 "the crash, leave it, and shut Windows down fully (Shift + Shut down) "
+				 "before fixing.");
 		buttons(m, LINES - 4, "Leave it", "Fix anyway, drop cached changes");
 	}
-	footer("Enter = choose  Left/Right/Tab = move  Esc = leave it");
+	footer("Enter = choose (both are recorded)  Left/Right/Tab = move  Esc = back");
+}
+
+static void draw_restore_ask(struct menu *m)
+{
+	const struct volume *v = &m->scan.v[m->sel];
+	char who[256];
+	int y = 2;
+
+	title(m, "restore - are you sure?");
+	paint_on(m, C_BAD, A_BOLD);
+	y += screen_wrap(y, 1, COLS - 2, 2, "! Restore puts the quarantined files back on %s.",
+			 volume_words(v, who, sizeof(who)));
+	y += screen_wrap(y, 1, COLS - 2, 2, "If they are the faulty files, this machine will "
+			 "crash again at its next start.");
+	paint_off(m, C_BAD, A_BOLD);
+	y++;
+	screen_wrap(y, 1, COLS - 2, 4, "Restore only when you were asked to: a file quarantined "
+		    "by mistake, or an investigation. The restore is recorded in the log.");
+	buttons(m, LINES - 4, "Cancel", "Restore: it will crash again");
+	footer("Enter = choose  Left/Right/Tab = move  Esc = cancel");
+}
+
+/* What the technician does next, under the result: the last lines above the footer. */
+static const char *next_step(struct menu *m, const struct volume *v, int *colour)
+{
+	*colour = C_GOOD;
+	if (!v)
+		return "Enter = back to the list";
+	if (m->job == JOB_FIX && v->outcome == OUTCOME_REFUSED &&
+	    (v->problem == PROBLEM_FAST_RESTART || v->problem == PROBLEM_HIBERNATED)) {
+		*colour = C_WARN;
+		return "This needs your decision: press Enter.";
+	}
+	if (!machine_done(m))
+		return others_to_fix(m, v->key) ?
+		       "Another install on this machine needs fixing: Enter = back to the list." :
+		       "Enter = back to the list";
+	if (!m->released) {
+		*colour = C_BAD;
+		return "Do not remove the stick yet (see above).";
+	}
+	return m->under_init ? "Remove the stick, then press Enter to restart into Windows." :
+	       "Done. Restart this machine without the stick. Enter = next machine.";
 }
 
 static void draw_result(struct menu *m)
 {
 	const struct volume *v = m->job_run.n ? &m->job_run.v[0] : NULL;
-	int y = 4, colour;
-	const char *big;
+	int y = 4, colour, ncolour, bottom = LINES - 6;
+	const char *big, *next;
+	char who[256];
 
 	title(m, "result");
 	if (!v) {
-		big = "NOT DONE";
+		big = m->job == JOB_LEAVE ? "NOT RECORDED" : "NOT DONE";
 		colour = C_BAD;
+	} else if (v->outcome == OUTCOME_LEFT) {
+		big = "LEFT AS IT WAS";
+		colour = C_WARN;
 	} else if (v->outcome == OUTCOME_FIXED) {
-		big = m->job == JOB_RESTORE ? "RESTORED" : "FIXED";
-		colour = C_GOOD;
+		big = m->job == JOB_RESTORE ? "RESTORED: it will crash again" : "FIXED";
+		colour = m->job == JOB_RESTORE ? C_WARN : C_GOOD;
 	} else if (v->outcome == OUTCOME_NONE) {
 		big = m->job == JOB_RESTORE ? "NOTHING TO RESTORE" : "NOTHING TO FIX";
 		colour = C_WARN;
@@ -627,31 +967,43 @@ static void draw_result(struct menu *m)
 	move(2, 0);
 	for (int x = 0; x < COLS; x++)
 		addch(' ');
-	mvprintw(2, 2, "%s  %s %s", big, v && v->computer_name ? v->computer_name : "",
-		 v ? v->device : "");
+	mvprintw(2, 1, "%c %s  %s", marker(colour), big, v ? volume_words(v, who, sizeof(who)) :
+		 "");
 	paint_off(m, colour, A_REVERSE | A_BOLD);
 	if (!v) {
-		mvprintw(y++, 1, "%.*s", COLS - 2, m->job_err[0] ? m->job_err : "the volume is gone");
+		y += screen_wrap(y, 1, COLS - 2, 3, "%s", m->job_err[0] ? m->job_err :
+				 "the volume is gone");
 	} else {
 		if (v->reason)
-			mvprintw(y++, 1, "%.*s", COLS - 2, v->reason);
-		if (v->reason && strlen(v->reason) > (size_t)COLS - 2)
-			mvprintw(y++, 1, "%.*s", COLS - 2, v->reason + COLS - 2);
+			y += screen_wrap(y, 1, COLS - 2, 3, "%s", v->reason);
 		y++;
-		for (size_t i = 0; i < v->nfindings && y < LINES - 5; i++) {
+		for (size_t i = 0; i < v->nfindings && y < bottom - 2; i++) {
 			const struct finding *f = &v->findings[i];
 
 			if (!f->action || !strcmp(f->action, "none"))
 				continue;
-			mvprintw(y++, 1, "%-34.34s %.*s", base_name(f->path), COLS - 37,
-				 f->result ? f->result : "");
-			if (f->moved_to && y < LINES - 5)
-				mvprintw(y++, 3, "-> %.*s", COLS - 7, f->moved_to);
+			mvprintw(y++, 1, "%s: %s", base_name(f->path), f->result ? f->result : "");
+			if (f->moved_to)
+				y += screen_wrap(y, 3, COLS - 4, 2, "-> %s", f->moved_to);
 		}
 	}
-	mvprintw(LINES - 4, 1, "log: %.*s", COLS - 7, m->log_note[0] ? m->log_note : "-");
-	footer(m->under_init ? "Enter = back to the list  p = power off / reboot" :
-	       "Enter = back to the list  q = quit");
+	if (m->log_note[0])
+		screen_wrap(bottom, 1, COLS - 2, 2, "record: %s", m->log_note);
+	next = next_step(m, v, &ncolour);
+	if (machine_done(m) && !m->released && m->release_note[0])
+		screen_wrap(LINES - 4, 1, COLS - 2, 1, "%s", m->release_note);
+	else if (machine_done(m) && m->under_init)
+		mvprintw(LINES - 4, 1, "The records are saved and the stick is released: you can pull "
+			 "it now.");
+	paint_on(m, ncolour, A_BOLD);
+	screen_wrap(LINES - 3, 1, COLS - 2, 1, "%s", next);
+	paint_off(m, ncolour, A_BOLD);
+	if (machine_done(m))
+		footer(m->under_init ? "Enter = restart  Esc = back to the list  p = power" :
+		       "Enter = next machine  Esc = back to the list  q = quit");
+	else
+		footer(m->under_init ? "Enter = continue  p = power off / reboot" :
+		       "Enter = continue  q = quit");
 }
 
 static void draw_help(struct menu *m)
@@ -663,16 +1015,17 @@ static void draw_help(struct menu *m)
 		"  Up/Down, j/k, 1-9   choose a volume",
 		"  Enter               fix the chosen volume (asks first)",
 		"  d or Tab            details: every file a rule looked at",
-		"  r                   restore: put quarantined files back",
+		"  r                   restore: put quarantined files back (asks first)",
 		"  l                   the log on this stick",
 		"  s                   scan all disks again",
-		"  Enter on BitLocker  type its recovery key (F1-F10 type digits); Tab: password",
+		"  Enter on BitLocker  type its recovery key; Tab switches to its password",
+		"                      (top row, keypad or F1-F10 = 1-9, F10 = 0)",
 		"  p                   power off, reboot or rescue shell (on the stick)",
 		"  Esc                 back;   q  quit",
 		"",
-		"Red: faulty files found. Yellow: needs a decision (hibernated,",
-		"BitLocker locked). Green: nothing to do. Answers that could lose data",
-		"are never the default.",
+		"! (red): faulty files found, or a failure. ? (yellow): needs a decision",
+		"or a key (hibernated, fast restart, BitLocker, files to check). Green:",
+		"nothing to do. Answers that could lose data are never the default.",
 	};
 	int y = 2;
 
@@ -756,7 +1109,7 @@ static void draw_key(struct menu *m)
 	}
 	if (m->key_msg[0]) {
 		paint_on(m, C_BAD, A_BOLD);
-		mvprintw(y++, 1, "%.*s", COLS - 2, m->key_msg);
+		y += screen_wrap(y, 1, COLS - 2, 3, "! %s", m->key_msg);
 		paint_off(m, C_BAD, A_BOLD);
 	}
 	footer(m->pwmode ? "Enter = unlock  Backspace = erase  Tab = recovery key instead  Esc = cancel" :
@@ -781,8 +1134,11 @@ static void draw_log(struct menu *m)
 static void draw(struct menu *m)
 {
 	erase();
-	if (LINES < 24 || COLS < 80) {
-		mvprintw(0, 0, "terminal too small: need 80x24, have %dx%d", COLS, LINES);
+	if (LINES < MENU_MIN_LINES || COLS < MENU_MIN_COLS) {
+		/* nothing else acts at this size (handle_key): only q */
+		mvprintw(0, 0, "terminal too small: need %dx%d, have %dx%d", MENU_MIN_COLS,
+			 MENU_MIN_LINES, COLS, LINES);
+		mvprintw(1, 0, "Make it larger, or press q to quit.");
 		refresh();
 		return;
 	}
@@ -818,6 +1174,9 @@ static void draw(struct menu *m)
 	case SCR_KEY:
 		draw_key(m);
 		break;
+	case SCR_RESTORE_ASK:
+		draw_restore_ask(m);
+		break;
 	}
 	refresh();
 }
@@ -843,16 +1202,29 @@ static void ask_fix(struct menu *m)
 		m->screen = SCR_KEY;
 		return;
 	}
-	if (!wanted(v))
+	if (!v->windows || v->locked || v->outcome == OUTCOME_FAILED)
 		return;
 	memset(&m->policy, 0, sizeof(m->policy));
+	run_free(&m->job_run);	/* the decision screen is about the list's volume */
 	m->button = 0;
-	if (v->hibernated) {
+	if ((v->hibernated || v->problem == PROBLEM_HIBERNATED) && wanted(v)) {
 		m->override = 1;
+		m->screen = SCR_OVERRIDE;
+	} else if (v->problem == PROBLEM_FAST_RESTART && wanted(v)) {
+		m->override = 2;
 		m->screen = SCR_OVERRIDE;
 	} else {
 		m->screen = SCR_CONFIRM;
 	}
+}
+
+/* After a machine is done, or to go back to its list: the stick writable, a new look. */
+static void again(struct menu *m, int next_machine)
+{
+	reclaim_stick(m);
+	if (next_machine)
+		m->nfixed = 0;
+	start(m, JOB_SCAN);
 }
 
 static int key_overview(struct menu *m, int ch)
@@ -870,7 +1242,8 @@ static int key_overview(struct menu *m, int ch)
 		m->screen = SCR_DETAILS;
 	} else if (ch == 'r' && m->scan.n && m->scan.v[m->sel].has_quarantine) {
 		memset(&m->policy, 0, sizeof(m->policy));
-		start(m, JOB_RESTORE);
+		m->button = 0;		/* Cancel */
+		m->screen = SCR_RESTORE_ASK;
 	} else if (ch == 's')
 		start(m, JOB_SCAN);
 	else if (ch == 'l') {
@@ -914,7 +1287,8 @@ static int key_typing(struct menu *m, int ch)
 	const struct volume *v = &m->scan.v[m->sel];
 	int fk = -1;
 
-	m->key_msg[0] = '\0';
+	if (ch == 27 || ch == '\t' || is_enter(ch))
+		m->key_msg[0] = '\0';	/* else it stays while the key is corrected */
 	if (ch == 27) {
 		forget_key(m);
 		m->screen = SCR_OVERVIEW;
@@ -943,7 +1317,8 @@ static int key_typing(struct menu *m, int ch)
 				snprintf(m->key_msg, sizeof(m->key_msg), "%s", err_msg());
 				return 1;
 			}
-			bitlocker_rp_entry_clear(&m->entry);
+			/* the digits stay until the key opens the volume: a wrong
+			   one is corrected, not typed again */
 			m->typed = (struct bitlocker_key){ BITLOCKER_KEY_RECOVERY, m->typed_rp.text,
 							   strlen(m->typed_rp.text), NULL };
 		}
@@ -974,6 +1349,12 @@ static int handle_key(struct menu *m, int ch)
 
 	if (ch == KEY_RESIZE)
 		return 1;
+	if (LINES < MENU_MIN_LINES || COLS < MENU_MIN_COLS) {
+		/* the screen cannot show what a key would do: nothing acts blind */
+		if (ch == 'q' || ch == 'Q')
+			m->quit = 1;
+		return 1;
+	}
 	if (m->screen == SCR_KEY)
 		return key_typing(m, ch);	/* F1-F10 and every character are the key's */
 	if ((ch == '?' || ch == KEY_F(1)) && m->screen != SCR_SCANNING && m->screen != SCR_WORKING) {
@@ -1003,16 +1384,45 @@ static int handle_key(struct menu *m, int ch)
 	case SCR_CONFIRM:
 		if (!key_buttons(m, ch, &which))
 			return 1;
-		if (which == 0)
-			start(m, JOB_FIX);
-		else
+		if (which != 0) {
 			m->screen = SCR_OVERVIEW;
+		} else if (wanted(&m->scan.v[m->sel])) {
+			start(m, JOB_FIX);
+		} else {
+			/* nothing faulty: the machine is recorded as checked, or as left
+			   with files no rule decides; nothing is changed */
+			size_t n = count_verdict(&m->scan.v[m->sel], VERDICT_UNKNOWN);
+
+			m->leave_outcome = n ? OUTCOME_LEFT : OUTCOME_NONE;
+			snprintf(m->leave_buf, sizeof(m->leave_buf), n ?
+				 "left to check: no rule decides %zu file%s on it" :
+				 "checked: nothing to fix", n, n == 1 ? "" : "s");
+			m->leave_why = m->leave_buf;
+			start(m, JOB_LEAVE);
+		}
+		return 1;
+	case SCR_RESTORE_ASK:
+		if (!key_buttons(m, ch, &which))
+			return 1;
+		if (which == 1)
+			start(m, JOB_RESTORE);
+		else
+			m->screen = SCR_OVERVIEW;	/* Cancel, the default, or Esc */
 		return 1;
 	case SCR_OVERRIDE:
 		if (!key_buttons(m, ch, &which))
 			return 1;
-		if (which != 1) {	/* "Leave it" (the default) or Esc */
+		if (which == -1) {	/* Esc: back, nothing decided, nothing recorded */
 			m->screen = SCR_OVERVIEW;
+			return 1;
+		}
+		if (which == 0) {	/* "Leave it", the default: a decision, recorded */
+			m->leave_outcome = OUTCOME_LEFT;
+			m->leave_why = m->override == 1 ?
+				"left as it is: Windows is hibernated on it (the technician's decision)" :
+				"left as it is: Windows fast restart state is on it (the technician's "
+				"decision)";
+			start(m, JOB_LEAVE);
 			return 1;
 		}
 		if (m->override == 1)
@@ -1025,16 +1435,23 @@ static int handle_key(struct menu *m, int ch)
 		if (is_enter(ch) || ch == 27) {
 			const struct volume *v = m->job_run.n ? &m->job_run.v[0] : NULL;
 
-			/* a fast-restart refusal: offer the override, safe answer first */
-			if (v && v->outcome == OUTCOME_REFUSED && m->job == JOB_FIX && v->reason &&
-			    strstr(v->reason, "--kill-fast-restart") && !m->policy.kill_fast_restart &&
-			    is_enter(ch)) {
-				m->override = 2;
+			/* a refusal that is a decision (the look did not see it coming):
+			   the decision screen, safe answer first */
+			if (v && v->outcome == OUTCOME_REFUSED && m->job == JOB_FIX && is_enter(ch) &&
+			    ((v->problem == PROBLEM_FAST_RESTART && !m->policy.kill_fast_restart) ||
+			     (v->problem == PROBLEM_HIBERNATED && !m->policy.discard_hibernation))) {
+				m->override = v->problem == PROBLEM_HIBERNATED ? 1 : 2;
 				m->button = 0;
 				m->screen = SCR_OVERRIDE;
 				return 1;
 			}
-			start(m, JOB_SCAN);
+			if (machine_done(m) && is_enter(ch) && m->under_init) {
+				/* the stick was released when this screen came up */
+				m->exit_code = MENU_EXIT_REBOOT;
+				m->quit = 1;
+				return 1;
+			}
+			again(m, machine_done(m) && is_enter(ch));
 		} else if (ch == 'p' && m->under_init) {
 			m->screen = SCR_POWER;
 		} else if (ch == 'q' && !m->under_init) {

@@ -16,4 +16,13 @@ int screen_mvprintw(int y, int x, const char *fmt, ...) __attribute__((format(pr
 /* printw() at the cursor, escaped. */
 int screen_printw(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Draw the formatted text, escaped, from (y, x) in lines of at most width
+ * columns (and the screen's), at most maxlines: broken at spaces, a path at
+ * '\\' or '/', a word longer than a line (a hash) only where it must; text
+ * past the last line ends in "...".  Returns the lines drawn.
+ */
+int screen_wrap(int y, int x, int width, int maxlines, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
 #endif

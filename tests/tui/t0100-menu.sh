@@ -31,22 +31,28 @@ test_expect_success 'setup: a faulty Windows disk and a hibernated one' '
 test_expect_success 'the overview shows the faulty install, preselected' '
 	menu 80 24 xterm-256color --device disk.img --data data &&
 	wait_for "1 faulty file" &&
-	screen | grep -E "^> 1 +/dev/loop[0-9]+p1 .*DESKTOP-2KGM189 +1 faulty file" &&
-	screen | grep -E "^  2 +/dev/loop[0-9]+p2 .* no Windows"
+	screen | grep -E "^>! 1 loop[0-9]+p1 .*DESKTOP-2KGM189 +1 faulty file" &&
+	screen | grep -E "^   2 loop[0-9]+p2 .* - +no Windows"
 '
 
 test_expect_success 'details show every file with size, time, SHA-256 and rule' '
 	keys d && wait_for "SHA-256" &&
-	screen | grep -F "faulty  $F" &&
+	screen | grep -F "!faulty  $F" &&
 	screen | grep -F "41024 bytes  modified 2024-07-19T04:09:00Z UTC  rule cs-291-faulty" &&
+	# the hash whole, on a line of its own: not cut, not run into the next entry
+	screen | grep -E "^   SHA-256 [0-9a-f]{64}$" &&
 	keys Escape && wait_for "1 faulty file"
 '
 
-test_expect_success 'two keys fix it: Enter, Enter' '
+test_expect_success 'two keys fix it: Enter, Enter; the screen says what to do next' '
 	keys Enter && wait_for "[ Fix ]" &&
 	keys Enter && wait_for "FIXED" 60 &&
 	screen | grep -F "quarantined" &&
-	screen | grep -F "log: log written to data/logs/bootfix.jsonl" &&
+	screen | grep -F "data/logs/bootfix.jsonl" &&
+	! screen | grep -F "log: log" &&
+	screen | grep -F "Done. Restart this machine without the stick. Enter = next machine." &&
+	# the quarantine path is whole, broken at a backslash if it must be
+	screen | tr -d "\n " | grep -F "bootfix-quarantine\\" &&
 	python3 -c "
 import json
 r=json.loads(open(\"data/logs/bootfix.jsonl\").read().splitlines()[-1])
@@ -57,13 +63,27 @@ assert r[\"mode\"]==\"menu\" and r[\"action\"]==\"fix\" and r[\"outcome\"]==\"fi
 	ntfs_umount w && losetup -d $dev
 '
 
-test_expect_success 'back to the list: the install is clean now' '
-	keys Enter && wait_for "clean (has quarantine)" 60
+test_expect_success 'Esc: back to the list of this machine, which says fixed' '
+	keys Escape && wait_for "fixed" 60 && screen | grep -E "^>  1 .*DESKTOP-2KGM189 +fixed"
 '
 
-test_expect_success 'restore from the menu' '
-	keys r && wait_for "RESTORED" 60 &&
-	keys Enter && wait_for "1 faulty file" 60
+test_expect_success 'restore asks first; Cancel is the default and changes nothing' '
+	keys r && wait_for "it will crash again" &&
+	screen | grep -F "[ Cancel ]" && screen | grep -F "will crash again at its next start" &&
+	keys Enter && wait_for "fixed" && test "$(wc -l < data/logs/bootfix.jsonl)" = 2 &&
+	keys r && wait_for "[ Cancel ]" && keys Escape && wait_for "fixed" &&
+	test "$(wc -l < data/logs/bootfix.jsonl)" = 2
+'
+
+test_expect_success 'restore, confirmed on purpose: RESTORED as a warning, recorded as restored' '
+	keys r && wait_for "[ Cancel ]" && keys Right Enter && wait_for "RESTORED" 60 &&
+	screen | grep -F "it will crash again" &&
+	python3 -c "
+import json
+r=json.loads(open(\"data/logs/bootfix.jsonl\").read().splitlines()[-1])
+assert r[\"action\"]==\"restore\" and r[\"outcome\"]==\"restored\", r
+" &&
+	keys Escape && wait_for "1 faulty file" 60
 '
 
 test_expect_success 'the log of this stick: both records, verify status' '
@@ -72,6 +92,7 @@ test_expect_success 'the log of this stick: both records, verify status' '
 	keys l && wait_for "verify: intact, 4 records" &&
 	test "$(screen | grep -c "DESKTOP-2KGM189")" = 2 &&
 	screen | grep -E "DESKTOP-2KGM189 .* fixed" &&
+	screen | grep -E "DESKTOP-2KGM189 .* restored" &&
 	keys Escape && wait_for "1 faulty file"
 '
 
@@ -80,21 +101,30 @@ test_expect_success 'Esc on the confirm screen fixes nothing' '
 	keys q && wait_for "menu-exit=0"
 '
 
-test_expect_success 'a hibernated install: explained, the safe answer is the default' '
-	menu 80 24 linux --device hib.img &&
-	wait_for "hibernated - not touched" &&
+test_expect_success 'a hibernated install: a decision up front; Enter goes straight to it' '
+	menu 80 24 linux --device hib.img --data hdata &&
+	wait_for "hibernated: needs your decision" &&
+	screen | grep -E "^>\? 1 .*hibernated: needs your decision" &&
 	keys Enter && wait_for "Windows is hibernated on" &&
-	screen | grep -F "[ Leave it ]" &&
-	keys Enter && wait_for "hibernated - not touched" &&
-	keys Enter && wait_for "Windows is hibernated on" && keys Escape &&
-	wait_for "hibernated - not touched" &&
+	screen | grep -F "[ Leave it ]" && screen | grep -F "Resuming" &&
+	keys Escape && wait_for "hibernated: needs your decision" && test ! -e hdata/logs/bootfix.jsonl
+'
+
+test_expect_success 'leave it (the default) is a decision: recorded as left, with the reason' '
+	keys Enter && wait_for "[ Leave it ]" && keys Enter && wait_for "LEFT AS IT WAS" 60 &&
+	python3 -c "
+import json
+r=json.loads(open(\"hdata/logs/bootfix.jsonl\").read().splitlines()[-1])
+assert r[\"action\"]==\"fix\" and r[\"outcome\"]==\"left\", r
+assert \"hibernated\" in json.dumps(r), r
+" &&
 	keys q && wait_for "menu-exit=0" &&
 	test "$(image_sha hib.img)" = "$(cat hib.sha)"
 '
 
 test_expect_success 'the override, chosen on purpose, discards the hibernation and fixes' '
 	menu 80 24 linux --device hib.img &&
-	wait_for "hibernated - not touched" &&
+	wait_for "hibernated: needs your decision" &&
 	keys Enter && wait_for "Windows is hibernated on" &&
 	keys Right Enter && wait_for "FIXED" 60 &&
 	keys q && wait_for "menu-exit=0"
@@ -106,10 +136,16 @@ test_expect_success 'monochrome serial terminal (vt100) shows the same words' '
 	keys Escape && wait_for "1 faulty file" && keys q && wait_for "menu-exit=0"
 '
 
-test_expect_success 'a terminal below 80x24 says so instead of drawing garbage' '
-	menu 60 20 vt220 --device disk.img &&
+test_expect_success 'a terminal below 80x24 says so, and only q acts: Enter, Enter and r do nothing' '
+	sha=$(image_sha disk.img) &&
+	menu 60 20 vt220 --device disk.img --data small &&
 	wait_for "terminal too small: need 80x24, have 60x20" &&
-	tm resize-window -x 80 -y 24 && wait_for "1 faulty file" && keys q && wait_for "menu-exit=0"
+	sleep 3 && keys Enter && sleep 1 && keys Enter && sleep 1 && keys r Right Enter && sleep 3 &&
+	wait_for "terminal too small" && test ! -e small/logs/bootfix.jsonl &&
+	test "$(image_sha disk.img)" = "$sha" &&
+	tm resize-window -x 80 -y 24 && wait_for "1 faulty file" &&
+	tm resize-window -x 60 -y 20 && wait_for "terminal too small" &&
+	keys q && wait_for "menu-exit=0"
 '
 
 test_expect_success 'no terminal: a clear error, exit 3' '
