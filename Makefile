@@ -31,6 +31,8 @@ FRONTS = recovery/cli.o recovery/logcmd.o recovery/menu.o recovery/auto.o recove
 # BitLocker: metadata, key sources, unlocking (docs/bitlocker.md)
 ENGINE += recovery/bitlocker.o recovery/keys.o
 FRONTS += recovery/unlockcmd.o
+# keys from a terminal's raw bytes (the menu); no curses, no I/O
+ENGINE += recovery/termkey.o
 
 all: bootfix
 
@@ -44,7 +46,7 @@ recovery/%.o: recovery/%.c recovery/*.h
 UNIT = tests/unit/test_rules tests/unit/test_winpath tests/unit/test_quarantine \
        tests/unit/test_auditlog tests/unit/test_config tests/unit/test_machine
 UNIT += tests/unit/test_bitlocker tests/unit/test_keys tests/unit/test_live
-UNIT += tests/unit/test_text
+UNIT += tests/unit/test_text tests/unit/test_termkey
 
 tests/unit/test_%: tests/unit/test_%.c $(ENGINE)
 	$(CC) $(ALL_CFLAGS) -pthread -o $@ $^ $(PKG_LIBS) -lcmocka
@@ -126,6 +128,19 @@ check-fuzz-config: tests/fuzz/fuzz_config
 	tests/fuzz/fuzz_config -max_total_time=$${FUZZ_SECONDS:-15} $$d > $$d.log 2>&1; \
 	rc=$$?; tail -n 1 $$d.log; rm -rf $$d $$d.log; exit $$rc
 .PHONY: fuzz-run-manifest fuzz-run-config check-fuzz-manifest check-fuzz-config
+# libFuzzer target for the terminal key decoder (a serial line delivers anything)
+fuzz: tests/fuzz/fuzz_termkey
+tests/fuzz/fuzz_termkey: tests/fuzz/fuzz_termkey.c recovery/termkey.c
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Irecovery \
+		-o $@ $^
+fuzz-run-termkey: tests/fuzz/fuzz_termkey
+	tests/fuzz/fuzz_termkey -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus-termkey
+check-fuzz: check-fuzz-termkey
+check-fuzz-termkey: tests/fuzz/fuzz_termkey
+	@d=$$(mktemp -d) && cp tests/fuzz/corpus-termkey/* $$d/ && \
+	tests/fuzz/fuzz_termkey -max_total_time=$${FUZZ_SECONDS:-15} $$d > $$d.log 2>&1; \
+	rc=$$?; tail -n 1 $$d.log; rm -rf $$d $$d.log; exit $$rc
+.PHONY: fuzz-run-termkey check-fuzz-termkey
 bench-unlock: bootfix
 	@scripts/bench-unlock
 .PHONY: fuzz-run-keys check-fuzz-keys bench-unlock
@@ -170,7 +185,8 @@ install: bootfix
 
 clean:
 	rm -f bootfix recovery/*.o $(UNIT) tests/tools/ntfs-logstate tests/fuzz/fuzz_rules \
-	      tests/fuzz/fuzz_keys tests/fuzz/fuzz_log tests/fuzz/fuzz_manifest tests/fuzz/fuzz_config
+	      tests/fuzz/fuzz_keys tests/fuzz/fuzz_log tests/fuzz/fuzz_manifest tests/fuzz/fuzz_config \
+	      tests/fuzz/fuzz_termkey
 	rm -rf tests/trash.* out
 
 .PHONY: all deps check check-unit check-cli check-tui check-fuzz fuzz fuzz-run bench install clean
