@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <langinfo.h>
 #include <locale.h>
 #include <pthread.h>
 #include <signal.h>
@@ -38,6 +39,7 @@
 #include "utc.h"
 #include "version.h"
 #include "screen.h"
+#include "termkey.h"
 #include "text.h"
 
 /* every line drawn may carry names from the volume: escaped (screen.h) */
@@ -109,6 +111,7 @@ struct menu {
 	int job_rc;
 	char job_err[512];
 	pthread_mutex_t lock;
+	struct termkey tk;		/* the terminal's bytes, decoded here, not by terminfo */
 };
 
 /* ---- the worker: the engine off the UI thread ---- */
@@ -1475,6 +1478,43 @@ static int handle_key(struct menu *m, int ch)
 	return 0;
 }
 
+/*
+ * The next key, or 0 when none came within the tick.  ncurses' own key
+ * decoding is off (keypad FALSE): on a serial line the terminfo entry
+ * cannot be trusted (vt100's maps the keypad to F5-F10; vt220's F5 is not
+ * in it and was read as Esc and "15~"), so termkey.c decodes the bytes.
+ * The keys it gives are turned into curses' names for the handlers.
+ */
+static int read_key(struct menu *m)
+{
+	static const struct { int tk, curses; } names[] = {
+		{ TERMKEY_ENTER, '\r' }, { TERMKEY_ESC, 27 }, { TERMKEY_BACKSPACE, KEY_BACKSPACE },
+		{ TERMKEY_UP, KEY_UP }, { TERMKEY_DOWN, KEY_DOWN }, { TERMKEY_LEFT, KEY_LEFT },
+		{ TERMKEY_RIGHT, KEY_RIGHT }, { TERMKEY_HOME, KEY_HOME }, { TERMKEY_END, KEY_END },
+		{ TERMKEY_PGUP, KEY_PPAGE }, { TERMKEY_PGDN, KEY_NPAGE }, { TERMKEY_INSERT, KEY_IC },
+		{ TERMKEY_DELETE, KEY_DC }, { TERMKEY_BTAB, KEY_BTAB },
+	};
+	int key = termkey_next(&m->tk, 0), ch;
+
+	if (key == TERMKEY_NONE) {
+		/* bytes held: the rest of a sequence follows within TERMKEY_WAIT_MS */
+		timeout(m->tk.len ? TERMKEY_WAIT_MS : 100);
+		ch = getch();
+		if (ch == KEY_RESIZE)
+			return KEY_RESIZE;
+		if (ch == ERR)
+			key = termkey_next(&m->tk, m->tk.len > 0);
+		else if (ch >= 0 && ch < 256 && termkey_push(&m->tk, (unsigned char)ch) == 0)
+			key = termkey_next(&m->tk, 0);
+	}
+	if (key >= TERMKEY_F(1) && key <= TERMKEY_F(20))
+		return KEY_F(key - TERMKEY_F0);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (key == names[i].tk)
+			return names[i].curses;
+	return key > 0 && key < 256 ? key : 0;
+}
+
 /* Tell whoever waits (init, tests, the benchmark) that the menu is up. */
 static void signal_ready(void)
 {
@@ -1565,9 +1605,10 @@ int menu_main(int argc, char **argv)
 	cbreak();
 	noecho();
 	nonl();
-	keypad(stdscr, TRUE);
+	keypad(stdscr, FALSE);	/* read_key() decodes the keys */
+	meta(stdscr, TRUE);	/* 8-bit bytes whole: UTF-8, 8-bit CSI */
+	termkey_init(&m.tk, !strcmp(nl_langinfo(CODESET), "UTF-8") ? TERMKEY_UTF8 : 0);
 	curs_set(0);
-	set_escdelay(50);
 	timeout(100);
 	colours(&m);
 	start(&m, JOB_SCAN);
@@ -1581,8 +1622,8 @@ int menu_main(int argc, char **argv)
 		}
 		if (cli_stop && !m.busy)
 			break;
-		ch = getch();
-		if (ch != ERR)
+		ch = read_key(&m);
+		if (ch)
 			redraw |= handle_key(&m, ch);
 		if (redraw || m.busy)
 			draw(&m);
