@@ -46,7 +46,7 @@ test_expect_success 'two keys fix it: Enter, Enter' '
 	keys Enter && wait_for "[ Fix ]" &&
 	keys Enter && wait_for "FIXED" 60 &&
 	screen | grep -F "quarantined" &&
-	screen | grep -F "log: log written to data/logs/bootfix.jsonl" &&
+	screen | grep -F "log: record 2 written to data/logs/bootfix.jsonl" &&
 	python3 -c "
 import json
 r=json.loads(open(\"data/logs/bootfix.jsonl\").read().splitlines()[-1])
@@ -71,7 +71,8 @@ test_expect_success 'the log of this stick: both records, verify status' '
 	# before it (written ahead, not listed once the final record follows)
 	keys l && wait_for "verify: intact, 4 records" &&
 	test "$(screen | grep -c "DESKTOP-2KGM189")" = 2 &&
-	screen | grep -E "DESKTOP-2KGM189 .* fixed" &&
+	screen | grep -E "DESKTOP-2KGM189 .* fix +fixed *$" &&
+	screen | grep -E "DESKTOP-2KGM189 .* restore +restored *$" &&
 	keys Escape && wait_for "1 faulty file"
 '
 
