@@ -47,6 +47,9 @@ UNIT = tests/unit/test_rules tests/unit/test_winpath tests/unit/test_quarantine 
        tests/unit/test_auditlog tests/unit/test_config tests/unit/test_machine
 UNIT += tests/unit/test_bitlocker tests/unit/test_keys tests/unit/test_live
 UNIT += tests/unit/test_text tests/unit/test_termkey
+# the fronts' record and log screen rows (logcmd.c: no curses in it)
+UNIT += tests/unit/test_logcmd
+tests/unit/test_logcmd: recovery/logcmd.o
 
 tests/unit/test_%: tests/unit/test_%.c $(ENGINE)
 	$(CC) $(ALL_CFLAGS) -pthread -o $@ $^ $(PKG_LIBS) -lcmocka

@@ -209,19 +209,21 @@ static void join_reasons(const struct run *r, unsigned mask, char **acc)
 
 		if (!(mask & (1u << v->outcome)) || !v->reason)
 			continue;
-		if (asprintf(&s, "%s%s%s: %s", *acc ? *acc : "", *acc ? "; " : "", v->device,
-			     v->reason) < 0)
+		if (asprintf(&s, "%s%s%s: %s", *acc ? *acc : "", *acc ? "; " : "",
+			     v->device ? v->device : "?", v->reason) < 0)
 			return;
 		free(*acc);
 		*acc = s;
 	}
 }
 
+#define WHY(o) (1u << (o))
+
 const char *auditlog_outcome(const struct audit_info *ai, char **reason)
 {
 	const struct run *r = ai->run;
 	size_t faulty = 0, left = 0, acted = 0, undone = 0;
-	int failed = 0, refused = 0, windows = 0;
+	int failed = 0, refused = 0, kept = 0, windows = 0;
 	int restore = ai->action && !strcmp(ai->action, "restore");
 	const char *out;
 
@@ -242,6 +244,12 @@ const char *auditlog_outcome(const struct audit_info *ai, char **reason)
 		failed += v->outcome == OUTCOME_FAILED;
 		refused += v->outcome == OUTCOME_REFUSED;
 		windows += v->windows;
+		/* a person chose to leave this volume as it is: what is on it was
+		   decided, not left behind, and says nothing about the others */
+		if (v->outcome == OUTCOME_LEFT) {
+			kept++;
+			continue;
+		}
 		for (size_t k = 0; k < v->nfindings; k++) {
 			const struct finding *f = &v->findings[k];
 			int acts = f->action && strcmp(f->action, "none");
@@ -258,20 +266,28 @@ const char *auditlog_outcome(const struct audit_info *ai, char **reason)
 	}
 	if (left || undone) {
 		out = failed ? "failed" : "refused";
-		join_reasons(r, 1u << OUTCOME_FAILED | 1u << OUTCOME_REFUSED, reason);
+		join_reasons(r, WHY(OUTCOME_FAILED) | WHY(OUTCOME_REFUSED) | WHY(OUTCOME_LEFT),
+			     reason);
 		if (!*reason && asprintf(reason, "%zu of %zu %s left in place", left + undone,
 					 restore ? acted + undone : faulty,
 					 restore ? "files" : "faulty files") < 0)
 			*reason = NULL;
 	} else if (failed) {
 		out = "failed";
-		join_reasons(r, 1u << OUTCOME_FAILED, reason);
+		join_reasons(r, WHY(OUTCOME_FAILED) | WHY(OUTCOME_LEFT), reason);
 	} else if (acted) {
-		out = "fixed";
-		join_reasons(r, 1u << OUTCOME_FIXED | 1u << OUTCOME_REFUSED, reason);
+		/* a restore puts back what a fix took away: never called fixed */
+		out = restore ? "restored" : "fixed";
+		join_reasons(r, WHY(OUTCOME_FIXED) | WHY(OUTCOME_REFUSED) | WHY(OUTCOME_LEFT),
+			     reason);
 	} else if (refused) {
 		out = "refused";
-		join_reasons(r, 1u << OUTCOME_REFUSED, reason);
+		join_reasons(r, WHY(OUTCOME_REFUSED) | WHY(OUTCOME_LEFT), reason);
+	} else if (kept) {
+		out = "left";
+		join_reasons(r, WHY(OUTCOME_LEFT), reason);
+		if (!*reason)
+			*reason = strdup("left as it is");
 	} else {
 		out = "nothing-to-fix";
 		*reason = strdup(restore ? "nothing in quarantine" :
@@ -328,6 +344,7 @@ struct json_object *auditlog_record(const struct audit_info *ai)
 	const struct run *r = ai->run;
 	char when[UTC_LEN], *reason = NULL;
 	const char *outcome;
+	int restore = ai->action && !strcmp(ai->action, "restore");
 
 	json_object_object_add(o, "schema", json_object_new_int(AUDITLOG_SCHEMA));
 	put_str(o, "time", utc_format(r && r->started ? r->started : time(NULL), when));
@@ -361,7 +378,12 @@ struct json_object *auditlog_record(const struct audit_info *ai)
 	}
 	a = json_object_new_array();
 	for (size_t i = 0; r && i < r->n; i++) {
-		json_object_array_add(a, report_volume(&r->v[i]));
+		struct json_object *v = report_volume(&r->v[i]);
+
+		/* the engine calls a volume whose files went back "fixed" */
+		if (restore && r->v[i].outcome == OUTCOME_FIXED)
+			put_str(v, "outcome", "restored");
+		json_object_array_add(a, v);
 		if (r->v[i].identity_note) {
 			char *s;
 
@@ -732,8 +754,19 @@ int auditlog_read(struct auditlog *log, const char *path)
 
 	memset(log, 0, sizeof(*log));
 	buf = file_slurp(AT_FDCWD, path, (size_t)AUDITLOG_MAX, &len);
-	if (!buf)
-		return -1;
+	if (!buf) {
+		/* "cannot open FILE: No such file or directory": the cause from
+		   strerror() is said in lowercase like every other message */
+		char msg[1024], *c;
+
+		snprintf(msg, sizeof(msg), "%s", err_msg());
+		c = strstr(msg, path);
+		c = c ? c + strlen(path) : NULL;
+		if (c && c[0] == ':' && c[1] == ' ' && c[2] >= 'A' && c[2] <= 'Z' &&
+		    c[3] >= 'a' && c[3] <= 'z')
+			c[2] = (char)(c[2] - 'A' + 'a');
+		return err_set("%s", msg);
+	}
 	if (asprintf(&hpath, "%s" AUDITLOG_HEAD_SUFFIX, path) < 0) {
 		free(buf);
 		return err_set("cannot read %s: %s", path, cause(ENOMEM));
@@ -1597,6 +1630,10 @@ void auditlog_row(struct json_object *rec, struct auditlog_row *row)
 	row->site = get_str(rec, "site");
 	row->stick = get_str(rec, "stick");
 	row->outcome = get_str(rec, "outcome");
+	/* records written before "restored" existed called a restore "fixed" */
+	if (row->action && !strcmp(row->action, "restore") && row->outcome &&
+	    !strcmp(row->outcome, "fixed"))
+		row->outcome = "restored";
 	row->reason = get_str(rec, "reason");
 	row->sys_vendor = get_str(m, "sys_vendor");
 	row->product_name = get_str(m, "product_name");

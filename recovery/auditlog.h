@@ -63,18 +63,24 @@ struct audit_info {
 };
 
 /*
- * The overall outcome of a run, one of "fixed", "nothing-to-fix",
- * "refused", "failed" (static), and in *reason one line saying why (caller
- * frees; may be NULL when out of memory).  Failed when the target could
- * not be examined or a volume failed; refused when something faulty was
- * left for a reason the operator can override; fixed when something was
- * quarantined (or restored) and nothing faulty is left; else nothing-to-fix.
+ * The overall outcome of a run, one of "fixed", "restored", "left",
+ * "nothing-to-fix", "refused", "failed" (static), and in *reason one line
+ * saying why (caller frees; may be NULL when out of memory).  Failed when
+ * the target could not be examined or a volume failed; refused when
+ * something faulty was left for a reason the operator can override; fixed
+ * when something was quarantined and nothing faulty is left (restored when
+ * ai->action is "restore" and something was put back); left when a person
+ * chose to leave volumes as they are (OUTCOME_LEFT, their findings not
+ * counted as left behind) and nothing else was done, refused or failed;
+ * else nothing-to-fix.  The reason joins "DEVICE: reason" of the volumes
+ * that decided it, left volumes included.
  */
 const char *auditlog_outcome(const struct audit_info *ai, char **reason);
 
 /*
  * The record for one run, without the chain members (seq, prev, sig) that
- * auditlog_append() adds.  Text that is not valid UTF-8 (a hostile file
+ * auditlog_append() adds.  In a restore record a volume whose files went
+ * back has outcome "restored".  Text that is not valid UTF-8 (a hostile file
  * name, a firmware string) has the bad bytes replaced by U+FFFD.  A new
  * reference the caller owns; never NULL.
  */
@@ -208,8 +214,10 @@ struct auditlog_row {
 
 /*
  * Read rec (a machine record) into *row; the const strings point into rec
- * and are NULL when absent or not strings.  Never fails (out of memory
- * leaves the joined fields NULL).
+ * (or are static) and are NULL when absent or not strings.  A restore
+ * recorded as "fixed" (logs written before "restored" existed) reads as
+ * outcome "restored".  Never fails (out of memory leaves the joined fields
+ * NULL).
  */
 void auditlog_row(struct json_object *rec, struct auditlog_row *row);
 

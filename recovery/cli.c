@@ -196,8 +196,9 @@ static void print_volume(const struct volume *v, enum engine_verb verb)
 	}
 	if (v->reason && v->outcome == OUTCOME_NONE && verb != ENGINE_SCAN)
 		printf("  %s\n", text_safe(v->reason));
-	else if (v->reason && v->outcome != OUTCOME_NONE)
-		printf("  %s: %s\n", outcome_name(v->outcome), text_safe(v->reason));
+	else if (v->reason && v->outcome != OUTCOME_NONE)	/* files put back are not "fixed" */
+		printf("  %s: %s\n", verb == ENGINE_RESTORE && v->outcome == OUTCOME_FIXED ?
+		       "restored" : outcome_name(v->outcome), text_safe(v->reason));
 	else if (v->reason && v->locked)
 		printf("  %s\n", text_safe(v->reason));
 }

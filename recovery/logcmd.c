@@ -3,8 +3,10 @@
  * line writes after fix and restore (see logcmd.h, docs/log.md).
  *
  * One table of verbs { name, usage, run } as in cli.c.  Every verb that
- * reads logs also checks them, and says on stderr when one does not verify,
- * but still shows what it can: an auditor wants to see a damaged log too.
+ * reads logs reads all of them before it prints anything (a file it cannot
+ * read is an error alone, not a table cut short), also checks them, and
+ * says on stderr when one does not verify, but still shows what it can: an
+ * auditor wants to see a damaged log too.
  * Text from a record may come from a hostile volume (a computer name, a
  * file name): it is never printed raw to the terminal.
  */
@@ -46,7 +48,6 @@ static int usage(void)
 struct logs {
 	struct auditlog *l;
 	size_t n;
-	int cannot;		/* some file could not be read */
 };
 
 static void warn_stderr(void *ctx, const char *msg)
@@ -54,11 +55,27 @@ static void warn_stderr(void *ctx, const char *msg)
 	fprintf(stderr, "bootfix: warning: %s: %s\n", text_safe(ctx), text_safe(msg));
 }
 
-/* Read every file; with check, say on stderr about each that does not verify. */
+static void free_logs(struct logs *ls)
+{
+	for (size_t i = 0; i < ls->n; i++)
+		auditlog_free(&ls->l[i]);
+	free(ls->l);
+	memset(ls, 0, sizeof(*ls));
+}
+
+/*
+ * Read every file before anything is printed: a file that cannot be read
+ * gives its error (one line on stderr each) and no output at all, never a
+ * table header followed by the error.  Returns 0, or -1 with every log
+ * freed.  With check, then say on stderr about each log that does not
+ * verify (the readers still show what they can).
+ */
 static int read_logs(struct logs *ls, char **files, int n, int check)
 {
+	int cannot = 0;
+
 	memset(ls, 0, sizeof(*ls));
-	ls->l = calloc((size_t)n, sizeof(*ls->l));
+	ls->l = calloc(n > 0 ? (size_t)n : 1, sizeof(*ls->l));
 	if (!ls->l) {
 		fprintf(stderr, "bootfix: cannot read logs: %s\n", strerror(ENOMEM));
 		return -1;
@@ -69,23 +86,26 @@ static int read_logs(struct logs *ls, char **files, int n, int check)
 		if (auditlog_read(log, files[i]) < 0) {
 			fprintf(stderr, "bootfix: %s\n", text_safe(err_msg()));
 			auditlog_free(log);
-			ls->cannot = 1;
+			cannot = 1;
 			continue;
 		}
 		ls->n++;
-		if (check && auditlog_verify(log, NULL, 0, NULL, NULL, NULL) < 0)
-			fprintf(stderr, "bootfix: warning: %s does not verify: %s (see 'bootfix log "
-				"verify')\n", text_safe(files[i]), text_safe(err_msg()));
 	}
+	if (cannot) {
+		free_logs(ls);
+		return -1;
+	}
+	for (size_t i = 0; check && i < ls->n; i++)
+		if (auditlog_verify(&ls->l[i], NULL, 0, NULL, NULL, NULL) < 0)
+			fprintf(stderr, "bootfix: warning: %s does not verify: %s (see 'bootfix log "
+				"verify')\n", text_safe(ls->l[i].name), text_safe(err_msg()));
 	return 0;
 }
 
-static void free_logs(struct logs *ls)
+/* A record that list, export, summary and keys-used show. */
+static int shown(const struct auditlog_line *l)
 {
-	for (size_t i = 0; i < ls->n; i++)
-		auditlog_free(&ls->l[i]);
-	free(ls->l);
-	memset(ls, 0, sizeof(*ls));
+	return l->kind != AUDITLOG_JUNK && !l->superseded;
 }
 
 /* ---- text for people ---- */
@@ -262,31 +282,30 @@ static int cmd_verify(int argc, char **argv)
 {
 	EVP_PKEY **keys = NULL;
 	size_t nkeys = 0;
-	int ch, bad = 0, cannot = 0;
+	struct logs ls;
+	int ch, bad = 0;
 
 	if ((ch = key_args(argc, argv, &keys, &nkeys, NULL)) >= 0)
 		return ch;
-	for (int i = optind; i < argc; i++) {
-		struct auditlog log;
+	if (read_logs(&ls, argv + optind, argc - optind, 0) < 0) {
+		free_keys(keys, nkeys);
+		return EXIT_CANNOT;
+	}
+	for (size_t i = 0; i < ls.n; i++) {
+		char *name = ls.l[i].name;
 		size_t n = 0;
 
-		if (auditlog_read(&log, argv[i]) < 0) {
-			fprintf(stderr, "bootfix: %s\n", err_msg());
-			auditlog_free(&log);
-			cannot = 1;
-			continue;
-		}
-		if (auditlog_verify(&log, keys, nkeys, warn_stdout, argv[i], &n) < 0) {
-			printf("%s: bad: %s\n", text_safe(argv[i]), text_safe(err_msg()));
+		if (auditlog_verify(&ls.l[i], keys, nkeys, warn_stdout, name, &n) < 0) {
+			printf("%s: bad: %s\n", text_safe(name), text_safe(err_msg()));
 			bad = 1;
 		} else {
-			printf("%s: intact: %zu record%s%s\n", argv[i], n, n == 1 ? "" : "s",
+			printf("%s: intact: %zu record%s%s\n", text_safe(name), n, n == 1 ? "" : "s",
 			       nkeys ? ", signatures good" : "");
 		}
-		auditlog_free(&log);
 	}
+	free_logs(&ls);
 	free_keys(keys, nkeys);
-	return bad ? EXIT_BAD : cannot ? EXIT_CANNOT : 0;
+	return bad ? EXIT_BAD : 0;
 }
 
 /* ---- list ---- */
@@ -307,7 +326,7 @@ static int plain_args(int argc, char **argv)
 
 static int cmd_list(int argc, char **argv)
 {
-	struct table t = { .cols = 6 };
+	struct table t = { .cols = 7 };
 	struct logs ls;
 	int rc = plain_args(argc, argv);
 
@@ -316,25 +335,24 @@ static int cmd_list(int argc, char **argv)
 	if (read_logs(&ls, argv + 1, argc - 1, 1) < 0)
 		return EXIT_CANNOT;
 	table_add(&t, (const char *const[]){ ls.n > 1 ? "FILE:LINE" : "LINE", "TIME", "COMPUTER",
-					    "SERIAL", "SITE", "OUTCOME" });
+					    "SERIAL", "SITE", "ACTION", "OUTCOME" });
 	for (size_t f = 0; f < ls.n; f++)
 		for (size_t i = 0; i < ls.l[f].n; i++) {
 			struct auditlog_row r;
 			char at[PATH_MAX + 32];
 
-			if (ls.l[f].lines[i].kind == AUDITLOG_JUNK || ls.l[f].lines[i].superseded || ls.l[f].lines[i].superseded)
+			if (!shown(&ls.l[f].lines[i]))
 				continue;
 			auditlog_row(ls.l[f].lines[i].rec, &r);
 			where(at, sizeof(at), &ls, f, i);
 			table_add(&t, (const char *const[]){ at, r.time, r.computer, r.product_serial,
-							    r.site, r.outcome });
+							    r.site, r.action, r.outcome });
 			auditlog_row_free(&r);
 		}
 	table_print(&t);
 	table_free(&t);
-	rc = ls.cannot ? EXIT_CANNOT : 0;
 	free_logs(&ls);
-	return rc;
+	return 0;
 }
 
 /* ---- show ---- */
@@ -437,10 +455,8 @@ static int cmd_show(int argc, char **argv)
 		n = strtoul(argv[optind + 1], &end, 10);
 		if (*end || !*argv[optind + 1] || errno || n == 0)
 			return usage();
-		if (read_logs(&ls, argv + optind, 1, 1) < 0 || ls.n == 0) {
-			free_logs(&ls);
+		if (read_logs(&ls, argv + optind, 1, 1) < 0)
 			return EXIT_CANNOT;
-		}
 		if (n > ls.l[0].n) {
 			fprintf(stderr, "bootfix: %s has no line %lu (it has %zu)\n", ls.l[0].name, n,
 				ls.l[0].n);
@@ -460,7 +476,7 @@ static int cmd_show(int argc, char **argv)
 		return EXIT_CANNOT;
 	for (size_t f = 0; f < ls.n; f++)
 		for (size_t i = 0; i < ls.l[f].n; i++)
-			if (ls.l[f].lines[i].kind != AUDITLOG_JUNK && !ls.l[f].lines[i].superseded &&
+			if (shown(&ls.l[f].lines[i]) &&
 			    matches(ls.l[f].lines[i].rec, serial, computer)) {
 				show(&ls.l[f].lines[i]);
 				found++;
@@ -468,7 +484,7 @@ static int cmd_show(int argc, char **argv)
 	if (!found)
 		fprintf(stderr, "bootfix: no record with %s '%s'\n", serial ? "serial" : "computer",
 			serial ? serial : computer);
-	rc = !found ? EXIT_BAD : ls.cannot ? EXIT_CANNOT : 0;
+	rc = !found ? EXIT_BAD : 0;
 	free_logs(&ls);
 	return rc;
 }
@@ -545,7 +561,7 @@ static int cmd_export(int argc, char **argv)
 			struct json_object *sf = NULL, *sl = NULL;
 			struct auditlog_row r;
 
-			if (l->kind == AUDITLOG_JUNK || l->superseded)
+			if (!shown(l))
 				continue;
 			auditlog_row(l->rec, &r);
 			if (l->source) {
@@ -579,7 +595,7 @@ static int cmd_export(int argc, char **argv)
 			csv_field(l->sha256, 1);
 			auditlog_row_free(&r);
 		}
-	rc = fflush(stdout) == 0 ? (ls.cannot ? EXIT_CANNOT : 0) : EXIT_CANNOT;
+	rc = fflush(stdout) == 0 ? 0 : EXIT_CANNOT;
 	free_logs(&ls);
 	return rc;
 }
@@ -598,7 +614,7 @@ static int cmd_merge(int argc, char **argv)
 
 	if ((ch = key_args(argc, argv, &keys, &nkeys, &out)) >= 0)
 		return ch;
-	if (read_logs(&ls, argv + optind, argc - optind, 0) < 0 || ls.cannot) {
+	if (read_logs(&ls, argv + optind, argc - optind, 0) < 0) {
 		rc = EXIT_CANNOT;
 		goto out;
 	}
@@ -700,9 +716,42 @@ static void print_counter(const char *title, struct counter *c, int by_name)
 	memset(c, 0, sizeof(*c));
 }
 
+/* Print "  NAME  COUNT" lines in the order counted. */
+static void print_in_order(const char *title, struct counter *c)
+{
+	struct table t = { .cols = 2 };
+
+	printf("%s\n", title);
+	for (size_t i = 0; i < c->len; i++) {
+		char num[32], label[256];
+
+		snprintf(num, sizeof(num), "%ld", c->n[i]);
+		snprintf(label, sizeof(label), "  %s", c->name[i]);
+		table_add(&t, (const char *const[]){ label, num });
+		free(c->name[i]);
+	}
+	table_print(&t);
+	table_free(&t);
+	free(c->name);
+	free(c->n);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Count each of names[] once and set it to 0: they show, in this order, even at 0. */
+static void count_zero(struct counter *c, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		count(c, names[i]);
+	for (size_t i = 0; i < c->len; i++)
+		c->n[i] = 0;
+}
+
 static int cmd_summary(int argc, char **argv)
 {
-	struct counter outcome = { 0 }, site = { 0 }, day = { 0 }, machines = { 0 };
+	static const char *const actions[] = { "fix", "restore" };
+	static const char *const outcomes[] = { "fixed", "restored", "left", "nothing-to-fix",
+						"refused", "failed" };
+	struct counter action = { 0 }, outcome = { 0 }, site = { 0 }, day = { 0 }, machines = { 0 };
 	struct logs ls;
 	long records = 0;
 	int rc = plain_args(argc, argv);
@@ -711,22 +760,19 @@ static int cmd_summary(int argc, char **argv)
 		return rc;
 	if (read_logs(&ls, argv + 1, argc - 1, 1) < 0)
 		return EXIT_CANNOT;
-	/* the four outcomes always show, in this order, even at 0 */
-	count(&outcome, "fixed");
-	count(&outcome, "nothing-to-fix");
-	count(&outcome, "refused");
-	count(&outcome, "failed");
-	for (size_t i = 0; i < outcome.len; i++)
-		outcome.n[i] = 0;
+	count_zero(&action, actions, sizeof(actions) / sizeof(actions[0]));
+	count_zero(&outcome, outcomes, sizeof(outcomes) / sizeof(outcomes[0]));
 	for (size_t f = 0; f < ls.n; f++)
 		for (size_t i = 0; i < ls.l[f].n; i++) {
 			struct auditlog_row r;
 			char d[16];
 
-			if (ls.l[f].lines[i].kind == AUDITLOG_JUNK || ls.l[f].lines[i].superseded || ls.l[f].lines[i].superseded)
+			if (!shown(&ls.l[f].lines[i]))
 				continue;
 			auditlog_row(ls.l[f].lines[i].rec, &r);
 			records++;
+			count(&action, r.action);
+			/* a restore is counted as restored, never as fixed (auditlog_row) */
 			count(&outcome, r.outcome);
 			count(&site, r.site);
 			snprintf(d, sizeof(d), "%.10s", r.time ? r.time : "(none)");
@@ -736,32 +782,16 @@ static int cmd_summary(int argc, char **argv)
 			auditlog_row_free(&r);
 		}
 	printf("records   %ld\nmachines  %zu\n", records, machines.len);
-	{
-		struct table t = { .cols = 2 };
-
-		printf("outcome\n");
-		for (size_t i = 0; i < outcome.len; i++) {
-			char num[32], label[256];
-
-			snprintf(num, sizeof(num), "%ld", outcome.n[i]);
-			snprintf(label, sizeof(label), "  %s", outcome.name[i]);
-			table_add(&t, (const char *const[]){ label, num });
-			free(outcome.name[i]);
-		}
-		table_print(&t);
-		table_free(&t);
-		free(outcome.name);
-		free(outcome.n);
-	}
+	print_in_order("action", &action);
+	print_in_order("outcome", &outcome);
 	print_counter("site", &site, 0);
 	print_counter("day", &day, 1);
 	for (size_t i = 0; i < machines.len; i++)
 		free(machines.name[i]);
 	free(machines.name);
 	free(machines.n);
-	rc = ls.cannot ? EXIT_CANNOT : 0;
 	free_logs(&ls);
-	return rc;
+	return 0;
 }
 
 /* ---- keys-used ---- */
@@ -785,7 +815,7 @@ static int cmd_keys(int argc, char **argv)
 			struct auditlog_row r;
 			char at[PATH_MAX + 32];
 
-			if (ls.l[f].lines[i].kind == AUDITLOG_JUNK || ls.l[f].lines[i].superseded ||
+			if (!shown(&ls.l[f].lines[i]) ||
 			    !json_object_object_get_ex(rec, "bitlocker", &keys) ||
 			    !json_object_is_type(keys, json_type_array))
 				continue;
@@ -814,9 +844,8 @@ static int cmd_keys(int argc, char **argv)
 		fprintf(stderr, "bootfix: no BitLocker key was used in %s\n",
 			ls.n == 1 ? ls.l[0].name : "these logs");
 	table_free(&t);
-	rc = ls.cannot ? EXIT_CANNOT : 0;
 	free_logs(&ls);
-	return rc;
+	return 0;
 }
 
 /* ---- the verb table ---- */
@@ -923,8 +952,9 @@ int logcmd_record(struct logcmd_run *lr, const struct engine_opts *eo, const str
 					      "the new record\n", path, a.torn_bytes);
 		for (size_t i = 0; i < a.nwarnings && o < len; i++)
 			o += (size_t)snprintf(note + o, len - o, "warning: %s\n", a.warnings[i]);
+		/* shown after "log: " by the menu: the words do not say "log" again */
 		if (o < len)
-			snprintf(note + o, len - o, "log written to %s", path);
+			snprintf(note + o, len - o, "record %ld written to %s", a.seq, path);
 	} else {
 		const char *msg = err_msg();
 		size_t pl = path ? strlen(path) : 0;
@@ -1006,6 +1036,40 @@ void logcmd_done(struct logcmd_run *lr)
 	config_free(&lr->conf);
 }
 
+/*
+ * Append s to buf (at *o, len bytes) cut to cols terminal columns, never
+ * inside a character, then pad it with spaces to cols when pad is set.
+ * s is safe text (text_safe(): valid UTF-8, no controls).
+ */
+static void fit(char *buf, size_t len, size_t *o, const char *s, size_t cols, int pad)
+{
+	size_t w = 0, n = strlen(s);
+	mbstate_t st;
+
+	memset(&st, 0, sizeof(st));
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t k = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+		wchar_t wc;
+		int cw = 1;
+
+		if (k > n - i)
+			break;
+		if (mbrtowc(&wc, s + i, k, &st) == k && (cw = wcwidth(wc)) < 0)
+			cw = 1;
+		memset(&st, 0, sizeof(st));
+		if (w + (size_t)cw > cols || *o + k >= len)
+			break;
+		memcpy(buf + *o, s + i, k);
+		*o += k;
+		w += (size_t)cw;
+		i += k;
+	}
+	for (; pad && w < cols && *o + 1 < len; w++)
+		buf[(*o)++] = ' ';
+	buf[*o] = '\0';
+}
+
 int logcmd_tail(const struct logcmd_run *lr, const char *data_dir, char **lines, int max,
 		char *status, size_t len)
 {
@@ -1040,15 +1104,29 @@ int logcmd_tail(const struct logcmd_run *lr, const char *data_dir, char **lines,
 	else
 		snprintf(status, len, "verify: DAMAGED: %s", err_msg());
 	for (size_t i = 0; i < log.n; i++) {
+		static const struct { size_t cols; int pad; } col[] = {
+			{ LOGCMD_TAIL_TIME, 1 }, { LOGCMD_TAIL_COMPUTER, 1 }, { LOGCMD_TAIL_SERIAL, 1 },
+			{ LOGCMD_TAIL_ACTION, 1 }, { LOGCMD_TAIL_OUTCOME, 0 },
+		};
 		struct auditlog_row r;
+		const char *cell[5];
 		char line[256];
+		size_t o = 0;
 
-		if (log.lines[i].kind == AUDITLOG_JUNK || log.lines[i].superseded)
+		if (!shown(&log.lines[i]))
 			continue;
 		auditlog_row(log.lines[i].rec, &r);
-		snprintf(line, sizeof(line), "%-20s  %-16.16s  %-14.14s  %s", r.time ? r.time : "?",
-			 r.computer ? r.computer : "-", r.product_serial ? r.product_serial : "-",
-			 r.outcome ? r.outcome : "?");
+		cell[0] = r.time ? r.time : "?";
+		cell[1] = r.computer ? r.computer : "-";
+		cell[2] = r.product_serial ? r.product_serial : "-";
+		cell[3] = r.action ? r.action : "?";
+		cell[4] = r.outcome ? r.outcome : "?";
+		/* record text is hostile: escaped, then cut to its column */
+		for (size_t c = 0; c < 5; c++) {
+			if (c)
+				fit(line, sizeof(line), &o, "  ", 2, 0);
+			fit(line, sizeof(line), &o, text_safe(cell[c]), col[c].cols, col[c].pad);
+		}
 		auditlog_row_free(&r);
 		if (n == max) {
 			free(lines[0]);

@@ -44,8 +44,9 @@ int logcmd_begun(struct logcmd_run *lr, const struct engine_opts *eo, const stru
 
 /*
  * As logcmd_finish() without printing: note gets one or more lines ('\n'
- * between them) saying what happened to the record ("log written to FILE",
- * "cannot write log FILE: CAUSE", warnings); when the record could not be
+ * between them) saying what happened to the record ("record N written to
+ * FILE", N its seq; "cannot write log FILE: CAUSE"; warnings before them);
+ * fronts show it after "log: ".  When the record could not be
  * written and record is not NULL, *record gets it (caller frees) to show
  * so it is not lost.  Returns as logcmd_finish().
  */
@@ -63,7 +64,7 @@ void logcmd_prepare(struct logcmd_run *lr, struct engine_opts *eo);
 
 /*
  * After engine_run() of a fix or restore that was not a dry run: build the
- * record, append it, and say on stderr "bootfix: log written to FILE", or
+ * record, append it, and say on stderr "bootfix: record N written to FILE", or
  * "bootfix: cannot write log FILE: CAUSE" followed by the record itself,
  * or that there is no log (not when error is set: the caller's one-line
  * error says it all).  error: why engine_run() failed, or NULL.
@@ -73,10 +74,24 @@ int logcmd_finish(struct logcmd_run *lr, const struct engine_opts *eo, const str
 		  const struct ruleset *rs, const char *error);
 
 /*
+ * The columns of a logcmd_tail() row, two spaces apart, each cut to its
+ * width and padded but the last: at most 20+15+14+7+14 + 4*2 = 78 columns.
+ * Header: "%-20s  %-15s  %-14s  %-7s  %s", "Time (UTC)", "Computer",
+ * "Serial", "Action", "Outcome".
+ */
+#define LOGCMD_TAIL_TIME	20	/* 2024-07-19T08:09:17Z */
+#define LOGCMD_TAIL_COMPUTER	15	/* a NetBIOS name has at most 15 */
+#define LOGCMD_TAIL_SERIAL	14
+#define LOGCMD_TAIL_ACTION	7	/* fix, restore */
+#define LOGCMD_TAIL_OUTCOME	14	/* nothing-to-fix */
+
+/*
  * For the menu's log screen: the last max records of the log a fix would
  * write to (lr's --log, else DATA/logs/bootfix.jsonl) as one-line rows
- * "TIME  COMPUTER  SERIAL  OUTCOME" into lines (caller frees each), and in
- * status whether the log verifies.  Returns the number of rows.
+ * "TIME  COMPUTER  SERIAL  ACTION  OUTCOME" (columns above; record text
+ * escaped with text_safe() and cut on a character boundary) into lines
+ * (caller frees each), and in status whether the log verifies.  Returns
+ * the number of rows.
  */
 int logcmd_tail(const struct logcmd_run *lr, const char *data_dir, char **lines, int max,
 		char *status, size_t len);

@@ -991,7 +991,7 @@ static void draw_result(struct menu *m)
 		}
 	}
 	if (m->log_note[0])
-		screen_wrap(bottom, 1, COLS - 2, 2, "record: %s", m->log_note);
+		screen_wrap(bottom, 1, COLS - 2, 2, "Log: %s", m->log_note);
 	next = next_step(m, v, &ncolour);
 	if (machine_done(m) && !m->released && m->release_note[0])
 		screen_wrap(LINES - 4, 1, COLS - 2, 1, "%s", m->release_note);
@@ -1126,7 +1126,9 @@ static void draw_log(struct menu *m)
 	title(m, "log on this stick");
 	mvprintw(y++, 1, "%.*s", COLS - 2, m->logstatus);
 	y++;
-	mvprintw(y++, 1, "%-20s  %-16s  %-14s  %s", "Time (UTC)", "Computer", "Serial", "Outcome");
+	mvprintw(y++, 1, "%-*s  %-*s  %-*s  %-*s  %s", LOGCMD_TAIL_TIME, "Time (UTC)",
+		 LOGCMD_TAIL_COMPUTER, "Computer", LOGCMD_TAIL_SERIAL, "Serial", LOGCMD_TAIL_ACTION,
+		 "Action", "Outcome");
 	/* the newest records that fit */
 	n = m->nloglines - (LINES - 3 - y);
 	for (int i = n > 0 ? n : 0; i < m->nloglines && y < LINES - 3; i++)

@@ -64,7 +64,7 @@ test_expect_success 'one stick, many machines: a record each, mode auto, the cha
 	for m in m1 m2 m3; do $BOOTFIX auto --device $m.img --data stick < /dev/null > $m.out 2>&1; echo $? > $m.rc; done &&
 	test "$(cat m1.rc m2.rc m3.rc)" = "$(printf "0\n0\n1")" &&
 	cat m1.out m2.out m3.out &&
-	grep -F "log written to stick/logs/bootfix.jsonl" m1.out &&
+	grep -F "bootfix: record 2 written to stick/logs/bootfix.jsonl" m1.out &&
 	$BOOTFIX log verify stick/logs/bootfix.jsonl > v.out && cat v.out &&
 	grep -Fx "stick/logs/bootfix.jsonl: intact: 4 records" v.out &&
 	python3 -c "

@@ -23,7 +23,7 @@ test_expect_success 'setup: GPT disk, Windows with the real hive and a faulty ch
 test_expect_success 'fix writes the log and says so; bootfix.conf problems are warnings' '
 	expect_exit 0 $BOOTFIX fix --device disk.img --data data > fix.out 2> fix.err &&
 	cat fix.err &&
-	grep -Fx "bootfix: log written to $LOG" fix.err &&
+	grep -Fx "bootfix: record 2 written to $LOG" fix.err &&
 	grep -F "bootfix: warning: data/bootfix.conf:3: unknown key '"'"'colour'"'"' (ignored)" fix.err &&
 	test $(wc -l < $LOG) = 2 && test -s $LOG.head
 '
@@ -101,8 +101,8 @@ test_expect_success 'log verify, list and show read it back' '
 	grep -Fx "$LOG: intact: 2 records" verify.out &&
 	$BOOTFIX log list $LOG > list.out && cat list.out &&
 	test $(wc -l < list.out) = 2 &&
-	head -n1 list.out | grep -E "^LINE +TIME +COMPUTER +SERIAL +SITE +OUTCOME$" &&
-	sed -n 2p list.out | grep -E "^2 +20[0-9-]+T[0-9:]+Z +DESKTOP-2KGM189 +.* +Ward 3 +fixed$" &&
+	head -n1 list.out | grep -E "^LINE +TIME +COMPUTER +SERIAL +SITE +ACTION +OUTCOME$" &&
+	sed -n 2p list.out | grep -E "^2 +20[0-9-]+T[0-9:]+Z +DESKTOP-2KGM189 +.* +Ward 3 +fix +fixed$" &&
 	$BOOTFIX log show --computer desktop-2kgm189 $LOG > show.out &&
 	python3 -c "import json; r = json.load(open(\"show.out\")); assert r[\"seq\"] == 2" &&
 	$BOOTFIX log show $LOG 2 | cmp - show.out &&
@@ -113,7 +113,7 @@ assert (r[\"seq\"], r[\"stage\"], r[\"outcome\"]) == (1, \"begun\", \"interrupte
 
 test_expect_success 'a fix with nothing to do is recorded too (one record, no begun), chained, like --json says' '
 	expect_exit 0 $BOOTFIX fix --device disk.img --data data --json > again.json 2> again.err &&
-	grep -F "log written" again.err &&
+	grep -Fx "bootfix: record 3 written to $LOG" again.err &&
 	test $(wc -l < $LOG) = 3 &&
 	python3 - <<-PY
 	import json, hashlib
@@ -149,7 +149,7 @@ assert (r[\"operator\"], r[\"site\"], r[\"outcome\"], r[\"seq\"]) == (\"Bo\", \"
 
 test_expect_success 'restore writes a record with action restore (here: one of two refused)' '
 	expect_exit 1 $BOOTFIX restore --device disk.img --data data > restore.out 2> restore.err &&
-	grep -Fx "bootfix: log written to $LOG" restore.err &&
+	grep -Fx "bootfix: record 7 written to $LOG" restore.err &&
 	test $(wc -l < $LOG) = 7 &&
 	tail -n2 $LOG | python3 -c "import json,sys; b, r = map(json.loads, sys.stdin)
 assert (b[\"stage\"], b[\"action\"], b[\"seq\"], b[\"run\"]) == (\"begun\", \"restore\", 6, r[\"run\"]), b
@@ -165,7 +165,7 @@ assert f[1][\"result\"].startswith(\"refused: \"), f" &&
 
 test_expect_success '--log FILE writes there; without --data or --log there is no log, said once' '
 	expect_exit 0 $BOOTFIX fix --device disk.img --log other.jsonl > o.out 2> o.err &&
-	grep -Fx "bootfix: log written to other.jsonl" o.err &&
+	grep -Fx "bootfix: record 2 written to other.jsonl" o.err &&
 	expect_exit 0 $BOOTFIX log verify other.jsonl &&
 	expect_exit 0 $BOOTFIX fix --device disk.img > n.out 2> n.err &&
 	grep -Fx "bootfix: no audit log written (give --data DIR or --log FILE)" n.err &&
@@ -177,7 +177,7 @@ test_expect_success 'a target that cannot be examined: one error line, a failed 
 	test $(wc -l < e.err) = 1 &&
 	expect_exit 3 $BOOTFIX fix --device nope.img --log failed.jsonl > e.out 2> e.err &&
 	grep -F "bootfix: cannot use nope.img: No such file" e.err &&
-	grep -Fx "bootfix: log written to failed.jsonl" e.err &&
+	grep -Fx "bootfix: record 1 written to failed.jsonl" e.err &&
 	python3 -c "import json; r = json.load(open(\"failed.jsonl\"))
 assert r[\"outcome\"] == \"failed\" and r[\"reason\"].startswith(\"cannot use nope.img\"), r
 assert r[\"volumes\"] == [] and r[\"target\"] == \"nope.img\", r"

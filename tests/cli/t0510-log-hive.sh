@@ -20,7 +20,7 @@ test_expect_success 'fix still quarantines, and the log is written' '
 	expect_exit 0 $BOOTFIX fix --device disk.img --data data > fix.out 2> fix.err &&
 	cat fix.out fix.err &&
 	grep -F "1 faulty file found, 1 quarantined" fix.out &&
-	grep -Fx "bootfix: log written to $LOG" fix.err &&
+	grep -Fx "bootfix: record 2 written to $LOG" fix.err &&
 	test $(wc -l < $LOG) = 2
 '
 

@@ -129,7 +129,7 @@ test_expect_success 'readers still show a damaged log, and say it does not verif
 	$BOOTFIX log list t.jsonl > l.out 2> l.err && cat l.out l.err &&
 	test $(wc -l < l.out) = 5 &&
 	# the final record of fix 1 is gone: its begun record is shown, interrupted
-	sed -n 2p l.out | grep -E "^1 +[0-9TZ:-]+ +.* +site 1 +interrupted$" &&
+	sed -n 2p l.out | grep -E "^1 +[0-9TZ:-]+ +.* +site 1 +fix +interrupted$" &&
 	sed -n 3,5p l.out | awk "{ print \$1 }" | tr "\n" " " | grep -Fx "3 5 7 " &&
 	grep -F "bootfix: warning: t.jsonl does not verify: line 2: record 3 follows record 1" l.err
 '

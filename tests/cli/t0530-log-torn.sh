@@ -31,7 +31,7 @@ test_expect_success 'verify calls the half line what it is' '
 test_expect_success 'the next fix appends and keeps the torn bytes' '
 	machine w4 &&
 	expect_exit 0 $BOOTFIX fix --root w4 --data data > f4.out 2> f4.err && cat f4.err &&
-	grep -Fx "bootfix: log written to $LOG" f4.err &&
+	grep -Fx "bootfix: record 6 written to $LOG" f4.err &&
 	size=$(stat -c %s before.jsonl) &&
 	cmp -n $size before.jsonl $LOG &&
 	test "$(tail -c +$((size + 1)) $LOG | head -c 1 | od -An -c | tr -d " ")" = "\n"

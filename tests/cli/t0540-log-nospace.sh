@@ -49,7 +49,7 @@ test_expect_success 'read-only: fixed, not logged, told why, the record on the c
 	cat f1.err &&
 	grep -F "1 faulty file found, 1 quarantined" f1.out &&
 	grep -Fx "bootfix: cannot write log ro/logs/bootfix.jsonl: read-only file system" f1.err &&
-	! grep -F "log written" f1.err &&
+	! grep -F "written to" f1.err &&
 	console_record f1.err &&
 	cmp before.jsonl ro/logs/bootfix.jsonl
 '
@@ -79,7 +79,7 @@ test_expect_success 'full: fixed, not logged, told why, nothing half-written lef
 	expect_exit 0 $BOOTFIX fix --root w4 --log full/logs/bootfix.jsonl > f4.out 2> f4.err &&
 	cat f4.err &&
 	grep -Fx "bootfix: cannot write log full/logs/bootfix.jsonl: no space left on device" f4.err &&
-	! grep -F "log written" f4.err &&
+	! grep -F "written to" f4.err &&
 	console_record f4.err &&
 	cmp before2.jsonl full/logs/bootfix.jsonl &&
 	cmp before2.head full/logs/bootfix.jsonl.head &&
@@ -89,7 +89,7 @@ test_expect_success 'full: fixed, not logged, told why, nothing half-written lef
 test_expect_success 'room again: the next fix is logged and the chain goes on' '
 	rm full/filler full/filler2 && machine w5 &&
 	expect_exit 0 $BOOTFIX fix --root w5 --log full/logs/bootfix.jsonl > f5.out 2> f5.err &&
-	grep -Fx "bootfix: log written to full/logs/bootfix.jsonl" f5.err &&
+	grep -Fx "bootfix: record 6 written to full/logs/bootfix.jsonl" f5.err &&
 	$BOOTFIX log verify full/logs/bootfix.jsonl > v.out && cat v.out &&
 	grep -Fx "full/logs/bootfix.jsonl: intact: 6 records" v.out &&
 	tail -n2 full/logs/bootfix.jsonl | python3 -c "import json,sys; b, r = map(json.loads, sys.stdin)

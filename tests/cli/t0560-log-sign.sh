@@ -135,7 +135,7 @@ test_expect_success 'an unusable key on the stick: both records are written unsi
 	machine w9 && expect_exit 0 $BOOTFIX fix --root w9 --data d2 > f9.out 2> f9.err &&
 	cat f9.err &&
 	grep -F "bootfix: warning: record not signed: cannot read key d2/keys/log-signing.pem" f9.err &&
-	grep -Fx "bootfix: log written to d2/logs/bootfix.jsonl" f9.err &&
+	grep -Fx "bootfix: record 2 written to d2/logs/bootfix.jsonl" f9.err &&
 	test $(wc -l < d2/logs/bootfix.jsonl) = 2 &&
 	! grep -F "\"sig\"" d2/logs/bootfix.jsonl &&
 	test $(grep -c "not signed: the signing key on the stick cannot be used" d2/logs/bootfix.jsonl) = 2

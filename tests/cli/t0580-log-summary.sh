@@ -45,8 +45,13 @@ test_expect_success 'summary counts by outcome, site and day' '
 	cat > s.want <<-EOF &&
 	records   5
 	machines  4
+	action
+	  fix      5
+	  restore  0
 	outcome
 	  fixed           3
+	  restored        0
+	  left            0
 	  nothing-to-fix  0
 	  refused         1
 	  failed          1

@@ -22,7 +22,7 @@ test_expect_success 'fix: every file quarantined on the volume; copies stop befo
 	cat f.err && grep -q "$N faulty files found, $N quarantined" f.out &&
 	skipped=$(grep -c "quarantined; no copy on the stick: it would leave less than 4 MiB free there for the audit log" f.out) &&
 	echo "skipped $skipped of $N" && test $skipped -gt 0 && test $skipped -lt $N &&
-	grep -Fx "bootfix: log written to stick/data/logs/bootfix.jsonl" f.err &&
+	grep -Fx "bootfix: record 2 written to stick/data/logs/bootfix.jsonl" f.err &&
 	expect_exit 0 $BOOTFIX log verify stick/data/logs/bootfix.jsonl &&
 	df -k stick | tail -n1
 '

@@ -201,17 +201,113 @@ static void test_outcome(void **state)
 	free(why);
 	run_free(&r);
 
-	/* restore: fixed when everything is back, failed when something is not */
+	/* restore: restored (never "fixed") when everything is back, failed when
+	   something is not, nothing-to-fix when the quarantine was empty */
 	ai.error = NULL;
 	ai.action = "restore";
 	fake_run(&r, OUTCOME_FIXED, 1, "PC-1");
 	r.v[0].findings[0].action = "restore";
 	r.v[0].findings[0].verdict = VERDICT_UNKNOWN;
-	assert_string_equal(auditlog_outcome(&ai, &why), "fixed");
+	free(r.v[0].reason);
+	r.v[0].reason = strdup("1 file restored or already in place");
+	assert_string_equal(auditlog_outcome(&ai, &why), "restored");
+	assert_string_equal(why, "/dev/loop0p2: 1 file restored or already in place");
 	free(why);
 	r.v[0].findings[0].done = 0;
 	r.v[0].outcome = OUTCOME_FAILED;
 	assert_string_equal(auditlog_outcome(&ai, &why), "failed");
+	free(why);
+	r.v[0].findings[0].action = "none";
+	r.v[0].outcome = OUTCOME_NONE;
+	assert_string_equal(auditlog_outcome(&ai, &why), "nothing-to-fix");
+	assert_string_equal(why, "nothing in quarantine");
+	free(why);
+	run_free(&r);
+}
+
+/* A volume a person chose to leave as it is, as a front records it: the
+   engine did not run, its faulty file is not done. */
+static void left_run(struct run *r, const char *computer)
+{
+	fake_run(r, OUTCOME_LEFT, 0, computer);
+	free(r->v[0].reason);
+	r->v[0].reason = strdup("left as it is: Windows is hibernated on it");
+	r->v[0].hibernated = 1;
+	r->v[0].problem = PROBLEM_HIBERNATED;
+}
+
+static void test_outcome_left(void **state)
+{
+	struct audit_info ai = { .action = "fix", .mode = "menu" };
+	struct json_object *o, *v, *vols;
+	struct volume *grown;
+	struct run r;
+	char *why;
+
+	(void)state;
+	left_run(&r, "PC-L");
+	ai.run = &r;
+	/* its faulty file was decided on, not left behind: left, not refused */
+	assert_string_equal(auditlog_outcome(&ai, &why), "left");
+	assert_string_equal(why, "/dev/loop0p2: left as it is: Windows is hibernated on it");
+	free(why);
+	o = auditlog_record(&ai);
+	assert_true(json_object_object_get_ex(o, "outcome", &v));
+	assert_string_equal(json_object_get_string(v), "left");
+	assert_true(json_object_object_get_ex(o, "reason", &v));
+	assert_string_equal(json_object_get_string(v),
+			    "/dev/loop0p2: left as it is: Windows is hibernated on it");
+	assert_true(json_object_object_get_ex(o, "action", &v));
+	assert_string_equal(json_object_get_string(v), "fix");
+	assert_true(json_object_object_get_ex(o, "volumes", &vols));
+	v = json_object_array_get_idx(vols, 0);
+	assert_true(json_object_object_get_ex(v, "outcome", &v));
+	assert_string_equal(json_object_get_string(v), "left");
+	json_object_put(o);
+
+	/* two installs: one fixed, one left alone: fixed, and the reason says both */
+	grown = realloc(r.v, 2 * sizeof(*r.v));
+	assert_non_null(grown);
+	r.v = grown;
+	{
+		struct run f;
+
+		fake_run(&f, OUTCOME_FIXED, 1, "PC-F");
+		r.v[1] = f.v[0];
+		r.n = 2;
+		free(f.v);
+		free(f.target);
+	}
+	free(r.v[1].device);
+	r.v[1].device = strdup("/dev/loop0p3");
+	assert_string_equal(auditlog_outcome(&ai, &why), "fixed");
+	assert_string_equal(why, "/dev/loop0p2: left as it is: Windows is hibernated on it; "
+			    "/dev/loop0p3: 1 faulty file quarantined");
+	free(why);
+	/* the other one still holds its faulty file: refused wins over left */
+	r.v[1].findings[0].done = 0;
+	r.v[1].outcome = OUTCOME_REFUSED;
+	assert_string_equal(auditlog_outcome(&ai, &why), "refused");
+	free(why);
+	/* ... and failed over both */
+	r.v[1].outcome = OUTCOME_FAILED;
+	assert_string_equal(auditlog_outcome(&ai, &why), "failed");
+	free(why);
+	/* a volume with nothing to do next to the left one: still left */
+	r.v[1].findings[0].verdict = VERDICT_GOOD;
+	r.v[1].findings[0].action = "none";
+	r.v[1].outcome = OUTCOME_NONE;
+	assert_string_equal(auditlog_outcome(&ai, &why), "left");
+	assert_string_equal(why, "/dev/loop0p2: left as it is: Windows is hibernated on it");
+	free(why);
+	/* every volume left, one without a reason: the reason still says so */
+	r.v[1].outcome = OUTCOME_LEFT;
+	free(r.v[0].reason);
+	r.v[0].reason = NULL;
+	free(r.v[1].reason);
+	r.v[1].reason = NULL;
+	assert_string_equal(auditlog_outcome(&ai, &why), "left");
+	assert_string_equal(why, "left as it is");
 	free(why);
 	run_free(&r);
 }
@@ -728,6 +824,38 @@ static void test_row(void **state)
 	assert_int_equal(row.duration_ms, 1234);
 	auditlog_row_free(&row);
 	json_object_put(o);
+
+	/* a restore reads as restored; so does one an older bootfix called fixed */
+	ai.action = "restore";
+	r.v[0].findings[0].action = "restore";
+	o = auditlog_record(&ai);
+	auditlog_row(o, &row);
+	assert_string_equal(row.action, "restore");
+	assert_string_equal(row.outcome, "restored");
+	auditlog_row_free(&row);
+	{
+		struct json_object *vols, *v;
+
+		assert_true(json_object_object_get_ex(o, "volumes", &vols));
+		v = json_object_array_get_idx(vols, 0);
+		assert_true(json_object_object_get_ex(v, "outcome", &v));
+		assert_string_equal(json_object_get_string(v), "restored");
+	}
+	json_object_object_add(o, "outcome", json_object_new_string("fixed"));
+	auditlog_row(o, &row);
+	assert_string_equal(row.outcome, "restored");
+	auditlog_row_free(&row);
+	/* a fix stays fixed, and a failed restore stays failed */
+	json_object_object_add(o, "outcome", json_object_new_string("failed"));
+	auditlog_row(o, &row);
+	assert_string_equal(row.outcome, "failed");
+	auditlog_row_free(&row);
+	json_object_object_add(o, "action", json_object_new_string("fix"));
+	json_object_object_add(o, "outcome", json_object_new_string("fixed"));
+	auditlog_row(o, &row);
+	assert_string_equal(row.outcome, "fixed");
+	auditlog_row_free(&row);
+	json_object_put(o);
 	run_free(&r);
 }
 
@@ -796,6 +924,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_outcome),
+		cmocka_unit_test(test_outcome_left),
 		cmocka_unit_test(test_record),
 		cmocka_unit_test(test_chain),
 		cmocka_unit_test(test_tamper),
