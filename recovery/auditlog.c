@@ -222,9 +222,11 @@ static void join_reasons(const struct run *r, unsigned mask, char **acc)
 const char *auditlog_outcome(const struct audit_info *ai, char **reason)
 {
 	const struct run *r = ai->run;
-	size_t faulty = 0, left = 0, acted = 0, undone = 0;
+	size_t faulty = 0, left = 0, acted = 0, undone = 0, unknown = 0;
 	int failed = 0, refused = 0, kept = 0, windows = 0;
 	int restore = ai->action && !strcmp(ai->action, "restore");
+	const struct finding *unknown_at = NULL;
+	const char *unknown_dev = NULL;
 	const char *out;
 
 	*reason = NULL;
@@ -254,6 +256,10 @@ const char *auditlog_outcome(const struct audit_info *ai, char **reason)
 			const struct finding *f = &v->findings[k];
 			int acts = f->action && strcmp(f->action, "none");
 
+			if (f->verdict == VERDICT_UNKNOWN && !unknown++) {
+				unknown_at = f;
+				unknown_dev = v->device ? v->device : "?";
+			}
 			if (!restore && f->verdict == VERDICT_FAULTY) {
 				faulty++;
 				left += !f->done;
@@ -292,6 +298,18 @@ const char *auditlog_outcome(const struct audit_info *ai, char **reason)
 		out = "nothing-to-fix";
 		*reason = strdup(restore ? "nothing in quarantine" :
 				 windows ? "no faulty files" : "no Windows found");
+		if (!restore && unknown && *reason) {
+			/* the record must not call clean what waits for a person */
+			char *s;
+
+			if (asprintf(&s, "%s; %zu file%s to check%s: %s: %s%s%s", *reason, unknown,
+				     unknown == 1 ? "" : "s", unknown == 1 ? "" : ", the first",
+				     unknown_dev, unknown_at->path, unknown_at->why ? ": " : "",
+				     unknown_at->why ? unknown_at->why : "") >= 0) {
+				free(*reason);
+				*reason = s;
+			}
+		}
 	}
 	return out;
 }

@@ -5,7 +5,8 @@
  * unattended use, write the audit record, show the result so that it can be
  * read from two metres, then power off, reboot or wait as configured.  It
  * never asks a question: whatever would need a decision is left untouched
- * and reported as not fixed.  A key pressed during the countdown opens the
+ * and reported as not fixed; a file no rule decides on a machine with
+ * nothing faulty is reported as one to check, not as a failure.  A key pressed during the countdown opens the
  * menu instead.  Like the menu, it is a front: the engine does the work.
  */
 #include <errno.h>
@@ -34,12 +35,13 @@
 #include "version.h"
 #include "screen.h"
 #include "text.h"
+#include "utc.h"
 
 /* every line drawn may carry names from the volume: escaped (screen.h) */
 #define mvprintw screen_mvprintw
 #define printw screen_printw
 
-enum verdict_screen { AUTO_FIXED, AUTO_NOTHING, AUTO_NOT_FIXED };
+enum verdict_screen { AUTO_FIXED, AUTO_NOTHING, AUTO_NOT_FIXED, AUTO_CHECK };
 
 /* A 5x5 block font for the few words the result screen shows. */
 static const char *glyph(char c)
@@ -55,6 +57,8 @@ static const char *glyph(char c)
 	case 'T': return "#####" "  #  " "  #  " "  #  " "  #  ";
 	case 'H': return "#   #" "#   #" "#####" "#   #" "#   #";
 	case 'G': return " ####" "#    " "# ###" "#   #" " ####";
+	case 'C': return " ####" "#    " "#    " "#    " " ####";
+	case 'K': return "#   #" "#  # " "###  " "#  # " "#   #";
 	default: return "     " "     " "     " "     " "     ";
 	}
 }
@@ -90,14 +94,21 @@ static void beep_pattern(int ok)
 		close(fd);
 }
 
-/* Decide the one word for the whole machine. */
+/*
+ * Decide the one word for the whole machine.  NOT FIXED whenever a volume
+ * was refused or failed or a faulty file stayed; else CHECK when files no
+ * rule decides remain (unattended mode moves nothing on their volume only
+ * when nothing there is faulty: see the engine), naming the first.
+ */
 static enum verdict_screen judge(const struct run *r, char *why, size_t len)
 {
-	size_t faulty, left;
+	const struct finding *check = NULL;
+	const struct volume *check_on = NULL;
+	size_t left, ncheck = 0;
 	int fixed = 0;
 
 	why[0] = '\0';
-	faulty = run_count_faulty(r, &left);
+	run_count_faulty(r, &left);
 	for (size_t i = 0; i < r->n; i++) {
 		const struct volume *v = &r->v[i];
 
@@ -105,10 +116,24 @@ static enum verdict_screen judge(const struct run *r, char *why, size_t len)
 			fixed = 1;
 		if ((v->outcome == OUTCOME_REFUSED || v->outcome == OUTCOME_FAILED) && !why[0])
 			snprintf(why, len, "%s: %s", v->device, v->reason ? v->reason : "not fixed");
+		for (size_t k = 0; k < v->nfindings; k++)
+			if (v->findings[k].verdict == VERDICT_UNKNOWN && v->findings[k].undecided &&
+			    !ncheck++) {
+				check = &v->findings[k];
+				check_on = v;
+			}
 	}
 	if (why[0] || left)
 		return AUTO_NOT_FIXED;
-	(void)faulty;
+	if (check) {
+		char when[UTC_LEN];
+
+		snprintf(why, len, "%zu file%s no rule decides (%s: %s, modified %s)%s", ncheck,
+			 ncheck == 1 ? "" : "s", check_on->device, check->path,
+			 utc_format(check->mtime.tv_sec, when),
+			 fixed ? "; the faulty files were quarantined" : "");
+		return AUTO_CHECK;
+	}
 	return fixed ? AUTO_FIXED : AUTO_NOTHING;
 }
 
@@ -125,7 +150,7 @@ static void announce(enum verdict_screen s, const struct run *r, const char *ser
 		     const char *why, const char *log_note)
 {
 	const char *path = getenv("BOOTFIX_READY");
-	static const char *const word[] = { "fixed", "nothing-to-fix", "not-fixed" };
+	static const char *const word[] = { "fixed", "nothing-to-fix", "not-fixed", "check" };
 	FILE *f;
 
 	if (!path || !*path)
@@ -139,10 +164,41 @@ static void announce(enum verdict_screen s, const struct run *r, const char *ser
 	fclose(f);
 }
 
+/*
+ * Draw text after label from row y on, wrapped at spaces or backslashes
+ * (a Windows path breaks between its folders), on at most rows rows; the
+ * last row is cut.  Returns the row after the text.
+ */
+static int wrap(int y, const char *label, const char *text, int rows)
+{
+	int w = COLS - 3 - (int)strlen(label);
+
+	if (w < 8)
+		w = 8;		/* a screen that narrow cuts every line anyway */
+	for (int row = 0; *text && row < (rows > 0 ? rows : 1); row++) {
+		int n = (int)strlen(text);
+
+		if (n > w && row + 1 < rows) {
+			n = w;
+			while (n > w / 2 && text[n - 1] != ' ' && text[n - 1] != '\\')
+				n--;
+			if (text[n - 1] != ' ' && text[n - 1] != '\\')
+				/* no place to break: whole characters only */
+				for (n = w; n > 1 && ((unsigned char)text[n] & 0xc0) == 0x80; n--)
+					;
+		}
+		mvprintw(y++, 2, "%*s%.*s", (int)strlen(label), row ? "" : label, n, text);
+		text += n;
+		while (*text == ' ')
+			text++;
+	}
+	return y;
+}
+
 static void draw_result(enum verdict_screen s, const struct run *r, const char *serial,
 			const char *why, const char *log_note, const char *tail)
 {
-	int pair = s == AUTO_FIXED ? 1 : s == AUTO_NOTHING ? 2 : 3, fill, y;
+	int pair = s == AUTO_FIXED ? 1 : s == AUTO_NOTHING || s == AUTO_CHECK ? 2 : 3, fill, y;
 
 	fill = has_colors() ? COLOR_PAIR(pair) : 0;
 	bkgd((chtype)' ' | (has_colors() ? COLOR_PAIR(pair + 3) : 0));
@@ -152,7 +208,7 @@ static void draw_result(enum verdict_screen s, const struct run *r, const char *
 		big(8, "TO FIX", fill);
 		y = 14;
 	} else {
-		big(3, s == AUTO_FIXED ? "FIXED" : "NOT FIXED", fill);
+		big(3, s == AUTO_FIXED ? "FIXED" : s == AUTO_CHECK ? "CHECK" : "NOT FIXED", fill);
 		y = 10;
 	}
 	attron(A_BOLD);
@@ -160,7 +216,7 @@ static void draw_result(enum verdict_screen s, const struct run *r, const char *
 	mvprintw(y++, 2, "Serial:   %s", serial ? serial : "-");
 	attroff(A_BOLD);
 	if (why[0])
-		mvprintw(y++, 2, "Why:      %.*s", COLS - 13, why);
+		y = wrap(y, "Why:      ", why, LINES - 2 - y);
 	mvprintw(y++, 2, "Log:      %.*s", COLS - 13, log_note);
 	mvprintw(LINES - 1, 2, "%.*s", COLS - 4, tail);
 	refresh();
@@ -354,11 +410,13 @@ int auto_main(int argc, char **argv)
 		if (note[0])
 			fprintf(stderr, "bootfix: %s\n", text_safe(note));
 		printf("%s: %s\n", verdict == AUTO_FIXED ? "FIXED" : verdict == AUTO_NOTHING ?
-		       "NOTHING TO FIX" : "NOT FIXED", text_safe(why[0] ? why : computer(&r)));
-		code = verdict == AUTO_NOT_FIXED ? 1 : 0;
+		       "NOTHING TO FIX" : verdict == AUTO_CHECK ? "CHECK" : "NOT FIXED",
+		       text_safe(why[0] ? why : computer(&r)));
+		code = verdict == AUTO_NOT_FIXED ? 1 : verdict == AUTO_CHECK ? AUTO_EXIT_CHECK : 0;
 		goto out;
 	}
-	beep_pattern(verdict != AUTO_NOT_FIXED);
+	/* CHECK wants a person as much as NOT FIXED does */
+	beep_pattern(verdict == AUTO_FIXED || verdict == AUTO_NOTHING);
 	timeout(1000);
 	for (int left = countdown;; left--) {
 		if (after == CONFIG_AFTER_WAIT)

@@ -187,7 +187,8 @@ static void print_volume(const struct volume *v, enum engine_verb verb)
 		printf("  %-7s %s  %lld bytes  %s  [%s]\n", verb == ENGINE_RESTORE ? "" :
 		       verdict_name(f->verdict), text_safe(f->path), (long long)f->d.size,
 		       f->mtime.tv_sec ? utc_format(f->mtime.tv_sec, when) : "-",
-		       text_safe(f->rule ? f->rule : "-"));
+		       text_safe(f->rule ? f->rule : verb == ENGINE_RESTORE ? "-" :
+				 "no rule decides"));
 		if (f->why)
 			printf("          why: %s\n", text_safe(f->why));
 		if (f->result && strcmp(f->action ? f->action : "none", "none"))

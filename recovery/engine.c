@@ -112,25 +112,19 @@ static int add_finding(struct volume *v, struct finding *f)
 /*
  * A file (or a folder on a rule's path) the rules cannot judge: verdict
  * unknown, with why, so that nothing is called clean that was not looked at.
+ * No rule is named: none was applied.
  */
-static int add_unknown(struct volume *v, const struct ruleset *rs, const char *dir,
-		       const char *name, const char *path, off_t size, const char *why)
+static int add_unknown(struct volume *v, const char *path, const struct stat *lst,
+		       const char *why)
 {
 	struct finding f;
-	struct file_digest d = { .size = size };
-	const struct rule *r = NULL;
-	enum verdict verdict;
 
 	memset(&f, 0, sizeof(f));
-	if (name)
-		r = rules_judge(rs, dir, name, 0, &d, &verdict);
-	for (size_t i = 0; !r && i < rs->n; i++)
-		if (!strcasecmp(rs->rules[i].directory, dir))
-			r = &rs->rules[i];
 	f.verdict = VERDICT_UNKNOWN;
-	f.d.size = size;
-	f.rule = r ? strdup(r->id) : NULL;
-	f.unattended = r ? r->unattended : 0;
+	if (lst && S_ISREG(lst->st_mode))
+		f.d.size = lst->st_size;
+	if (lst)
+		f.mtime = lst->st_mtim;	/* shown, not trusted: the file was not read */
 	f.action = "none";
 	f.path = strdup(path);
 	f.why = strdup(why);
@@ -168,6 +162,24 @@ static const struct finding *judged_before(const struct finding *seen, size_t ns
 	return NULL;
 }
 
+/*
+ * The reason given for a file no rule decides: its date, the one fact a
+ * person needs to tell an older channel file from a newer one.  Caller
+ * frees; NULL when out of memory.
+ */
+static char *undecided_why(time_t mtime)
+{
+	struct tm tm;
+	char *s;
+
+	if (!gmtime_r(&mtime, &tm))
+		return strdup("no rule decides this file (its date is out of range)");
+	if (asprintf(&s, "no rule decides a file dated %04lld-%02d-%02d",
+		     (long long)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) < 0)
+		return NULL;
+	return s;
+}
+
 /* Judge one directory entry of dfd (the rule directory dir, stored as real). */
 /* What one look at a volume reads at most: many files each just under a
    rule's max-size must not keep a machine busy for hours. */
@@ -201,7 +213,7 @@ static int judge_entry(int dfd, const struct ruleset *rs, const char *dir, const
 		else
 			snprintf(why, sizeof(why), "it is a link or reparse point: not judged");
 		free(l.target);
-		add_unknown(v, rs, dir, name, path, 0, why);
+		add_unknown(v, path, &lst, why);
 		free(path);
 		return 0;
 	}
@@ -213,7 +225,7 @@ static int judge_entry(int dfd, const struct ruleset *rs, const char *dir, const
 	if (lst.st_size > max) {
 		snprintf(why, sizeof(why), "%lld bytes, larger than the rules' max-size of %lld: "
 			 "not read", (long long)lst.st_size, (long long)max);
-		add_unknown(v, rs, dir, name, path, lst.st_size, why);
+		add_unknown(v, path, &lst, why);
 		free(path);
 		return 0;
 	}
@@ -236,7 +248,7 @@ static int judge_entry(int dfd, const struct ruleset *rs, const char *dir, const
 				 "%lld GiB (many large files: a crafted volume?)",
 				 (long long)(ENGINE_READ_BUDGET >> 30));
 			close(fd);
-			add_unknown(v, rs, dir, name, path, lst.st_size, why);
+			add_unknown(v, path, &lst, why);
 			free(path);
 			return 0;
 		}
@@ -248,7 +260,7 @@ static int judge_entry(int dfd, const struct ruleset *rs, const char *dir, const
 			 fd < 0 || errno ? strerror(errno ? errno : EIO) : "it changed while read");
 		if (fd >= 0)
 			close(fd);
-		add_unknown(v, rs, dir, name, path, lst.st_size, why);
+		add_unknown(v, path, &lst, why);
 		free(path);
 		return 0;
 	}
@@ -260,12 +272,15 @@ judged:
 	f.ino = st.st_ino;
 	close(fd);
 	r = rules_judge(rs, dir, name, st.st_mtim.tv_sec, &f.d, &f.verdict);
-	if (!r) {
-		free(path);
-		return 0;
+	if (r) {
+		f.rule = strdup(r->id);
+		f.unattended = r->unattended;
+	} else {
+		/* covered (the caller asked rules_wants()) but decided by none:
+		   said as it is, never pinned on a rule that did not match */
+		f.undecided = 1;
+		f.why = undecided_why(st.st_mtim.tv_sec);
 	}
-	f.rule = strdup(r->id);
-	f.unattended = r->unattended;
 	f.action = "none";
 	f.path = path;
 	return add_finding(v, &f);
@@ -294,7 +309,7 @@ static int evaluate(int rootfd, const struct ruleset *rs, struct volume *v)
 
 		if (dfd < 0) {
 			if (errno != ENOENT)
-				add_unknown(v, rs, dirs[i], NULL, dirs[i], 0, why);
+				add_unknown(v, dirs[i], NULL, why);
 			continue;
 		}
 		d = fdopendir(dup(dfd));
@@ -483,30 +498,54 @@ static void act(int rootfd, const struct engine_opts *o, struct volume *v, const
 }
 
 /*
- * Unattended, a file no rule decides about needs a person: the whole volume
- * is left untouched and reported as refused.  Returns 1 when so.
+ * Unattended, a file whose verdict is unknown needs a person before anything
+ * on its volume is moved: the whole volume is left untouched and reported
+ * as refused, naming first a file that was not judged at all (a link off
+ * the volume, unreadable...), as that one may hide what Windows loads.
+ * Files no rule decides on a volume with nothing faulty refuse nothing:
+ * there is nothing to move, and settle() names them to be checked.
+ * Returns 1 when refused.
  */
 static int undecided(const struct engine_opts *o, struct volume *v)
 {
-	size_t n = 0;
+	const struct finding *first = NULL;
+	size_t n = 0, check = 0, faulty = 0;
 
 	if (!o->unattended_only || o->verb != ENGINE_FIX)
 		return 0;
-	for (size_t i = 0; i < v->nfindings; i++)
-		n += v->findings[i].verdict == VERDICT_UNKNOWN;
-	if (!n)
+	for (size_t i = 0; i < v->nfindings; i++) {
+		const struct finding *f = &v->findings[i];
+
+		faulty += f->verdict == VERDICT_FAULTY;
+		if (f->verdict != VERDICT_UNKNOWN)
+			continue;
+		n++;
+		check += f->undecided;
+		if (!first || (first->undecided && !f->undecided))
+			first = f;
+	}
+	if (!n || (check == n && !faulty))
 		return 0;
-	for (size_t i = 0; i < v->nfindings; i++)
-		if (v->findings[i].verdict == VERDICT_UNKNOWN) {
-			set_reason(v, OUTCOME_REFUSED, "%zu file%s need%s a decision (verdict "
-				   "unknown: %s%s%s); volume left untouched", n, n == 1 ? "" : "s",
-				   n == 1 ? "s" : "", v->findings[i].path,
-				   v->findings[i].why ? ": " : "",
-				   v->findings[i].why ? v->findings[i].why : "");
-			break;
-		}
+	set_reason(v, OUTCOME_REFUSED, "%zu file%s need%s a decision (verdict unknown: %s%s%s); "
+		   "volume left untouched", n, n == 1 ? "" : "s", n == 1 ? "s" : "", first->path,
+		   first->why ? ": " : "", first->why ? first->why : "");
 	leave_all(o, v, "another file on this volume needs a decision");
 	return 1;
+}
+
+/* The unknown findings of v: how many, and the first (NULL when none). */
+static const struct finding *first_unknown(const struct volume *v, size_t *n)
+{
+	const struct finding *first = NULL;
+
+	*n = 0;
+	for (size_t i = 0; i < v->nfindings; i++)
+		if (v->findings[i].verdict == VERDICT_UNKNOWN) {
+			if (!first)
+				first = &v->findings[i];
+			(*n)++;
+		}
+	return first;
 }
 
 /* Fill in the outcome of a volume that needed nothing. */
@@ -520,8 +559,18 @@ static void settle(const struct engine_opts *o, struct volume *v)
 		set_reason(v, OUTCOME_NONE, "no Windows on this volume");
 	else if (o->verb == ENGINE_FIX && run_count_faulty(&(struct run){ .v = v, .n = 1 }, NULL))
 		set_reason(v, OUTCOME_REFUSED, "faulty files not marked safe for unattended use");
-	else
-		set_reason(v, OUTCOME_NONE, "no faulty files");
+	else {
+		size_t n;
+		const struct finding *f = first_unknown(v, &n);
+
+		/* nothing faulty is not "clean" while a file waits for a person */
+		if (f)
+			set_reason(v, OUTCOME_NONE, "no faulty files; %zu file%s to check%s: %s%s%s",
+				   n, n == 1 ? "" : "s", n == 1 ? "" : ", the first", f->path,
+				   f->why ? ": " : "", f->why ? f->why : "");
+		else
+			set_reason(v, OUTCOME_NONE, "no faulty files");
+	}
 	if (o->verb == ENGINE_FIX && v->outcome == OUTCOME_REFUSED)
 		leave_all(&(struct engine_opts){ .unattended_only = 0 }, v,
 			  "the rule is not marked unattended = yes");

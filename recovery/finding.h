@@ -13,8 +13,13 @@
 
 struct finding {
 	char *path;		/* Windows path from the volume root, '\', as stored */
-	char *rule;		/* id of the deciding rule (or first covering rule) */
+	char *rule;		/* id of the rule that decided the verdict; NULL when
+				   none did (verdict unknown: why says why) */
 	enum verdict verdict;
+	int undecided;		/* unknown because no rule decides: the file was read,
+				   rules cover its name, none of their conditions hold
+				   (0 for a file not read at all, or a rule's own
+				   verdict = unknown) */
 	int unattended;		/* the rule allows acting without a person */
 	struct file_digest d;	/* size, sha256, content facts */
 	struct timespec mtime;

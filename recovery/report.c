@@ -21,7 +21,8 @@ struct json_object *report_finding(const struct finding *f)
 	char when[UTC_LEN];
 
 	put_str(o, "path", f->path);
-	put_str(o, "rule", f->rule);
+	/* null, not absent, when no rule decided: readers see it was asked */
+	json_object_object_add(o, "rule", f->rule ? json_object_new_string(f->rule) : NULL);
 	put_str(o, "verdict", verdict_name(f->verdict));
 	if (f->why)
 		put_str(o, "why", f->why);

@@ -713,20 +713,14 @@ static int holds(const struct rule *r, time_t mtime, const struct file_digest *d
 const struct rule *rules_judge(const struct ruleset *rs, const char *dir, const char *name,
 			       time_t mtime, const struct file_digest *d, enum verdict *v)
 {
-	const struct rule *first = NULL;
-
 	for (size_t i = 0; i < rs->n; i++) {
 		const struct rule *r = &rs->rules[i];
 
-		if (!covers(r, dir, name))
-			continue;
-		if (!first)
-			first = r;
-		if (holds(r, mtime, d)) {
+		if (covers(r, dir, name) && holds(r, mtime, d)) {
 			*v = r->verdict;
 			return r;
 		}
 	}
 	*v = VERDICT_UNKNOWN;
-	return first;
+	return NULL;
 }

@@ -108,9 +108,10 @@ int rules_wants(const struct ruleset *rs, const char *dir, const char *name);
 
 /*
  * Judge a file named name in directory dir, last modified mtime, read into d.
- * Returns the deciding rule and its verdict in *v; when only directory and
- * name matched, the first such rule and VERDICT_UNKNOWN; NULL if no rule
- * covers the file at all.
+ * Returns the deciding rule (the first covering it whose conditions all
+ * hold) with its verdict in *v; NULL with VERDICT_UNKNOWN when no rule
+ * decides, whether rules cover the file (see rules_wants()) or not.  A rule
+ * whose conditions did not hold is never returned: it decided nothing.
  */
 const struct rule *rules_judge(const struct ruleset *rs, const char *dir, const char *name,
 			       time_t mtime, const struct file_digest *d, enum verdict *v);

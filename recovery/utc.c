@@ -7,22 +7,29 @@
 
 #include "utc.h"
 
-char *utc_format(time_t t, char *buf)
+/*
+ * A time from a volume is hostile: NTFS holds years up to 30828, whose
+ * five digits do not fit, and strftime() then leaves buf unterminated.
+ */
+static char *format(time_t t, int compact, char *buf)
 {
 	struct tm tm;
 
-	gmtime_r(&t, &tm);
-	strftime(buf, UTC_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999 ||
+	    !(compact ? strftime(buf, UTC_LEN, "%Y%m%dT%H%M%SZ", &tm) :
+	      strftime(buf, UTC_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm)))
+		snprintf(buf, UTC_LEN, "%s", UTC_OUT_OF_RANGE);
 	return buf;
+}
+
+char *utc_format(time_t t, char *buf)
+{
+	return format(t, 0, buf);
 }
 
 char *utc_compact(time_t t, char *buf)
 {
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, UTC_LEN, "%Y%m%dT%H%M%SZ", &tm);
-	return buf;
+	return format(t, 1, buf);
 }
 
 int utc_parse(const char *s, time_t *t)

@@ -8,10 +8,16 @@
 
 #define UTC_LEN 21	/* "2024-07-19T04:09:00Z" + NUL */
 
-/* Format t as "YYYY-MM-DDTHH:MM:SSZ" into buf (UTC_LEN bytes); returns buf. */
+/* What the formatters write for a time outside the years 0-9999. */
+#define UTC_OUT_OF_RANGE "out-of-range"
+
+/*
+ * Format t as "YYYY-MM-DDTHH:MM:SSZ" into buf (UTC_LEN bytes); returns buf,
+ * always terminated (UTC_OUT_OF_RANGE for a year outside 0-9999).
+ */
 char *utc_format(time_t t, char *buf);
 
-/* Format t as "YYYYMMDDTHHMMSSZ" (for folder names) into buf (UTC_LEN bytes). */
+/* Format t as "YYYYMMDDTHHMMSSZ" (for folder names) into buf, likewise. */
 char *utc_compact(time_t t, char *buf);
 
 /*

@@ -35,9 +35,11 @@ test_expect_success 'scan: verdicts per file, both installs' '
 	    "C-00000291-00000000-00000029.sys": ("faulty", "cs-291-faulty"),
 	    "C-00000291-00000000-00000039.sys": ("faulty", "cs-291-faulty"),
 	    "C-00000291-00000000-00000044.sys": ("good", "cs-291-fixed"),
-	    "C-00000291-00000000-00000045.sys": ("unknown", "cs-291-zero"),
+	    "C-00000291-00000000-00000045.sys": ("unknown", None),	# no rule decides: named on none
 	    "C-00000291-00000000-00000050.sys": ("faulty", "cs-291-zero"),
 	}, got
+	why = {f["path"].split("\\")[-1]: f.get("why") for f in v[0]["findings"]}
+	assert why["C-00000291-00000000-00000045.sys"] == "no rule decides a file dated 2024-07-19", why
 	f = v[1]["findings"]
 	assert len(f) == 1 and f[0]["verdict"] == "faulty", f
 	assert f[0]["path"] == "WINDOWS\\system32\\DRIVERS\\crowdstrike\\c-00000291-00000000-00000032.SYS", f

@@ -5,7 +5,7 @@
 
 test_expect_success 'the shipped rules check clean' '
 	$BOOTFIX rules check $TOP/rules/*.rules > out &&
-	grep -F "crowdstrike-2024-07-19.rules: 3 rules ok" out
+	grep -F "crowdstrike-2024-07-19.rules: 4 rules ok" out
 '
 
 test_expect_success 'a malformed rule file: errors with file:line, exit 2' '

@@ -5,15 +5,19 @@
 
 F=C-00000291-00000000-00000032.sys
 
-# disk IMG KIND : a Windows disk; KIND faulty | clean | unknown | hibernated
+# disk IMG KIND : a Windows disk; KIND faulty | clean | older | check | unknown |
+# hibernated (older: a channel file from before the update, good; check: one
+# from the two hours before it, which no rule decides)
 disk() {
 	make_disk $1 gpt 40 32 && dev=$(attach $1) && ntfs_format ${dev}p1 Windows &&
 	ntfs_mount ${dev}p1 w && windows_tree w &&
 	case $2 in
 	faulty) channel_file w $F "$FAULTY_TIME" ;;
 	clean) channel_file w $F "$FIXED_TIME" ;;
+	older) channel_file w $F "2024-07-18 10:00 UTC" ;;
+	check) channel_file w $F "2024-07-19 03:30 UTC" ;;
 	unknown) channel_file w $F "$FAULTY_TIME" &&
-		 channel_file w C-00000291-00000000-00000033.sys "2024-07-01 10:00 UTC" ;;
+		 channel_file w C-00000291-00000000-00000033.sys "2024-07-19 03:30 UTC" ;;
 	hibernated) channel_file w $F "$FAULTY_TIME" &&
 		    { printf hibr; head -c 8188 /dev/urandom; } > w/hiberfil.sys ;;
 	esac &&
@@ -32,10 +36,24 @@ test_expect_success 'a clean machine: NOTHING TO FIX' '
 	grep -F "NOTHING TO FIX" out && test "$(image_sha c.img)" = "$(cat c.img.sha)"
 '
 
-test_expect_success 'an unknown verdict needs a person: NOT FIXED, volume untouched' '
+test_expect_success 'never affected (an older channel file): NOTHING TO FIX, exit 0' '
+	disk o.img older &&
+	expect_exit 0 $BOOTFIX auto --device o.img < /dev/null > out && cat out &&
+	grep -F "NOTHING TO FIX: DESKTOP-2KGM189" out && test "$(image_sha o.img)" = "$(cat o.img.sha)"
+'
+
+test_expect_success 'nothing faulty, a file no rule decides: CHECK, exit 4, untouched' '
+	disk k.img check &&
+	expect_exit 4 $BOOTFIX auto --device k.img < /dev/null > out && cat out &&
+	grep -F "CHECK: 1 file no rule decides (" out && ! grep -F "NOT FIXED" out &&
+	test "$(image_sha k.img)" = "$(cat k.img.sha)"
+'
+
+test_expect_success 'an unknown verdict beside a faulty file needs a person: NOT FIXED, volume untouched' '
 	disk u.img unknown &&
 	expect_exit 1 $BOOTFIX auto --device u.img < /dev/null > out && cat out &&
 	grep -F "NOT FIXED" out && grep -F "need" out && grep -F "a decision" out &&
+	grep -F "no rule decides a file dated 2024-07-19" out &&
 	test "$(image_sha u.img)" = "$(cat u.img.sha)"
 '
 

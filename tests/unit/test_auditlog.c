@@ -188,6 +188,17 @@ static void test_outcome(void **state)
 	assert_string_equal(auditlog_outcome(&ai, &why), "nothing-to-fix");
 	assert_string_equal(why, "no faulty files");
 	free(why);
+	/* nothing faulty but a file no rule decides: not called clean */
+	r.v[0].findings[0].verdict = VERDICT_UNKNOWN;
+	r.v[0].findings[0].undecided = 1;
+	free(r.v[0].findings[0].rule);
+	r.v[0].findings[0].rule = NULL;
+	r.v[0].findings[0].why = strdup("no rule decides a file dated 2024-07-18");
+	assert_string_equal(auditlog_outcome(&ai, &why), "nothing-to-fix");
+	assert_string_equal(why, "no faulty files; 1 file to check: /dev/loop0p2: Windows\\System32\\"
+			    "drivers\\CrowdStrike\\C-00000291-00000000-00000032.sys: no rule decides "
+			    "a file dated 2024-07-18");
+	free(why);
 	run_free(&r);
 
 	memset(&r, 0, sizeof(r));

@@ -71,14 +71,55 @@ static void test_crowdstrike_windows(void **state)
 	r = rules_judge(&rs, dir, "C-00000291-x.sys", at("2024-07-19 05:27:00Z"), &d, &v);
 	assert_string_equal(r->id, "good");
 	assert_int_equal(v, VERDICT_GOOD);
-	r = rules_judge(&rs, dir, "C-00000291-x.sys", at("2024-07-19 04:08:59Z"), &d, &v);
-	assert_string_equal(r->id, "zero");	/* covered, no condition held */
+	/* covered, no condition held: no rule is named, none decided */
+	assert_null(rules_judge(&rs, dir, "C-00000291-x.sys", at("2024-07-19 04:08:59Z"), &d, &v));
 	assert_int_equal(v, VERDICT_UNKNOWN);
 	d.all_zero = 1;
 	r = rules_judge(&rs, dir, "C-00000291-x.sys", at("2025-01-01 00:00:00Z"), &d, &v);
 	assert_string_equal(r->id, "zero");
 	assert_int_equal(v, VERDICT_FAULTY);
 	assert_null(rules_judge(&rs, "Windows\\Temp", "C-00000291-x.sys", 0, &d, &v));
+	rules_free(&rs);
+}
+
+/* The shipped rule file: the older channel file, the margin, the update. */
+static void test_shipped_rules(void **state)
+{
+	static const struct {
+		const char *when;
+		int zero;
+		const char *id;		/* NULL: no rule decides */
+		enum verdict v;
+	} cases[] = {
+		{ "2024-07-18 10:00:00Z", 0, "cs-291-older", VERDICT_GOOD },
+		{ "2024-04-24 12:00:00Z", 0, "cs-291-older", VERDICT_GOOD },
+		{ "2024-07-19 02:08:59Z", 0, "cs-291-older", VERDICT_GOOD },
+		{ "2024-07-19 02:09:00Z", 0, NULL, VERDICT_UNKNOWN },	/* the margin */
+		{ "2024-07-19 04:08:59Z", 0, NULL, VERDICT_UNKNOWN },
+		{ "2024-07-19 04:08:59Z", 1, "cs-291-zero", VERDICT_FAULTY },
+		{ "2024-07-18 10:00:00Z", 1, "cs-291-zero", VERDICT_FAULTY },
+		{ "2024-07-19 04:09:00Z", 0, "cs-291-faulty", VERDICT_FAULTY },
+		{ "2024-07-19 05:26:59Z", 0, "cs-291-faulty", VERDICT_FAULTY },
+		{ "2024-07-19 05:27:00Z", 0, "cs-291-fixed", VERDICT_GOOD },
+	};
+	const char *dir = "Windows\\System32\\drivers\\CrowdStrike";
+	struct ruleset rs = { 0 };
+
+	(void)state;
+	assert_int_equal(rules_load_file(&rs, "rules/crowdstrike-2024-07-19.rules", collect,
+					 NULL), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct file_digest d = { .size = 41024, .all_zero = cases[i].zero };
+		enum verdict v;
+		const struct rule *r = rules_judge(&rs, dir, "C-00000291-00000000-00000032.sys",
+						   at(cases[i].when), &d, &v);
+
+		if (cases[i].id)
+			assert_string_equal(r ? r->id : "(none)", cases[i].id);
+		else
+			assert_null(r);
+		assert_int_equal(v, cases[i].v);
+	}
 	rules_free(&rs);
 }
 
@@ -155,12 +196,19 @@ static void test_utc(void **state)
 	assert_int_equal(utc_parse("2024-07-19 04:09", &t), -1);	/* zone required */
 	assert_int_equal(utc_parse("2024-02-30 04:09Z", &t), -1);
 	assert_int_equal(utc_parse("2024-7-19 04:09Z", &t), -1);
+	/* NTFS can say year 30806: never an unterminated buffer */
+	memset(buf, 'X', sizeof(buf));
+	assert_string_equal(utc_format((time_t)910000000000LL, buf), UTC_OUT_OF_RANGE);
+	memset(buf, 'X', sizeof(buf));
+	assert_string_equal(utc_compact((time_t)910000000000LL, buf), UTC_OUT_OF_RANGE);
+	assert_string_equal(utc_format((time_t)-11644473600LL, buf), "1601-01-01T00:00:00Z");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crowdstrike_windows),
+		cmocka_unit_test(test_shipped_rules),
 		cmocka_unit_test(test_size_sha_header),
 		cmocka_unit_test(test_errors_name_lines),
 		cmocka_unit_test(test_notepad),
