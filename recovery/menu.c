@@ -768,7 +768,7 @@ static void draw_details(struct menu *m)
 			} else if (part == 1) {
 				mvprintw(y, 9, "%lld bytes  modified %s UTC  %s%s",
 					 (long long)f->d.size, utc_format(f->mtime.tv_sec, when),
-					 f->rule ? "rule " : "no rule decides it",
+					 f->rule ? "rule " : f->why ? "" : "no rule decides it",
 					 f->rule ? f->rule : "");
 			} else if (part == 2) {
 				/* the whole hash on one line, short of the last column: never cut or joined */

@@ -102,7 +102,7 @@ test_expect_success 'Esc on the confirm screen fixes nothing' '
 '
 
 test_expect_success 'a hibernated install: a decision up front; Enter goes straight to it' '
-	menu 80 24 linux --device hib.img --data hdata &&
+	mkdir -p hdata && menu 80 24 linux --device hib.img --data hdata &&
 	wait_for "hibernated: needs your decision" &&
 	screen | grep -E "^>\? 1 .*hibernated: needs your decision" &&
 	keys Enter && wait_for "Windows is hibernated on" &&
