@@ -181,7 +181,7 @@ static void *work(void *arg)
 		r.v[0].reason = strdup(m->leave_why ? m->leave_why : "left as it is");
 		r.v[0].outcome = m->leave_outcome;
 	} else if (m->job == JOB_LEAVE && rc == 0) {
-		rc = err_set("%s is gone: nothing recorded", m->scan.v[m->sel].device);
+		rc = err_set("%s is gone: it could not be looked at again", m->scan.v[m->sel].device);
 	}
 	if (m->job != JOB_SCAN) {
 		char *why = rc < 0 ? strdup(err_msg()) : NULL, *rec = NULL, note[sizeof(m->log_note)];
