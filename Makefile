@@ -57,6 +57,9 @@ tests/unit/test_%: tests/unit/test_%.c $(ENGINE)
 tests/tools/ntfs-logstate: tests/tools/ntfs-logstate.c
 	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra $(CFLAGS) -o $@ $<
 
+tests/tools/hive-set: tests/tools/hive-set.c
+	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra $(CFLAGS) $(shell pkg-config --cflags hivex) -o $@ $< $(shell pkg-config --libs hivex)
+
 deps:
 	@scripts/deps check
 
@@ -66,7 +69,7 @@ check-unit: bootfix $(UNIT)
 check-cli: bootfix tests/tools/ntfs-logstate
 	@tests/run-suite.sh cli cli
 
-check-tui: bootfix
+check-tui: bootfix tests/tools/ntfs-logstate tests/tools/hive-set
 	@tests/run-suite.sh tui tui
 
 check: deps
@@ -187,7 +190,7 @@ install: bootfix
 	install -D -m 0644 docs/bootfix.8 $(DESTDIR)$(PREFIX)/share/man/man8/bootfix.8
 
 clean:
-	rm -f bootfix recovery/*.o $(UNIT) tests/tools/ntfs-logstate tests/fuzz/fuzz_rules \
+	rm -f bootfix recovery/*.o $(UNIT) tests/tools/ntfs-logstate tests/tools/hive-set tests/fuzz/fuzz_rules \
 	      tests/fuzz/fuzz_keys tests/fuzz/fuzz_log tests/fuzz/fuzz_manifest tests/fuzz/fuzz_config \
 	      tests/fuzz/fuzz_termkey
 	rm -rf tests/trash.* out

@@ -560,13 +560,37 @@ static const char *volume_name(const struct volume *v)
 	return "-";
 }
 
-/* "Windows 10 Pro 22H2 build 19045" into buf, or "" when not known. */
-static const char *windows_version(const struct volume *v, char *buf, size_t len)
+/* "Windows 10 Pro 22H2" (with_build: " build 19045"), or "" when not known. */
+static const char *windows_version(const struct volume *v, int with_build, char *buf, size_t len)
 {
+	with_build = with_build && v->build;
 	snprintf(buf, len, "%s%s%s%s%s", v->product_name ? v->product_name : "",
 		 v->display_version ? " " : "", v->display_version ? v->display_version : "",
-		 v->build ? " build " : "", v->build ? v->build : "");
+		 with_build ? " build " : "", with_build ? v->build : "");
 	return buf[0] == ' ' ? buf + 1 : buf;
+}
+
+/* s cut to width columns for a table, the cut shown by a final '~'. */
+static const char *fit(const char *s, int width, char *buf, size_t len)
+{
+	size_t n = 0;
+	int chars = 0;
+
+	while (s[n] && chars < width) {
+		n++;
+		while (((unsigned char)s[n] & 0xc0) == 0x80)
+			n++;
+		chars++;
+	}
+	if (!s[n] || n + 2 > len || width < 2) {
+		snprintf(buf, len, "%.*s", (int)n, s);
+		return buf;
+	}
+	/* one character less, and the mark */
+	while (n > 0 && ((unsigned char)s[--n] & 0xc0) == 0x80)
+		;
+	snprintf(buf, len, "%.*s~", (int)n, s);
+	return buf;
 }
 
 static const char *disk_words(const struct volume *v, char *buf, size_t len)
@@ -646,7 +670,7 @@ static void draw_scanning(struct menu *m)
  * the Windows version and the disk's model and serial, so two installs of
  * the same computer name or two alike disks can be told apart.
  */
-#define OV_FMT "%c%c%2zu %-12.12s %9s  %-16.16s  "
+#define OV_FMT "%c%c%2zu %-12s %9s  %-16s  "
 #define OV_STATE 34	/* "fast restart: needs your decision" and a space */
 
 static void draw_overview(struct menu *m)
@@ -659,7 +683,7 @@ static void draw_overview(struct menu *m)
 	mvprintw(2, 0, "  #  %-12s %9s  %-16s  %-*s", "Volume", "Size", "Windows",
 		 wide ? OV_STATE : 1, "State");
 	if (wide)
-		printw("%-14s %-28s %s", "Label", "Windows version", "Disk");
+		printw("%-14s %-30s %s", "Label", "Windows version", "Disk");
 	hline_at(3);
 	if (m->job_err[0])
 		y += screen_wrap(y, 2, COLS - 4, 2, "%s", m->job_err);
@@ -680,7 +704,7 @@ static void draw_overview(struct menu *m)
 		m->top = (int)m->sel;
 	for (size_t i = (size_t)m->top; i < m->scan.n && y < LINES - 3; i++, y++) {
 		const struct volume *v = &m->scan.v[i];
-		char size[32], buf[256], ver[256], disk[256];
+		char size[32], buf[256], ver[256], disk[256], c1[64], c2[64], c3[64];
 		int colour;
 		const char *words = state_words(m, v, buf, sizeof(buf), &colour);
 
@@ -688,7 +712,8 @@ static void draw_overview(struct menu *m)
 		if (i == m->sel)
 			attron(A_REVERSE);
 		mvprintw(y, 0, OV_FMT, i == m->sel ? '>' : ' ', marker(colour), i + 1,
-			 short_dev(v->device), size, volume_name(v));
+			 fit(short_dev(v->device), 12, c1, sizeof(c1)), size,
+			 fit(volume_name(v), 16, c2, sizeof(c2)));
 		if (i == m->sel)
 			attroff(A_REVERSE);
 		if (v->bitlocker && !v->locked)
@@ -697,9 +722,12 @@ static void draw_overview(struct menu *m)
 		printw("%-*.*s", wide ? OV_STATE : 0, COLS - getcurx(stdscr) > 0 ?
 		       COLS - getcurx(stdscr) : 0, words);
 		paint_off(m, colour, colour == C_GOOD ? 0 : A_BOLD);
-		if (wide)
-			printw("%-14.14s %-28.28s %s", v->label ? v->label : "",
-			       windows_version(v, ver, sizeof(ver)), disk_words(v, disk, sizeof(disk)));
+		if (wide) {
+			printw("%-14s ", fit(v->label ? v->label : "", 14, c1, sizeof(c1)));
+			printw("%-30s ", fit(windows_version(v, 0, ver, sizeof(ver)), 30, c3,
+					      sizeof(c3)));
+			printw("%s", disk_words(v, disk, sizeof(disk)));
+		}
 	}
 	footer(m->under_init ?
 	       "Enter fix  d details  r restore  l log  s scan  p power  ? help" :
@@ -722,7 +750,7 @@ static void draw_details(struct menu *m)
 		mvprintw(y++, 1, "This machine: serial %s", m->scan.machine_serial);
 	if (v->windows) {
 		mvprintw(y++, 1, "Windows: %s  %s", v->computer_name ? v->computer_name : "(unnamed)",
-			 windows_version(v, ver, sizeof(ver)));
+			 windows_version(v, 1, ver, sizeof(ver)));
 		if (v->drive)
 			printw("  drive %c:", v->drive);
 	}
