@@ -176,7 +176,22 @@ static void print_volume(const struct volume *v, enum engine_verb verb)
 		printf("  no Windows");
 	if (v->hibernated)
 		printf("  hibernated");
+	if (v->fast_restart)
+		printf("  fast restart");
 	putchar('\n');
+	if (v->disk_model || v->disk_serial)
+		printf("  disk %s%s%s\n", v->disk_model ? text_safe(v->disk_model) : "",
+		       v->disk_model && v->disk_serial ? ", " : "",
+		       v->disk_serial ? text_safe(v->disk_serial) : "");
+	if (v->bitlocker_description && v->locked)
+		printf("  BitLocker description \"%s\" (computer, drive and date when "
+		       "encrypted)\n",
+		       text_safe(v->bitlocker_description));
+	if (v->problem == PROBLEM_FAST_RESTART)
+		printf("  Windows was shut down with fast restart: a fix drops the changes it "
+		       "keeps cached (--kill-fast-restart)\n");
+	if (v->identity_note)
+		printf("  note: %s\n", text_safe(v->identity_note));
 	if (v->unlocked_by)
 		printf("  unlocked with key ID %s from %s\n", text_safe(v->unlocked_by),
 		       text_safe(v->key_source ? v->key_source : "?"));
@@ -306,6 +321,8 @@ static int run_engine(enum engine_verb verb, const char *name, const char *usage
 						    JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(j);
 	} else {
+		if (r.machine_serial)
+			printf("machine serial %s\n", text_safe(r.machine_serial));
 		if (r.n == 0)
 			printf("no NTFS or BitLocker volume found on %s\n", text_safe(r.target));
 		for (size_t i = 0; i < r.n; i++)

@@ -22,6 +22,7 @@
 #include "err.h"
 #include "file.h"
 #include "runstate.h"
+#include "text.h"
 
 static int is_disk_name(const char *n)
 {
@@ -249,26 +250,83 @@ void disk_free(struct blockdev *v, size_t n)
 	free(v);
 }
 
+/* The serial number in SCSI VPD page 0x80 of disk name (SATA and SAS disks), or NULL. */
+static char *vpd_serial(const char *name)
+{
+	unsigned char page[256];
+	char path[1024], text[256];
+	ssize_t n;
+	size_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/class/block/%s/device/vpd_pg80", name);
+	fd = file_open(AT_FDCWD, path, O_RDONLY | O_NONBLOCK, 0);
+	if (fd < 0)
+		return NULL;
+	n = read(fd, page, sizeof(page));
+	close(fd);
+	/* header: device type, page code 0x80, length (big-endian); then ASCII */
+	if (n < 5 || page[1] != 0x80)
+		return NULL;
+	len = (size_t)page[2] << 8 | page[3];
+	if (len > (size_t)n - 4)
+		len = (size_t)n - 4;
+	memcpy(text, page + 4, len);
+	text[len] = '\0';
+	return text_printable(text, DISK_ID_MAX);
+}
+
 int disk_info(const char *name, struct diskinfo *di)
 {
-	static const char *const serial_attr[] = { "device/serial", "serial", "device/wwid",
-						    "loop/backing_file" };
+	static const char *const serial_attr[] = { "device/serial", "serial", "device/vpd_pg80",
+						    "device/wwid", "loop/backing_file" };
+	static const char *const model_attr[] = { "device/model", "device/name" };
 	char path[1024], buf[512];
 
 	memset(di, 0, sizeof(*di));
 	di->name = strdup(name);
 	di->size = sysfs_size(name);
-	snprintf(path, sizeof(path), "/sys/class/block/%s/device/model", name);
-	if (sysfs_read(path, buf, sizeof(buf)) && *buf)
-		di->model = strdup(buf);
-	for (size_t i = 0; i < sizeof(serial_attr) / sizeof(serial_attr[0]); i++) {
-		snprintf(path, sizeof(path), "/sys/class/block/%s/%s", name, serial_attr[i]);
-		if (sysfs_read(path, buf, sizeof(buf)) && *buf) {
-			di->serial = strdup(buf);
-			break;
+	/* device/name: what an SD or eMMC card calls its model */
+	for (size_t i = 0; !di->model && i < sizeof(model_attr) / sizeof(model_attr[0]); i++) {
+		snprintf(path, sizeof(path), "/sys/class/block/%s/%s", name, model_attr[i]);
+		if (sysfs_read(path, buf, sizeof(buf)) && *buf)
+			di->model = strdup(buf);
+	}
+	for (size_t i = 0; !di->serial && i < sizeof(serial_attr) / sizeof(serial_attr[0]); i++) {
+		if (!strcmp(serial_attr[i], "device/vpd_pg80")) {
+			di->serial = vpd_serial(name);
+			continue;
 		}
+		snprintf(path, sizeof(path), "/sys/class/block/%s/%s", name, serial_attr[i]);
+		if (sysfs_read(path, buf, sizeof(buf)) && *buf)
+			di->serial = strdup(buf);
 	}
 	return 0;
+}
+
+int disk_virtual(const char *name)
+{
+	static const char *const prefix[] = { "loop", "ram", "zram", "dm-", "md", "sr", "fd",
+					       "nbd" };
+
+	for (size_t i = 0; i < sizeof(prefix) / sizeof(prefix[0]); i++)
+		if (!strncmp(name, prefix[i], strlen(prefix[i])))
+			return 1;
+	return 0;
+}
+
+void disk_ids(const char *name, char **model, char **serial)
+{
+	struct diskinfo di;
+
+	*model = NULL;
+	*serial = NULL;
+	if (!name || disk_virtual(name))
+		return;		/* an image file's loop device: no hardware to name */
+	disk_info(name, &di);
+	*model = text_printable(di.model, DISK_ID_MAX);
+	*serial = text_printable(di.serial, DISK_ID_MAX);
+	diskinfo_free(&di);
 }
 
 void diskinfo_free(struct diskinfo *di)

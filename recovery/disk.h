@@ -72,9 +72,32 @@ int disk_volumes(const char *path, struct blockdev **out, size_t *n);
 /* Free an array from disk_volumes(). */
 void disk_free(struct blockdev *v, size_t n);
 
-/* Model, serial and size of the whole disk called name; caller frees with diskinfo_free. */
+/*
+ * Model, serial and size of the whole disk called name; caller frees with
+ * diskinfo_free.  The serial is the first of: device/serial (NVMe, eMMC),
+ * serial (virtio), SCSI VPD page 0x80 (SATA, SAS), device/wwid, and for a
+ * loop device its backing file.
+ */
 int disk_info(const char *name, struct diskinfo *di);
 void diskinfo_free(struct diskinfo *di);
+
+/* The longest disk model or serial shown (firmware may send anything). */
+#define DISK_ID_MAX 64
+
+/*
+ * Model and serial of the whole disk called name, to tell disks apart on
+ * screen and in records: printable ASCII, spaces trimmed, at most
+ * DISK_ID_MAX bytes (text_printable()); new strings the caller frees, or
+ * NULL when unknown.  A virtual disk (disk_virtual()) has neither: the
+ * loop device of an image file names no hardware.
+ */
+void disk_ids(const char *name, char **model, char **serial);
+
+/*
+ * 1 when the kernel name is a block device that is no hardware of this
+ * machine: loop, ram, zram, dm-, md, sr, fd, nbd.
+ */
+int disk_virtual(const char *name);
 
 /* 1 when path is a block device, 0 when a regular file, -1 with err_set() otherwise. */
 int disk_is_blockdev(const char *path);

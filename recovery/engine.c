@@ -28,6 +28,7 @@
 #include "file.h"
 #include "identity.h"
 #include "keys.h"
+#include "machine.h"
 #include "ntfs.h"
 #include "quarantine.h"
 #include "runstate.h"
@@ -46,6 +47,18 @@ const char *outcome_name(enum volume_outcome o)
 		return "left";
 	default:
 		return "nothing-to-fix";
+	}
+}
+
+const char *problem_name(enum volume_problem p)
+{
+	switch (p) {
+	case PROBLEM_HIBERNATED:
+		return "hibernated";
+	case PROBLEM_FAST_RESTART:
+		return "fast-restart";
+	default:
+		return "none";
 	}
 }
 
@@ -80,6 +93,28 @@ static void set_reason(struct volume *v, enum volume_outcome o, const char *fmt,
 	free(v->reason);
 	v->reason = s;
 	v->outcome = o;
+}
+
+/* Add one line to what the volume's identity_note says ("; "-separated). */
+static void add_note(struct volume *v, const char *note)
+{
+	char *s;
+
+	if (!v->identity_note) {
+		v->identity_note = strdup(note);
+		return;
+	}
+	if (asprintf(&s, "%s; %s", v->identity_note, note) < 0)
+		return;
+	free(v->identity_note);
+	v->identity_note = s;
+}
+
+/* What stands between the volume and a fix, from the look: hibernation first. */
+static void set_problem(struct volume *v)
+{
+	v->problem = v->hibernated ? PROBLEM_HIBERNATED :
+		     v->fast_restart ? PROBLEM_FAST_RESTART : PROBLEM_NONE;
 }
 
 static int by_path(const void *a, const void *b)
@@ -630,6 +665,11 @@ static void do_bitlocker(const struct engine_opts *o, const struct engine_output
 		set_reason(v, no, "BitLocker locked: %s", err_msg());
 		return;
 	}
+	/* "DESKTOP-NPM7RCA H: 7/4/2019": names the computer of a locked volume
+	   for a person, carried as Windows wrote it (never as computer_name:
+	   nothing was read from the install itself) */
+	if (bi.description[0])
+		v->bitlocker_description = strdup(bi.description);
 	for (size_t i = 0; i < bi.nprot; i++)
 		if (bi.prot[i].kind == BITLOCKER_RECOVERY_PASSWORD && len + BITLOCKER_GUID_LEN < sizeof(ids))
 			len += (size_t)snprintf(ids + len, sizeof(ids) - len, "%s%s", len ? " " : "",
@@ -690,8 +730,8 @@ static void do_volume(const struct engine_opts *o, const struct engine_output *o
 {
 	struct ntfs_mount m;
 	enum ntfs_problem p;
-
-	char busy[1400];
+	char busy[1400], *fr_unknown = NULL;
+	int fr;
 
 	if (disk_busy(b->path, busy, sizeof(busy))) {
 		/* another mount or writer on it: two writers destroy a volume */
@@ -703,13 +743,27 @@ static void do_volume(const struct engine_opts *o, const struct engine_output *o
 		do_bitlocker(o, out, b, v);
 		return;
 	}
+	/* before any mount: ntfs-3g read-only says nothing of fast restart */
+	say(out, "reading the journal state of %s (ntfsrecover -n)", b->path);
+	fr = ntfs_fast_restart(b->path);
+	v->fast_restart = fr == 1;
+	if (fr < 0)
+		fr_unknown = strdup(err_msg());
 	say(out, "mounting %s read-only", b->path);
 	if (ntfs_mount_ro(b->path, &m, &p) < 0) {
 		set_reason(v, OUTCOME_FAILED, "%s", err_msg());
+		if (fr_unknown)
+			add_note(v, fr_unknown);
+		free(fr_unknown);
+		set_problem(v);
 		return;
 	}
 	say(out, "looking at %s", b->path);
 	inspect(m.rootfd, o, v);
+	if (fr_unknown)
+		add_note(v, fr_unknown);	/* after inspect(), which sets the note */
+	free(fr_unknown);
+	set_problem(v);
 	if (ntfs_umount(&m) < 0) {
 		set_reason(v, OUTCOME_FAILED, "%s", err_msg());
 		ntfs_adopt(&m);		/* tried again at the end of the run */
@@ -740,6 +794,13 @@ static void do_volume(const struct engine_opts *o, const struct engine_output *o
 	}
 	say(out, "mounting %s read-write", b->path);
 	if (ntfs_mount_rw(b->path, &o->policy, &m, &p, &v->steps) < 0) {
+		/* ntfs-3g saw what the look did not: the fronts branch on problem */
+		if (p == NTFS_HIBERNATED) {
+			v->problem = PROBLEM_HIBERNATED;
+		} else if (p == NTFS_FAST_RESTART) {
+			v->fast_restart = 1;
+			v->problem = PROBLEM_FAST_RESTART;
+		}
 		set_reason(v, p == NTFS_HIBERNATED || p == NTFS_FAST_RESTART || p == NTFS_UNCLEAN
 			   ? OUTCOME_REFUSED : OUTCOME_FAILED, "%s", err_msg());
 		leave_all(o, v, err_msg());
@@ -771,6 +832,7 @@ static void do_root(const struct engine_opts *o, const struct engine_output *out
 	}
 	say(out, "looking at %s", o->root);
 	inspect(rootfd, o, v);
+	set_problem(v);		/* fast restart: no device here to ask ntfsrecover */
 	if (undecided(o, v)) {
 		/* left untouched */
 	} else if (o->verb == ENGINE_SCAN || !needs_write(o, v)) {
@@ -920,6 +982,7 @@ static int run_unlocked(const struct engine_opts *o, const struct engine_output 
 	current_out = out;
 	begun_said = 0;
 	r->target = strdup(o->root ? o->root : o->device ? o->device : "all disks");
+	r->machine_serial = machine_serial(NULL);
 	if (o->root) {
 		struct volume *v = new_volume(r);
 
@@ -977,6 +1040,7 @@ static int run_unlocked(const struct engine_opts *o, const struct engine_output 
 		v->key = strdup(key);
 		v->device = strdup(b[i].path);
 		v->disk = strdup(b[i].disk);
+		disk_ids(b[i].disk, &v->disk_model, &v->disk_serial);
 		v->fstype = strdup(b[i].fstype);
 		v->label = b[i].label ? strdup(b[i].label) : NULL;
 		v->uuid = b[i].uuid ? strdup(b[i].uuid) : NULL;

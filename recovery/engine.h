@@ -61,7 +61,8 @@ struct volume {
 				   else the device path; for engine_opts.only */
 	char *device;		/* "/dev/loop0p2", or the --root directory */
 	char *disk;		/* whole disk kernel name, or NULL */
-	char *disk_model;	/* the disk's model and serial (sysfs), or NULL */
+	char *disk_model;	/* the disk's model and serial (sysfs, disk_ids()): printable,
+				   at most DISK_ID_MAX bytes; NULL when unknown or a loop device */
 	char *disk_serial;
 	char *bitlocker_description;	/* as Windows wrote it in the FVE metadata:
 				   "DESKTOP-NPM7RCA H: 7/4/2019", or NULL */
@@ -79,8 +80,12 @@ struct volume {
 	const char *key_kind;	/* "csv", "bek", "clear-key", "typed" (static), or NULL */
 	const char *unlock_via;	/* "dm-crypt" or "dislocker" (static), or NULL */
 	int hibernated;
-	int fast_restart;	/* its $LogFile holds fast restart state (ntfsrecover -n) */
-	enum volume_problem problem;	/* hibernated first, then fast restart */
+	int fast_restart;	/* its $LogFile holds fast restart state (ntfsrecover -n
+				   before any mount, or ntfs-3g refusing a fix); 0 when
+				   unknown, identity_note then says why */
+	enum volume_problem problem;	/* hibernated first, then fast restart: from the
+				   look, or set by a fix ntfs-3g refused; it stays as
+				   the look saw it after a fix that overrode it (steps) */
 	int has_quarantine;	/* \bootfix-quarantine exists */
 	char *computer_name;
 	char *product_name;
@@ -104,7 +109,8 @@ struct run {
 	time_t started;
 	long duration_ms;
 	char *target;		/* what the user named, or "all disks" */
-	char *machine_serial;	/* this machine's serial number (DMI), or NULL */
+	char *machine_serial;	/* this machine's serial number (DMI, machine_serial()),
+				   or NULL when absent or a placeholder */
 };
 
 /*
@@ -138,5 +144,8 @@ void run_free(struct run *r);
 size_t run_count_faulty(const struct run *r, size_t *left);
 
 const char *outcome_name(enum volume_outcome o);
+
+/* "none", "hibernated", "fast-restart" (static), as --json and records say it. */
+const char *problem_name(enum volume_problem p);
 
 #endif

@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "err.h"
 #include "file.h"
 #include "machine.h"
+#include "text.h"
 
 /* The first line of a small sysfs file, trimmed; NULL when absent or empty. */
 static char *read_attr(int dirfd, const char *name)
@@ -105,18 +107,6 @@ static int by_disk(const void *a, const void *b)
 	return strcmp(((const struct diskinfo *)a)->name, ((const struct diskinfo *)b)->name);
 }
 
-/* Kernel names of block devices that are not hardware of this machine. */
-static int virtual_disk(const char *name)
-{
-	static const char *const prefix[] = { "loop", "ram", "zram", "dm-", "md", "sr", "fd",
-					       "nbd" };
-
-	for (size_t i = 0; i < sizeof(prefix) / sizeof(prefix[0]); i++)
-		if (!strncmp(name, prefix[i], strlen(prefix[i])))
-			return 1;
-	return 0;
-}
-
 static int read_disks(struct machine *m, const char *sysroot)
 {
 	struct dirent *e;
@@ -128,7 +118,7 @@ static int read_disks(struct machine *m, const char *sysroot)
 	while ((e = readdir(d))) {
 		struct diskinfo *grown;
 
-		if (e->d_name[0] == '.' || virtual_disk(e->d_name))
+		if (e->d_name[0] == '.' || disk_virtual(e->d_name))
 			continue;
 		grown = realloc(m->disks, (m->ndisks + 1) * sizeof(*grown));
 		if (!grown) {
@@ -204,6 +194,55 @@ struct json_object *machine_json(const struct machine *m)
 	}
 	json_object_object_add(o, "disks", disks);
 	return o;
+}
+
+int machine_serial_placeholder(const char *s)
+{
+	/* what firmware vendors ship when nobody filled the field in */
+	static const char *const fill[] = {
+		"To be filled by O.E.M.", "To Be Filled By O.E.M", "Default string",
+		"System Serial Number", "Chassis Serial Number", "Not Specified",
+		"Not Applicable", "Not Available", "None", "N/A", "NA", "OEM", "O.E.M.",
+		"Serial", "SerialNumber", "Serial Number", "Invalid", "Unknown",
+		"0123456789", "123456789", "1234567890",
+	};
+
+	if (!s || !*s)
+		return 1;
+	for (size_t i = 0; i < sizeof(fill) / sizeof(fill[0]); i++)
+		if (!strcasecmp(s, fill[i]))
+			return 1;
+	if (!s[1])
+		return 1;	/* "0", "A": one character names no machine */
+	/* "00000000", "........", "xxxxxxxx": one filler character repeated */
+	if (strchr("0.-_xX* ", s[0])) {
+		size_t i = 1;
+
+		while (s[i] == s[0])
+			i++;
+		return !s[i];
+	}
+	return 0;
+}
+
+char *machine_serial(const char *sysroot)
+{
+	char path[4096], *raw, *s;
+	int dfd;
+
+	snprintf(path, sizeof(path), "%s/class/dmi/id", sysroot ? sysroot : "/sys");
+	dfd = file_open(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 0);
+	if (dfd < 0)
+		return NULL;
+	raw = read_attr(dfd, "product_serial");
+	close(dfd);
+	s = text_printable(raw, MACHINE_SERIAL_MAX);
+	free(raw);
+	if (s && machine_serial_placeholder(s)) {
+		free(s);
+		s = NULL;
+	}
+	return s;
 }
 
 int machine_no_dmi(const struct machine *m)

@@ -55,6 +55,24 @@ int machine_read(struct machine *m, const char *sysroot);
  */
 struct json_object *machine_json(const struct machine *m);
 
+/* The longest machine serial kept. */
+#define MACHINE_SERIAL_MAX 64
+
+/*
+ * This machine's serial number, to tell machines of a shift apart: DMI
+ * product_serial below sysroot (NULL: "/sys"; root-readable only), as
+ * text_printable() makes it, at most MACHINE_SERIAL_MAX bytes.  A new
+ * string the caller frees; NULL when absent, blank or a placeholder.
+ */
+char *machine_serial(const char *sysroot);
+
+/*
+ * 1 when s is no serial number but what firmware ships unfilled ("To be
+ * filled by O.E.M.", "Default string", "System Serial Number", "0",
+ * "00000000"...), compared without case; also for NULL and "".
+ */
+int machine_serial_placeholder(const char *s);
+
 /* 1 when no DMI attribute could be read at all. */
 int machine_no_dmi(const struct machine *m);
 

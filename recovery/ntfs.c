@@ -7,8 +7,9 @@
  * Exit codes are those of ntfs_volume_status in ntfs-3g's volume.h.
  */
 #include <errno.h>
-#include <sched.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,18 +96,47 @@ static void first_line(const char *out, char *buf, size_t len)
 	}
 }
 
-/* Run a program, its output into a memfd; returns exit status or -1. */
-static int run(char *const argv[], char **output)
+#define RUN_OUTPUT_MAX 65536
+
+static long now_ms(void)
 {
-	int out = memfd_create("bootfix-run", MFD_CLOEXEC), status;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Run a program in its own process group, its output (stdout and stderr)
+ * through a pipe into *output: the first RUN_OUTPUT_MAX bytes kept, the
+ * rest read and dropped, so a chatty child costs no memory.  With
+ * timeout_ms > 0 a child still running then is sent SIGTERM, and SIGKILL
+ * two seconds later: only for children that change nothing (ntfsrecover
+ * -n), never for one writing to a volume.  Returns the exit status (128 +
+ * signal when killed by one), RUN_TIMED_OUT, or -1 when it could not start.
+ */
+#define RUN_TIMED_OUT (-2)
+
+static int run(char *const argv[], char **output, long timeout_ms)
+{
+	int fds[2], status = 0, timed_out = 0;
+	long deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	size_t got = 0;
 	pid_t pid;
 
 	*output = NULL;
-	if (out < 0)
+	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -1;
+	*output = calloc(1, RUN_OUTPUT_MAX + 1);
+	if (!*output) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
 	pid = fork();
 	if (pid < 0) {
-		close(out);
+		close(fds[0]);
+		close(fds[1]);
 		return -1;
 	}
 	if (pid == 0) {
@@ -114,16 +144,73 @@ static int run(char *const argv[], char **output)
 
 		setpgid(0, 0);
 		dup2(null, 0);
-		dup2(out, 1);
-		dup2(out, 2);
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
 		execvp(argv[0], argv);
 		dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
+	setpgid(pid, pid);
+	close(fds[1]);
+	for (;;) {
+		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+		long left = deadline ? deadline - now_ms() : -1;
+		char chunk[4096];
+		ssize_t n;
+		int r;
+
+		if (deadline && left <= 0) {
+			timed_out = 1;
+			break;
+		}
+		r = poll(&pfd, 1, (int)(left > 60000 ? 60000 : left));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		if (r == 0)
+			continue;	/* the deadline is checked above */
+		n = read(fds[0], chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;		/* end of output: the child is exiting */
+		if (got < RUN_OUTPUT_MAX) {
+			size_t keep = (size_t)n < RUN_OUTPUT_MAX - got ? (size_t)n : RUN_OUTPUT_MAX - got;
+
+			memcpy(*output + got, chunk, keep);
+			got += keep;
+		}
+	}
+	close(fds[0]);
+	/* its output closed, it may still run (a child that closed it) */
+	while (deadline && !timed_out) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		if (now_ms() >= deadline)
+			timed_out = 1;
+		else
+			sleep_ms(20);
+	}
+	if (timed_out) {
+		siginfo_t si;
+
+		/* WNOWAIT: the child stays a zombie, so its group's number cannot be
+		   reused before the SIGKILL reaches whatever is left of the group */
+		kill(-pid, SIGTERM);
+		for (int waited = 0; waited < 2000; waited += 20) {
+			memset(&si, 0, sizeof(si));
+			if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+			    si.si_pid == pid)
+				break;
+			sleep_ms(20);
+		}
+		kill(-pid, SIGKILL);
+	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	*output = file_read_text(out, 65536);
-	close(out);
+	if (timed_out)
+		return RUN_TIMED_OUT;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -280,10 +367,36 @@ static int replay(const char *dev, int kill_fast_restart, char *why, size_t len)
 		argv[2] = (char *)dev;
 	else
 		argv[1] = (char *)dev;
-	code = run(argv, &out);
+	code = run(argv, &out, 0);
 	first_line(out ? out : "", why, len);
 	free(out);
 	return code == 0 ? 0 : -1;
+}
+
+int ntfs_fast_restart(const char *dev)
+{
+	char *argv[] = { "ntfsrecover", "-n", (char *)dev, NULL };
+	char *out = NULL, line[300];
+	int code = run(argv, &out, NTFS_PROBE_SECONDS * 1000L), rc;
+
+	/* -n opens the volume read-only; a $LogFile of version 2.0 (what
+	   fast restart leaves) is said in words, with exit code 1 */
+	if (code == RUN_TIMED_OUT) {
+		rc = err_set("cannot tell whether fast restart is on for %s: ntfsrecover -n was "
+			     "still reading its $LogFile after %d seconds (damaged or crafted?) "
+			     "and was stopped", dev, NTFS_PROBE_SECONDS);
+	} else if (code < 0) {
+		rc = err_set("cannot tell whether fast restart is on for %s: cannot run "
+			     "ntfsrecover: %s", dev, strerror(errno));
+	} else if (code == 127 || code >= 128) {
+		first_line(out ? out : "", line, sizeof(line));
+		rc = err_set("cannot tell whether fast restart is on for %s: ntfsrecover -n %s",
+			     dev, code == 127 ? line : "was killed by a signal");
+	} else {
+		rc = code == 1 && out && strstr(out, "Fast restart mode detected");
+	}
+	free(out);
+	return rc;
 }
 
 int ntfs_mount_rw(const char *dev, const struct ntfs_policy *pol, struct ntfs_mount *m,

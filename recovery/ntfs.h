@@ -60,6 +60,20 @@ int ntfs_mount_ro(const char *dev, struct ntfs_mount *m, enum ntfs_problem *prob
 int ntfs_mount_rw(const char *dev, const struct ntfs_policy *pol, struct ntfs_mount *m,
 		  enum ntfs_problem *problem, struct ntfs_steps *steps);
 
+/* How long ntfs_fast_restart() lets ntfsrecover read a $LogFile. */
+#define NTFS_PROBE_SECONDS 20
+
+/*
+ * Whether the $LogFile of dev holds fast restart state, as `ntfsrecover -n`
+ * says (it opens dev read-only and changes nothing; a few milliseconds).
+ * Returns 1 when it does, 0 when not (a clean or merely unclean journal, or
+ * one ntfsrecover cannot read: ntfs-3g decides about those), or -1 with
+ * err_set() when it cannot tell: ntfsrecover missing, killed, or still
+ * running after NTFS_PROBE_SECONDS (a crafted $LogFile), then stopped with
+ * SIGTERM and, two seconds on, SIGKILL.
+ */
+int ntfs_fast_restart(const char *dev);
+
 /*
  * Unmount, wait for ntfs-3g to exit (it writes on exit), remove the mount
  * point and sync.  Safe to call twice.  Returns 0 or -1 with err_set().

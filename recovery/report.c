@@ -52,6 +52,8 @@ struct json_object *report_volume(const struct volume *v)
 
 	put_str(o, "device", v->device);
 	put_str(o, "disk", v->disk);
+	put_str(o, "disk_model", v->disk_model);
+	put_str(o, "disk_serial", v->disk_serial);
 	put_str(o, "fstype", v->fstype);
 	put_str(o, "label", v->label);
 	put_str(o, "uuid", v->uuid);
@@ -69,6 +71,7 @@ struct json_object *report_volume(const struct volume *v)
 			json_object_array_add(ids, json_object_new_string(t));
 		free(list);
 		json_object_object_add(b, "key_ids", ids);
+		put_str(b, "description", v->bitlocker_description);
 		put_str(b, "unlocked_by", v->unlocked_by);
 		put_str(b, "key_source", v->key_source);
 		put_str(b, "key_kind", v->key_kind);
@@ -76,6 +79,8 @@ struct json_object *report_volume(const struct volume *v)
 		json_object_object_add(o, "bitlocker", b);
 	}
 	json_object_object_add(o, "hibernated", json_object_new_boolean(v->hibernated));
+	json_object_object_add(o, "fast_restart", json_object_new_boolean(v->fast_restart));
+	put_str(o, "problem", problem_name(v->problem));
 	put_str(o, "computer_name", v->computer_name);
 	put_str(o, "product_name", v->product_name);
 	put_str(o, "build", v->build);
@@ -106,6 +111,7 @@ struct json_object *report_run(const struct run *r, const char *verb, int dry_ru
 	put_str(o, "verb", verb);
 	json_object_object_add(o, "dry_run", json_object_new_boolean(dry_run));
 	put_str(o, "target", r->target);
+	put_str(o, "machine_serial", r->machine_serial);
 	put_str(o, "time", utc_format(r->started, when));
 	json_object_object_add(o, "duration_ms", json_object_new_int64(r->duration_ms));
 	for (size_t i = 0; i < r->n; i++)

@@ -16,8 +16,9 @@ struct json_object *report_finding(const struct finding *f);
 struct json_object *report_volume(const struct volume *v);
 
 /*
- * The whole run: {"tool","version","verb","dry_run","target","time",
- * "duration_ms","volumes":[...]}; a new reference the caller owns.
+ * The whole run: {"tool","version","verb","dry_run","target",
+ * "machine_serial" (when known),"time","duration_ms","volumes":[...]}; a
+ * new reference the caller owns.
  */
 struct json_object *report_run(const struct run *r, const char *verb, int dry_run);
 

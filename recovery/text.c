@@ -109,3 +109,32 @@ int text_needs_escape(const char *s)
 	}
 	return 0;
 }
+
+char *text_printable(const char *s, size_t max)
+{
+	size_t n = 0;
+	char *out;
+
+	if (!s || !max)
+		return NULL;
+	out = malloc(max + 1);
+	if (!out)
+		return NULL;
+	for (; *s && n < max; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c > 0x7e)
+			continue;
+		if (c == ' ' && (n == 0 || out[n - 1] == ' '))
+			continue;
+		out[n++] = (char)c;
+	}
+	while (n && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
+	if (!n) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}

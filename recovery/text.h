@@ -31,4 +31,12 @@ char *text_safe_buf(const char *s, char *buf, size_t len);
 /* 1 when text_safe() would change s. */
 int text_needs_escape(const char *s);
 
+/*
+ * A short identifier from firmware or a disk (model, serial number) as a
+ * new string (caller frees): printable ASCII only (other bytes dropped),
+ * spaces trimmed at both ends and runs of them made one, cut to at most
+ * max bytes.  NULL when nothing is left or s is NULL.
+ */
+char *text_printable(const char *s, size_t max);
+
 #endif

@@ -28,7 +28,10 @@ test_expect_success 'setup: a volume with an unclean journal' '
 '
 
 test_expect_success 'scan and dry run leave an unclean volume byte for byte' '
-	expect_exit 1 $BOOTFIX scan --device u.img >/dev/null &&
+	expect_exit 1 $BOOTFIX scan --device u.img --json > us.json &&
+	python3 -c "
+import json; v = json.load(open(\"us.json\"))[\"volumes\"][0]
+assert v[\"fast_restart\"] is False and v[\"problem\"] == \"none\", v" &&
 	expect_exit 1 $BOOTFIX fix --dry-run --device u.img >/dev/null &&
 	test "$(image_sha u.img)" = "$(cat u.sha)"
 '
@@ -47,10 +50,70 @@ test_expect_success 'setup: fast restart' '
 	image_sha f.img > f.sha
 '
 
+test_expect_success 'scan sees fast restart (ntfsrecover -n), changes no byte' '
+	expect_exit 1 $BOOTFIX scan --device f.img --json > fs.json &&
+	python3 -c "
+import json; v = json.load(open(\"fs.json\"))[\"volumes\"][0]
+assert v[\"fast_restart\"] is True and v[\"problem\"] == \"fast-restart\", v
+assert v[\"hibernated\"] is False and v[\"outcome\"] == \"nothing-to-fix\", v
+assert \"disk_model\" not in v and \"disk_serial\" not in v, v" &&
+	expect_exit 1 $BOOTFIX scan --device f.img > fs.out && cat fs.out &&
+	grep -E "^/dev/loop[0-9]+p1  ntfs .*Windows \(DESKTOP-2KGM189\)  fast restart$" fs.out &&
+	grep -Fx "  Windows was shut down with fast restart: a fix drops the changes it keeps cached (--kill-fast-restart)" fs.out &&
+	! grep -F "  disk " fs.out &&
+	test "$(image_sha f.img)" = "$(cat f.sha)"
+'
+
 test_expect_success 'fix refuses fast restart, names --kill-fast-restart, changes no byte' '
 	expect_exit 1 $BOOTFIX fix --device f.img > out && cat out &&
 	grep -F "refused: refusing to change /dev/loop" out &&
 	grep -F -- "--kill-fast-restart" out &&
+	expect_exit 1 $BOOTFIX fix --device f.img --json > fr.json &&
+	python3 -c "
+import json; v = json.load(open(\"fr.json\"))[\"volumes\"][0]
+assert v[\"problem\"] == \"fast-restart\" and v[\"outcome\"] == \"refused\", v" &&
+	test "$(image_sha f.img)" = "$(cat f.sha)"
+'
+
+# fake_ntfsrecover DIR MODE : an ntfsrecover in DIR that, for -n, says
+# nothing (quiet) or never ends (hang: 300 KB of output, then it waits for a
+# child of its own that is deaf to SIGTERM and holds the output open); for
+# anything else the real one
+fake_ntfsrecover() {
+	mkdir -p $1 && cat > $1/ntfsrecover <<-EOF && chmod +x $1/ntfsrecover
+	#!/bin/bash
+	case " \$* " in *" -n "*) ;; *) exec $(command -v ntfsrecover) "\$@" ;; esac
+	echo \$\$ > $TRASH/$1.pid
+	[ $2 = quiet ] && exit 0
+	head -c 300000 /dev/zero | tr "\\\\0" x
+	( trap "" TERM; echo \$BASHPID > $TRASH/$1.child; while :; do sleep 1; done ) &
+	wait
+	EOF
+}
+
+test_expect_success 'fast restart the look missed: the refusal still sets problem' '
+	fake_ntfsrecover quiet quiet &&
+	PATH=$TRASH/quiet:$PATH expect_exit 1 $BOOTFIX fix --device f.img --json > q.json &&
+	test -s quiet.pid &&
+	python3 -c "
+import json; v = json.load(open(\"q.json\"))[\"volumes\"][0]
+assert v[\"fast_restart\"] is True and v[\"problem\"] == \"fast-restart\", v
+assert v[\"outcome\"] == \"refused\" and \"--kill-fast-restart\" in v[\"reason\"], v" &&
+	test "$(image_sha f.img)" = "$(cat f.sha)"
+'
+
+test_expect_success 'an ntfsrecover -n that never ends is stopped, its children too; scan says it cannot tell' '
+	fake_ntfsrecover hang hang &&
+	start=$(date +%s) &&
+	PATH=$TRASH/hang:$PATH expect_exit 1 $BOOTFIX scan --device f.img --json > hang.json &&
+	took=$(( $(date +%s) - start )) && echo "took $took s" &&
+	test $took -ge 20 && test $took -lt 40 &&
+	process_gone $(cat hang.pid) && process_gone $(cat hang.child) &&
+	python3 -c "
+import json; v = json.load(open(\"hang.json\"))[\"volumes\"][0]
+assert v[\"fast_restart\"] is False and v[\"problem\"] == \"none\", v
+assert \"ntfsrecover -n was still reading its \$LogFile after 20 seconds\" in v[\"identity_note\"], v
+assert v[\"computer_name\"] == \"DESKTOP-2KGM189\" and v[\"findings\"], v" &&
 	test "$(image_sha f.img)" = "$(cat f.sha)"
 '
 
@@ -59,7 +122,24 @@ test_expect_success 'fix --kill-fast-restart clears it with ntfsrecover -k and f
 	python3 -c "
 import json; v = json.load(open(\"k.json\"))[\"volumes\"][0]
 assert v[\"fast_restart_killed\"] and v[\"outcome\"] == \"fixed\", v" &&
-	! logstate f.img | grep -i "fast"
+	! logstate f.img | grep -i "fast" &&
+	expect_exit 0 $BOOTFIX scan --device f.img --json > after.json &&
+	python3 -c "
+import json; v = json.load(open(\"after.json\"))[\"volumes\"][0]
+assert v[\"fast_restart\"] is False and v[\"problem\"] == \"none\", v"
+'
+
+test_expect_success 'hibernated and fast restart: scan says both, hibernated first' '
+	disk_with fast-restart hf.img hibernated && image_sha hf.img > hf.sha &&
+	expect_exit 1 $BOOTFIX scan --device hf.img --json > hf.json &&
+	python3 -c "
+import json; v = json.load(open(\"hf.json\"))[\"volumes\"][0]
+assert v[\"hibernated\"] and v[\"fast_restart\"] and v[\"problem\"] == \"hibernated\", v" &&
+	expect_exit 1 $BOOTFIX fix --device hf.img --json > hff.json &&
+	python3 -c "
+import json; v = json.load(open(\"hff.json\"))[\"volumes\"][0]
+assert v[\"problem\"] == \"hibernated\" and v[\"outcome\"] == \"refused\", v" &&
+	test "$(image_sha hf.img)" = "$(cat hf.sha)"
 '
 
 

@@ -90,6 +90,18 @@ test_expect_success 'usage errors exit 2; a key as an argument is refused' '
 	expect_exit 2 $BOOTFIX unlock --device x --recovery-password - --password -
 '
 
+test_expect_success 'scan shows a locked volume'"'"'s BitLocker description, not as its computer name' '
+	expect_exit 0 $BOOTFIX scan --device $IMGS/bitlk-aes-xts-128.img > desc.out &&
+	cat desc.out &&
+	grep -E "^/dev/loop[0-9]+  BitLocker  .*BitLocker key ID 64311DEA .*  locked$" desc.out &&
+	grep -Fx "  BitLocker description \"DESKTOP-NPM7RCA H: 7/4/2019\" (computer, drive and date when encrypted)" desc.out &&
+	expect_exit 0 $BOOTFIX scan --device $IMGS/bitlk-aes-xts-128.img --json > desc.json &&
+	python3 -c "
+import json; v = json.load(open(\"desc.json\"))[\"volumes\"][0]
+assert v[\"bitlocker_locked\"] and v[\"bitlocker\"][\"description\"] == \"DESKTOP-NPM7RCA H: 7/4/2019\", v
+assert \"computer_name\" not in v and v[\"problem\"] == \"none\" and not v[\"fast_restart\"], v"
+'
+
 test_expect_success 'reading key IDs changed no image' '
 	sha256sum -c --quiet before.sha
 '

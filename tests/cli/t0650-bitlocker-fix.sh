@@ -86,6 +86,12 @@ assert k[0][\"source\"].startswith(\"CSV file fleet.csv line 2\") and k[0][\"kin
 assert k[0][\"computer_name\"]==\"DESKTOP-2KGM189\", k
 v=r[\"volumes\"][0][\"bitlocker\"]
 assert v[\"via\"] in (\"dm-crypt\", \"dislocker\") and v[\"unlocked_by\"]==\"$KID\", v
+# what tells machines apart in the record: the description, locked or not
+assert v[\"description\"]==\"DESKTOP-NPM7RCA H: 7/4/2019\", v
+assert r[\"volumes\"][0][\"problem\"]==\"none\" and r[\"volumes\"][0][\"fast_restart\"] is False, r
+n=json.loads(open(\"nokeys/logs/bootfix.jsonl\").read().splitlines()[-1])[\"volumes\"][0]
+assert n[\"bitlocker_locked\"] and n[\"bitlocker\"][\"description\"]==\"DESKTOP-NPM7RCA H: 7/4/2019\", n
+assert \"computer_name\" not in n, n
 " &&
 	$BOOTFIX log keys-used data/logs/bootfix.jsonl > used.out && cat used.out &&
 	grep -F "$KID" used.out

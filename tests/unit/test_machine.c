@@ -113,11 +113,82 @@ static void test_nothing(void **state)
 	machine_free(&m);
 }
 
+/* sysroot/class/dmi/id/product_serial holding raw (printf format) */
+static char *serial_of(const char *raw)
+{
+	char dir[256], cmd[1024];
+
+	snprintf(dir, sizeof(dir), "%s/serial", root);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s && mkdir -p %s/class/dmi/id && "
+		 "printf '%s' > %s/class/dmi/id/product_serial", dir, dir, raw, dir);
+	if (system(cmd) != 0)
+		return (char *)"(setup failed)";
+	return machine_serial(dir);
+}
+
+static void test_serial(void **state)
+{
+	static const char *const none[] = {
+		"To be filled by O.E.M.\\n", "TO BE FILLED BY O.E.M.", "Default string\\n",
+		"System Serial Number", "0\\n", "00000000", "   ", "\\n", "None",
+		"Not Specified", "........", "xxxxxxxxxx", "\\033\\001",
+	};
+	char sys[128], *s;
+
+	(void)state;
+	s = serial_of("PF1ABCDE\\n");
+	assert_string_equal(s, "PF1ABCDE");
+	free(s);
+	/* padding and control characters go, the serial stays short */
+	s = serial_of("  5CG7\\033[2J\\001X1YZ \\r  \\n");
+	assert_string_equal(s, "5CG7[2JX1YZ");
+	free(s);
+	s = serial_of("VMware-56 4d 11 22 33 44 55 66-77 88 99 aa bb cc dd ee ff 00 11 22 33 44");
+	assert_true(strlen(s) >= MACHINE_SERIAL_MAX - 1 && strlen(s) <= MACHINE_SERIAL_MAX);
+	assert_memory_equal(s, "VMware-56 4d 11", 15);
+	free(s);
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		s = serial_of(none[i]);
+		if (s)
+			fail_msg("placeholder %s kept as %s", none[i], s);
+	}
+	/* a serial that merely begins like a filler is kept */
+	s = serial_of("0A1B2C");
+	assert_string_equal(s, "0A1B2C");
+	free(s);
+	assert_true(machine_serial_placeholder(NULL));
+	assert_false(machine_serial_placeholder("R90ZK2LB"));
+	/* no DMI at all */
+	snprintf(sys, sizeof(sys), "%s/missing", root);
+	assert_null(machine_serial(sys));
+}
+
+/* an image file's loop device names no hardware: no model, no serial */
+static void test_disk_ids(void **state)
+{
+	char *model, *serial;
+
+	(void)state;
+	assert_true(disk_virtual("loop0"));
+	assert_true(disk_virtual("dm-3"));
+	assert_false(disk_virtual("sda"));
+	assert_false(disk_virtual("nvme0n1"));
+	assert_false(disk_virtual("mmcblk0"));
+	disk_ids("loop0", &model, &serial);
+	assert_null(model);
+	assert_null(serial);
+	disk_ids("sdzz-none", &model, &serial);
+	assert_null(model);
+	assert_null(serial);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_nothing),
+		cmocka_unit_test(test_serial),
+		cmocka_unit_test(test_disk_ids),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

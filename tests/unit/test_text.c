@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -47,6 +48,29 @@ static void test_safe_buf_cuts_on_a_character(void **state)
 	assert_string_equal(buf, "ab\\x1bc");
 	text_safe_buf("aé東京", buf, sizeof(buf));
 	assert_string_equal(buf, "aé東");
+}
+
+/* a disk model or serial: shown on one line, short, whatever firmware sent */
+static void test_printable_ids(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = text_printable("  Samsung SSD 860 EVO 500GB          ", 64);
+	assert_string_equal(s, "Samsung SSD 860 EVO 500GB");
+	free(s);
+	s = text_printable("ST1000\033[2J\r\nDM003 \xc3\xa9\x7f-9YN1", 64);
+	assert_string_equal(s, "ST1000[2JDM003 -9YN1");
+	free(s);
+	s = text_printable("ABCDEFGHIJ", 4);
+	assert_string_equal(s, "ABCD");
+	free(s);
+	s = text_printable("AB   CD", 3);			/* a cut never ends on a space */
+	assert_string_equal(s, "AB");
+	free(s);
+	assert_null(text_printable("   \t\n ", 64));
+	assert_null(text_printable("\x01\x02", 64));
+	assert_null(text_printable(NULL, 64));
 }
 
 static void test_relpath_checks(void **state)
@@ -104,6 +128,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_controls_and_bidi_escaped),
 		cmocka_unit_test(test_safe_buf_cuts_on_a_character),
+		cmocka_unit_test(test_printable_ids),
 		cmocka_unit_test(test_relpath_checks),
 		cmocka_unit_test(test_wrap_keeps_the_cause),
 		cmocka_unit_test(test_errors_per_thread),
