@@ -548,15 +548,22 @@ static const char *base_name(const char *path)
 }
 
 
-/* The name the list shows for a volume: its computer, or what its BitLocker metadata says. */
-static const char *volume_name(const struct volume *v)
+/*
+ * The name the list shows for a volume: its computer, or on a locked
+ * volume the first word of its BitLocker description ("DESKTOP-NPM7RCA H:
+ * 7/4/2019": the computer that encrypted it; details show it whole).
+ */
+static const char *volume_name(const struct volume *v, char *buf, size_t len)
 {
 	if (v->computer_name)
 		return v->computer_name;
 	if (v->windows)
 		return "(unnamed)";
-	if (v->locked && v->bitlocker_description)
-		return v->bitlocker_description;
+	if (v->locked && v->bitlocker_description && v->bitlocker_description[0] != ' ') {
+		snprintf(buf, len, "%.*s", (int)strcspn(v->bitlocker_description, " "),
+			 v->bitlocker_description);
+		return buf;
+	}
 	return "-";
 }
 
@@ -713,7 +720,7 @@ static void draw_overview(struct menu *m)
 			attron(A_REVERSE);
 		mvprintw(y, 0, OV_FMT, i == m->sel ? '>' : ' ', marker(colour), i + 1,
 			 fit(short_dev(v->device), 12, c1, sizeof(c1)), size,
-			 fit(volume_name(v), 16, c2, sizeof(c2)));
+			 fit(volume_name(v, c3, sizeof(c3)), 16, c2, sizeof(c2)));
 		if (i == m->sel)
 			attroff(A_REVERSE);
 		if (v->bitlocker && !v->locked)

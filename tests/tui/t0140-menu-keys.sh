@@ -24,6 +24,10 @@ test_expect_success 'setup: a locked BitLocker volume' '
 
 test_expect_success 'vt100: keypad Enter (ESC O M) opens the key screen' '
 	menu vt100 && wait_for "BitLocker locked 64311DEA" 60 &&
+	# the locked volume is named by its BitLocker description, and marked
+	screen | grep -E "^>\? 1 loop[0-9]+ .* DESKTOP-NPM7RCA +BitLocker locked 64311DEA" &&
+	keys d && wait_for "BitLocker description: DESKTOP-NPM7RCA H: 7/4/2019" &&
+	keys Escape && wait_for "BitLocker locked 64311DEA" &&
 	raw 1b 4f 4d && wait_for "Type the 48-digit recovery key"
 '
 
