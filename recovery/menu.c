@@ -677,8 +677,8 @@ static void draw_scanning(struct menu *m)
  * the Windows version and the disk's model and serial, so two installs of
  * the same computer name or two alike disks can be told apart.
  */
-#define OV_FMT "%c%c%2zu %-12s %9s  %-16s  "
-#define OV_STATE 34	/* "fast restart: needs your decision" and a space */
+#define OV_FMT "%c%c%2zu %-12s %9s  %-16s "
+#define OV_STATE 34	/* "fast restart: needs your decision" and a space: to column 79 */
 
 static void draw_overview(struct menu *m)
 {
@@ -687,7 +687,7 @@ static void draw_overview(struct menu *m)
 	title(m, "fix Windows machines that do not boot");
 	if (m->scan.machine_serial)
 		mvprintw(1, 1, "This machine: serial %.*s", COLS - 24, m->scan.machine_serial);
-	mvprintw(2, 0, "  #  %-12s %9s  %-16s  %-*s", "Volume", "Size", "Windows",
+	mvprintw(2, 0, "  #  %-12s %9s  %-16s %-*s", "Volume", "Size", "Windows",
 		 wide ? OV_STATE : 1, "State");
 	if (wide)
 		printw("%-14s %-30s %s", "Label", "Windows version", "Disk");
