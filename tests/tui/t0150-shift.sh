@@ -62,7 +62,7 @@ test_expect_success 'setup: ten machines' '
 	ntfs_small $MAPPED Windows && ntfs_mount $MAPPED w && windows_tree w &&
 	channel_file w $F "$FAULTY_TIME" && ntfs_umount w && unlock_done > /dev/null &&
 	mapping_gone && conf $IMG RP > .rp &&
-	mkdir -p data/logs && $BOOTFIX fix --device m07.img > /dev/null &&
+	mkdir -p data/logs && $BOOTFIX fix --device m07.img --data data > /dev/null &&
 	cp --sparse=always m01.img disk.img && rm m01.img &&
 	tmux_fresh &&
 	tm new-session -d -x 80 -y 24 "TERM=vt220 BOOTFIX_RULES_DIR=$BOOTFIX_RULES_DIR $BOOTFIX menu --device disk.img --data data; echo menu-exit=\$?; sleep 600"
@@ -126,7 +126,7 @@ test_expect_success 'm08-m10 plain: three keys each' '
 		wait_for "Enter = next machine" 60 &&
 		if [ -n "$n" ]; then mv m$n.img disk.img; fi && k Enter && next 3 || return 1
 	done &&
-	keys q && wait_for "menu-exit=0"
+	wait_for "clean (has quarantine)" 60 && keys q && wait_for "menu-exit=0"
 '
 
 test_expect_success 'the log lists every machine with its action and outcome, and verifies' '
