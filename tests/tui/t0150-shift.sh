@@ -146,7 +146,7 @@ test_expect_success 'the log lists every machine with its action and outcome, an
 	assert "hibernated" in left["reason"], left
 	PY
 	$BOOTFIX log list data/logs/bootfix.jsonl > list &&
-	test "$(grep -c -E " (fixed|left|nothing-to-fix|restored) " list)" = 12
+	cat list && test "$(grep -c -E " (fixed|left|nothing-to-fix|restored)( |$)" list)" = 12
 '
 
 test_done
