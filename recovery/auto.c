@@ -363,7 +363,7 @@ int auto_main(int argc, char **argv)
 	o.mode = "auto";
 	o.rules = &rs;
 	o.stop = &cli_stop;
-	setlocale(LC_ALL, "");
+	screen_locale();
 	if (isatty(1) && initscr()) {
 		cbreak();
 		noecho();

@@ -25,7 +25,6 @@
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 
 #include <curses.h>
 
@@ -93,13 +92,16 @@ struct menu {
 	char key_msg[256];		/* SCR_KEY: what is wrong with it */
 	int rescan_one;			/* the scan job looks at the selected volume again */
 	/* this machine: what was fixed here, whether the stick may be pulled */
-	char fixed[8][64];		/* keys of the volumes fixed since the last "next machine" */
+	char fixed[8][160];		/* volume_id() of those fixed since the last "next machine" */
 	int nfixed;
 	int released;			/* the data partition is flushed and read-only */
 	char release_note[256];		/* what happened to it, for the result screen */
 	const char *leave_why;		/* JOB_LEAVE: why it was left, for the record */
-	enum volume_outcome leave_outcome;
-	char leave_buf[128];	/* JOB_LEAVE: OUTCOME_LEFT, or NONE (checked) */
+	enum volume_outcome leave_outcome;	/* JOB_LEAVE: OUTCOME_LEFT, or NONE (checked) */
+	enum volume_problem leave_problem;	/* JOB_LEAVE: what the decision was about */
+	char leave_buf[128];
+	int job_logged;			/* the job's record: 0 written, 1 nowhere to write, -1 not */
+	enum menu_screen power_back;	/* where Esc from the power screen returns */
 	/* worker */
 	pthread_t worker;
 	int busy;			/* a job runs: guarded by lock */
@@ -145,6 +147,47 @@ static void on_begun(void *ctx, const struct run *r)
 		logcmd_begun(&m->lr, working, r);
 }
 
+/*
+ * What a volume is, across looks and disk swaps: its BitLocker key IDs (the
+ * same locked and unlocked), else its file system's UUID, else where it is.
+ */
+static const char *volume_id(const struct volume *v, char *buf, size_t len)
+{
+	if (v->bitlocker && v->key_ids)
+		snprintf(buf, len, "bl:%s", v->key_ids);
+	else if (v->uuid)
+		snprintf(buf, len, "uuid:%s", v->uuid);
+	else
+		snprintf(buf, len, "key:%s", v->key ? v->key : "");
+	return buf;
+}
+
+/*
+ * JOB_LEAVE: the volume looked at again is the one the technician decided
+ * on, still with what the decision was about, not another disk put in since.
+ */
+static int same_decision(const struct menu *m, const struct volume *now)
+{
+	const struct volume *was = &m->scan.v[m->sel];
+	char a[160], b[160];
+	size_t faulty = 0, check = 0;
+
+	if (strcmp(volume_id(was, a, sizeof(a)), volume_id(now, b, sizeof(b))))
+		return 0;
+	for (size_t i = 0; i < now->nfindings; i++) {
+		faulty += now->findings[i].verdict == VERDICT_FAULTY;
+		check += now->findings[i].verdict == VERDICT_UNKNOWN;
+	}
+	switch (m->leave_problem) {
+	case PROBLEM_HIBERNATED:
+		return now->hibernated || now->problem == PROBLEM_HIBERNATED;
+	case PROBLEM_FAST_RESTART:
+		return now->problem == PROBLEM_FAST_RESTART;
+	default:	/* checked, or left to check */
+		return !faulty && (m->leave_outcome == OUTCOME_NONE ? !check : check > 0);
+	}
+}
+
 static void *work(void *arg)
 {
 	struct menu *m = arg;
@@ -175,7 +218,10 @@ static void *work(void *arg)
 	working = &o;
 	rc = engine_run(&o, &out, &r);
 	working = NULL;
-	if (m->job == JOB_LEAVE && rc == 0 && r.n == 1) {
+	if (m->job == JOB_LEAVE && rc == 0 && r.n == 1 && !same_decision(m, &r.v[0])) {
+		rc = err_set("%s changed since the list was drawn (another disk?): nothing "
+			     "recorded; press s to scan again", m->scan.v[m->sel].device);
+	} else if (m->job == JOB_LEAVE && rc == 0 && r.n == 1) {
 		/* looked at again (read-only) so the record says how it was left */
 		free(r.v[0].reason);
 		r.v[0].reason = strdup(m->leave_why ? m->leave_why : "left as it is");
@@ -183,16 +229,24 @@ static void *work(void *arg)
 	} else if (m->job == JOB_LEAVE && rc == 0) {
 		rc = err_set("%s is gone: it could not be looked at again", m->scan.v[m->sel].device);
 	}
-	if (m->job != JOB_SCAN) {
+	if (m->job == JOB_LEAVE && rc < 0) {
+		/* nothing was attempted: nothing to record */
+		pthread_mutex_lock(&m->lock);
+		m->job_logged = 1;
+		m->log_note[0] = '\0';
+		pthread_mutex_unlock(&m->lock);
+	} else if (m->job != JOB_SCAN) {
 		char *why = rc < 0 ? strdup(err_msg()) : NULL, *rec = NULL, note[sizeof(m->log_note)];
+		int logged;
 
 		/* the same record as the CLI's, mode "menu"; written before the result shows */
-		logcmd_record(&m->lr, &o, &r, &m->rules, rc < 0 ? (why ? why : "cannot run") : NULL,
-			      note, sizeof(note), &rec);
+		logged = logcmd_record(&m->lr, &o, &r, &m->rules, rc < 0 ? (why ? why : "cannot run") :
+				       NULL, note, sizeof(note), &rec);
 		if (rc < 0)
 			err_set("%s", why ? why : "cannot run");
 		free(why);
 		pthread_mutex_lock(&m->lock);
+		m->job_logged = logged < 0 ? -1 : logged;
 		for (char *p = note; (p = strchr(p, '\n'));)
 			*p = ' ';	/* one text, wrapped on the screen */
 		snprintf(m->log_note, sizeof(m->log_note), "%s", note);
@@ -274,7 +328,8 @@ static void start(struct menu *m, enum job job)
 	m->job_err[0] = '\0';
 	m->log_note[0] = '\0';
 	snprintf(m->progress, sizeof(m->progress), "%s", job == JOB_SCAN ? "looking for disks" :
-		 job == JOB_FIX ? "fixing" : "restoring");
+		 job == JOB_FIX ? "fixing" : job == JOB_LEAVE ? "recording your decision" :
+		 "restoring");
 	m->screen = job == JOB_SCAN ? SCR_SCANNING : SCR_WORKING;
 	if (pthread_create(&m->worker, NULL, work, m) != 0) {
 		m->busy = 0;
@@ -294,12 +349,29 @@ static const char *short_dev(const char *dev)
 	return dev && !strncmp(dev, "/dev/", 5) ? dev + 5 : dev ? dev : "?";
 }
 
-static int fixed_here(const struct menu *m, const char *key)
+static int fixed_here(const struct menu *m, const struct volume *v)
 {
+	char id[160];
+
+	volume_id(v, id, sizeof(id));
 	for (int i = 0; i < m->nfixed; i++)
-		if (key && !strcmp(m->fixed[i], key))
+		if (!strcmp(m->fixed[i], id))
 			return 1;
 	return 0;
+}
+
+static void fixed_forget(struct menu *m, const struct volume *v)
+{
+	char id[160];
+
+	volume_id(v, id, sizeof(id));
+	for (int i = 0; i < m->nfixed; i++)
+		if (!strcmp(m->fixed[i], id)) {
+			memmove(m->fixed[i], m->fixed[i + 1], (size_t)(m->nfixed - i - 1) *
+				sizeof(m->fixed[0]));
+			m->nfixed--;
+			return;
+		}
 }
 
 static size_t count_verdict(const struct volume *v, enum verdict what);
@@ -312,7 +384,7 @@ static int others_to_fix(const struct menu *m, const char *except)
 
 		if (except && !strcmp(v->key, except))
 			continue;
-		if (!v->locked && !fixed_here(m, v->key) && count_verdict(v, VERDICT_FAULTY))
+		if (!v->locked && !fixed_here(m, v) && count_verdict(v, VERDICT_FAULTY))
 			return 1;
 	}
 	return 0;
@@ -323,38 +395,72 @@ static int machine_done(const struct menu *m)
 {
 	const struct volume *v = m->job_run.n ? &m->job_run.v[0] : NULL;
 
-	if (!v)
-		return 0;
+	if (!v || m->job_logged < 0)
+		return 0;	/* a record not written is not done: the stick stays */
 	if (!((m->job == JOB_FIX || m->job == JOB_RESTORE) && v->outcome == OUTCOME_FIXED) &&
 	    !(m->job == JOB_LEAVE && (v->outcome == OUTCOME_LEFT || v->outcome == OUTCOME_NONE)))
 		return 0;
 	return !others_to_fix(m, v->key);
 }
 
-/* The per-mount flags of a mount, to keep them across a remount. */
-static unsigned long mount_flags(const struct statvfs *sv)
+/* mountinfo's "\040" (space), "\011", "\012", "\134" back to bytes, in place. */
+static void unoctal(char *s)
 {
-	unsigned long f = 0;
+	char *o = s;
 
-	f |= sv->f_flag & ST_NOSUID ? MS_NOSUID : 0;
-	f |= sv->f_flag & ST_NODEV ? MS_NODEV : 0;
-	f |= sv->f_flag & ST_NOEXEC ? MS_NOEXEC : 0;
-	f |= sv->f_flag & ST_NOATIME ? MS_NOATIME : 0;
-	f |= sv->f_flag & ST_NODIRATIME ? MS_NODIRATIME : 0;
-	f |= sv->f_flag & ST_RELATIME ? MS_RELATIME : 0;
-	return f;
+	for (; *s; s++, o++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*o = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*o = *s;
+		}
+	}
+	*o = '\0';
 }
 
-/* dir is the root of a file system mounted there (the stick's /data). */
-static int mount_root(const char *dir)
+/*
+ * The mount at dir, from /proc/self/mountinfo: 1 when dir is where a file
+ * system is mounted from its own root (not a bind mount of a folder: a
+ * remount would make the whole file system read-only), with *flags its
+ * mount flags to keep across a remount (nosuid, noatime, sync, ...).
+ */
+static int mount_root(const char *dir, unsigned long *flags)
 {
-	struct stat a, b;
-	char up[4096];
+	static const struct { const char *opt; unsigned long flag; } known[] = {
+		{ "ro", MS_RDONLY }, { "nosuid", MS_NOSUID }, { "nodev", MS_NODEV },
+		{ "noexec", MS_NOEXEC }, { "noatime", MS_NOATIME }, { "nodiratime", MS_NODIRATIME },
+		{ "relatime", MS_RELATIME }, { "sync", MS_SYNCHRONOUS }, { "dirsync", MS_DIRSYNC },
+		{ "lazytime", MS_LAZYTIME }, { "mand", MS_MANDLOCK },
+	};
+	char *real = realpath(dir, NULL), *line = NULL;
+	size_t cap = 0;
+	int found = 0;
+	FILE *f = real ? fopen("/proc/self/mountinfo", "re") : NULL;
 
-	snprintf(up, sizeof(up), "%s/..", dir);
-	if (stat(dir, &a) < 0 || stat(up, &b) < 0)
-		return 0;
-	return a.st_dev != b.st_dev || a.st_ino == b.st_ino;
+	*flags = 0;
+	while (f && getline(&line, &cap, f) > 0) {
+		char root[4096], point[4096], opts[1024];
+
+		/* ID PARENT MAJ:MIN ROOT POINT OPTIONS ...; the last match wins */
+		if (sscanf(line, "%*s %*s %*s %4095s %4095s %1023s", root, point, opts) != 3)
+			continue;
+		unoctal(point);		/* a space is "\040" there */
+		if (strcmp(point, real))
+			continue;
+		found = !strcmp(root, "/");
+		*flags = 0;
+		for (char *o = strtok(opts, ","); o; o = strtok(NULL, ","))
+			for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+				if (!strcmp(o, known[k].opt))
+					*flags |= known[k].flag;
+	}
+	if (f)
+		fclose(f);
+	free(line);
+	free(real);
+	return found;
 }
 
 /*
@@ -366,17 +472,16 @@ static int mount_root(const char *dir)
  */
 static void release_stick(struct menu *m)
 {
-	struct statvfs sv;
+	unsigned long flags;
 
 	m->released = 0;
 	m->release_note[0] = '\0';
 	sync();
-	if (!m->data_dir || !mount_root(m->data_dir) || statvfs(m->data_dir, &sv) < 0 ||
-	    (sv.f_flag & ST_RDONLY)) {
+	if (!m->data_dir || !mount_root(m->data_dir, &flags) || (flags & MS_RDONLY)) {
 		m->released = 1;
 		return;
 	}
-	if (mount(NULL, m->data_dir, NULL, MS_REMOUNT | MS_RDONLY | mount_flags(&sv), NULL) < 0) {
+	if (mount(NULL, m->data_dir, NULL, MS_REMOUNT | MS_RDONLY | flags, NULL) < 0) {
 		snprintf(m->release_note, sizeof(m->release_note), "cannot make the stick (%s) "
 			 "read-only: %s", m->data_dir, strerror(errno));
 		return;
@@ -388,11 +493,11 @@ static void release_stick(struct menu *m)
 /* Back to work on this machine (or the next): the data partition writable again. */
 static void reclaim_stick(struct menu *m)
 {
-	struct statvfs sv;
+	unsigned long flags;
 
 	m->release_note[0] = '\0';
-	if (m->released == 2 && statvfs(m->data_dir, &sv) == 0 &&
-	    mount(NULL, m->data_dir, NULL, MS_REMOUNT | mount_flags(&sv), NULL) < 0)
+	if (m->released == 2 && mount_root(m->data_dir, &flags) &&
+	    mount(NULL, m->data_dir, NULL, MS_REMOUNT | (flags & ~MS_RDONLY), NULL) < 0)
 		snprintf(m->release_note, sizeof(m->release_note), "the stick (%s) cannot be "
 			 "written again: %s; records will not be saved", m->data_dir,
 			 strerror(errno));
@@ -411,6 +516,10 @@ static int reap(struct menu *m)
 		return 0;
 	pthread_join(m->worker, NULL);
 	m->busy = 0;
+	/* keys typed while the job ran were typed blind: a held Enter must not
+	   answer the next screen's question */
+	flushinp();
+	termkey_init(&m->tk, m->tk.flags);
 	if (m->job == JOB_SCAN && m->rescan_one) {
 		const struct volume *v = m->sel < m->scan.n ? &m->scan.v[m->sel] : NULL;
 
@@ -448,9 +557,11 @@ static int reap(struct menu *m)
 
 		m->screen = SCR_RESULT;
 		m->button = 0;
-		if (v && m->job == JOB_FIX && v->outcome == OUTCOME_FIXED &&
+		if (v && m->job == JOB_FIX && v->outcome == OUTCOME_FIXED && !fixed_here(m, v) &&
 		    m->nfixed < (int)(sizeof(m->fixed) / sizeof(m->fixed[0])))
-			snprintf(m->fixed[m->nfixed++], sizeof(m->fixed[0]), "%s", v->key);
+			volume_id(v, m->fixed[m->nfixed++], sizeof(m->fixed[0]));
+		if (v && m->job == JOB_RESTORE && v->outcome == OUTCOME_FIXED)
+			fixed_forget(m, v);
 		if (machine_done(m))
 			release_stick(m);
 		/* the typed key has done its job: not kept (a refusal keeps it for the
@@ -486,7 +597,7 @@ static const char *state_words(const struct menu *m, const struct volume *v, cha
 
 	*colour = C_GOOD;
 	if (v->locked) {
-		if (fixed_here(m, v->key))
+		if (fixed_here(m, v))
 			return "fixed (locked again)";
 		*colour = C_WARN;
 		if (!v->key_ids)
@@ -515,7 +626,7 @@ static const char *state_words(const struct menu *m, const struct volume *v, cha
 		snprintf(buf, len, "%zu file%s to check", check, check == 1 ? "" : "s");
 		return buf;
 	}
-	if (fixed_here(m, v->key))
+	if (fixed_here(m, v))
 		return "fixed";
 	if (hib)
 		return "clean (hibernated)";
@@ -575,29 +686,6 @@ static const char *windows_version(const struct volume *v, int with_build, char 
 		 v->display_version ? " " : "", v->display_version ? v->display_version : "",
 		 with_build ? " build " : "", with_build ? v->build : "");
 	return buf[0] == ' ' ? buf + 1 : buf;
-}
-
-/* s cut to width columns for a table, the cut shown by a final '~'. */
-static const char *fit(const char *s, int width, char *buf, size_t len)
-{
-	size_t n = 0;
-	int chars = 0;
-
-	while (s[n] && chars < width) {
-		n++;
-		while (((unsigned char)s[n] & 0xc0) == 0x80)
-			n++;
-		chars++;
-	}
-	if (!s[n] || n + 2 > len || width < 2) {
-		snprintf(buf, len, "%.*s", (int)n, s);
-		return buf;
-	}
-	/* one character less, and the mark */
-	while (n > 0 && ((unsigned char)s[--n] & 0xc0) == 0x80)
-		;
-	snprintf(buf, len, "%.*s~", (int)n, s);
-	return buf;
 }
 
 static const char *disk_words(const struct volume *v, char *buf, size_t len)
@@ -677,7 +765,7 @@ static void draw_scanning(struct menu *m)
  * the Windows version and the disk's model and serial, so two installs of
  * the same computer name or two alike disks can be told apart.
  */
-#define OV_FMT "%c%c%2zu %-12s %9s  %-16s "
+#define OV_FMT "%c%c%2zu %s %9s  %s "
 #define OV_STATE 34	/* "fast restart: needs your decision" and a space: to column 79 */
 
 static void draw_overview(struct menu *m)
@@ -711,7 +799,7 @@ static void draw_overview(struct menu *m)
 		m->top = (int)m->sel;
 	for (size_t i = (size_t)m->top; i < m->scan.n && y < LINES - 3; i++, y++) {
 		const struct volume *v = &m->scan.v[i];
-		char size[32], buf[256], ver[256], disk[256], c1[64], c2[64], c3[64];
+		char size[32], buf[256], buf2[256], ver[256], disk[256], c1[128], c2[128], c3[128];
 		int colour;
 		const char *words = state_words(m, v, buf, sizeof(buf), &colour);
 
@@ -719,20 +807,22 @@ static void draw_overview(struct menu *m)
 		if (i == m->sel)
 			attron(A_REVERSE);
 		mvprintw(y, 0, OV_FMT, i == m->sel ? '>' : ' ', marker(colour), i + 1,
-			 fit(short_dev(v->device), 12, c1, sizeof(c1)), size,
-			 fit(volume_name(v, c3, sizeof(c3)), 16, c2, sizeof(c2)));
+			 screen_cell(short_dev(v->device), 12, c1, sizeof(c1)), size,
+			 screen_cell(volume_name(v, c3, sizeof(c3)), 16, c2, sizeof(c2)));
 		if (i == m->sel)
 			attroff(A_REVERSE);
 		if (v->bitlocker && !v->locked)
 			words = strcmp(words, "clean") ? words : "clean (BitLocker unlocked)";
 		paint_on(m, colour, colour == C_GOOD ? 0 : A_BOLD);
-		printw("%-*.*s", wide ? OV_STATE : 0, COLS - getcurx(stdscr) > 0 ?
-		       COLS - getcurx(stdscr) : 0, words);
+		if (wide)
+			printw("%s", screen_cell(words, OV_STATE, buf2, sizeof(buf2)));
+		else
+			printw("%s", words);	/* cut at the screen's edge */
 		paint_off(m, colour, colour == C_GOOD ? 0 : A_BOLD);
 		if (wide) {
-			printw("%-14s ", fit(v->label ? v->label : "", 14, c1, sizeof(c1)));
-			printw("%-30s ", fit(windows_version(v, 0, ver, sizeof(ver)), 30, c3,
-					      sizeof(c3)));
+			printw("%s ", screen_cell(v->label ? v->label : "", 14, c1, sizeof(c1)));
+			printw("%s ", screen_cell(windows_version(v, 0, ver, sizeof(ver)), 30, c3,
+						  sizeof(c3)));
 			printw("%s", disk_words(v, disk, sizeof(disk)));
 		}
 	}
@@ -882,11 +972,12 @@ static void draw_confirm(struct menu *m)
 	y++;
 	for (size_t i = 0; i < v->nfindings && y < LINES - 6; i++) {
 		const struct finding *f = &v->findings[i];
-		char when[UTC_LEN];
+		char when[UTC_LEN], cell[256];
 
 		if (f->verdict != VERDICT_FAULTY)
 			continue;
-		mvprintw(y++, 3, "%-34.34s %8lld bytes  %s", base_name(f->path),
+		mvprintw(y++, 3, "%s %8lld bytes  %s", screen_cell(base_name(f->path), 34, cell,
+									   sizeof(cell)),
 			 (long long)f->d.size, utc_format(f->mtime.tv_sec, when));
 	}
 	buttons(m, LINES - 4, "Fix", "Cancel");
@@ -971,7 +1062,7 @@ static const char *next_step(struct menu *m, const struct volume *v, int *colour
 		       "Enter = back to the list";
 	if (!m->released) {
 		*colour = C_BAD;
-		return "Do not remove the stick yet (see above).";
+		return "Do not remove the stick yet (see above). Enter = try again.";
 	}
 	return m->under_init ? "Remove the stick, then press Enter to restart into Windows." :
 	       "Done. Restart this machine without the stick. Enter = next machine.";
@@ -1020,15 +1111,22 @@ static void draw_result(struct menu *m)
 
 			if (!f->action || !strcmp(f->action, "none"))
 				continue;
-			mvprintw(y++, 1, "%s: %s", base_name(f->path), f->result ? f->result : "");
-			if (f->moved_to)
-				y += screen_wrap(y, 3, COLS - 4, 2, "-> %s", f->moved_to);
+			/* a long name must not hide what happened to it */
+			y += screen_wrap(y, 1, COLS - 2, 2, "%s: %s", base_name(f->path),
+					 f->result ? f->result : "");
+			if (f->moved_to && y < bottom - 1)
+				y += screen_wrap(y, 3, COLS - 4, 3, "-> %s", f->moved_to);
 		}
 	}
 	if (m->log_note[0])
 		screen_wrap(bottom, 1, COLS - 2, 2, "Log: %s", m->log_note);
 	next = next_step(m, v, &ncolour);
-	if (machine_done(m) && !m->released && m->release_note[0])
+	if (m->job_logged < 0) {
+		paint_on(m, C_BAD, A_BOLD);
+		screen_wrap(LINES - 4, 1, COLS - 2, 1, "! The record was NOT saved: keep the stick in; "
+			    "the record is on the serial line and printed when the menu ends.");
+		paint_off(m, C_BAD, A_BOLD);
+	} else if (machine_done(m) && !m->released && m->release_note[0])
 		screen_wrap(LINES - 4, 1, COLS - 2, 1, "%s", m->release_note);
 	else if (machine_done(m) && m->under_init)
 		mvprintw(LINES - 4, 1, "The records are saved and the stick is released: you can pull "
@@ -1036,7 +1134,9 @@ static void draw_result(struct menu *m)
 	paint_on(m, ncolour, A_BOLD);
 	screen_wrap(LINES - 3, 1, COLS - 2, 1, "%s", next);
 	paint_off(m, ncolour, A_BOLD);
-	if (machine_done(m))
+	if (machine_done(m) && !m->released)
+		footer("Enter = try again  Esc = back to the list");
+	else if (machine_done(m))
 		footer(m->under_init ? "Enter = restart  Esc = back to the list  p = power" :
 		       "Enter = next machine  Esc = back to the list  q = quit");
 	else
@@ -1254,6 +1354,10 @@ static void ask_fix(struct menu *m)
 		m->override = 2;
 		m->screen = SCR_OVERRIDE;
 	} else {
+		/* "record as checked" on a volume just fixed or with a quarantine is
+		   most likely a key pressed once too often: Cancel first */
+		if (!wanted(v) && (v->has_quarantine || fixed_here(m, v)))
+			m->button = 1;
 		m->screen = SCR_CONFIRM;
 	}
 }
@@ -1290,8 +1394,10 @@ static int key_overview(struct menu *m, int ch)
 		m->back = SCR_OVERVIEW;
 		m->screen = SCR_LOG;
 		read_log(m);
-	} else if (ch == 'p' && m->under_init)
+	} else if (ch == 'p' && m->under_init) {
+		m->power_back = SCR_OVERVIEW;
 		m->screen = SCR_POWER;
+	}
 	else if (ch == 'q' || ch == 'Q')
 		m->quit = 1;
 	else
@@ -1434,6 +1540,7 @@ static int handle_key(struct menu *m, int ch)
 			size_t n = count_verdict(&m->scan.v[m->sel], VERDICT_UNKNOWN);
 
 			m->leave_outcome = n ? OUTCOME_LEFT : OUTCOME_NONE;
+			m->leave_problem = PROBLEM_NONE;
 			snprintf(m->leave_buf, sizeof(m->leave_buf), n ?
 				 "left to check: no rule decides %zu file%s on it" :
 				 "checked: nothing to fix", n, n == 1 ? "" : "s");
@@ -1458,6 +1565,7 @@ static int handle_key(struct menu *m, int ch)
 		}
 		if (which == 0) {	/* "Leave it", the default: a decision, recorded */
 			m->leave_outcome = OUTCOME_LEFT;
+			m->leave_problem = m->override == 1 ? PROBLEM_HIBERNATED : PROBLEM_FAST_RESTART;
 			m->leave_why = m->override == 1 ?
 				"left as it is: Windows is hibernated on it (the technician's decision)" :
 				"left as it is: Windows fast restart state is on it (the technician's "
@@ -1485,6 +1593,10 @@ static int handle_key(struct menu *m, int ch)
 				m->screen = SCR_OVERRIDE;
 				return 1;
 			}
+			if (machine_done(m) && is_enter(ch) && !m->released) {
+				release_stick(m);	/* try again: never restart on a held stick */
+				return 1;
+			}
 			if (machine_done(m) && is_enter(ch) && m->under_init) {
 				/* the stick was released when this screen came up */
 				m->exit_code = MENU_EXIT_REBOOT;
@@ -1493,6 +1605,7 @@ static int handle_key(struct menu *m, int ch)
 			}
 			again(m, machine_done(m) && is_enter(ch));
 		} else if (ch == 'p' && m->under_init) {
+			m->power_back = SCR_RESULT;	/* the result, and the stick, as they are */
 			m->screen = SCR_POWER;
 		} else if (ch == 'q' && !m->under_init) {
 			m->quit = 1;
@@ -1508,7 +1621,7 @@ static int handle_key(struct menu *m, int ch)
 			m->exit_code = MENU_EXIT_POWEROFF + (ch - '1');
 			m->quit = 1;
 		} else if (ch == 27 || ch == 'q') {
-			m->screen = SCR_OVERVIEW;
+			m->screen = m->power_back == SCR_RESULT ? SCR_RESULT : SCR_OVERVIEW;
 		}
 		return 1;
 	}
@@ -1635,7 +1748,7 @@ int menu_main(int argc, char **argv)
 	m.under_init = getenv("BOOTFIX_INIT") != NULL;
 	bitlocker_no_core_dumps();	/* keys may be typed */
 	cli_catch_signals();	/* Ctrl-C too: the running job winds down, then the menu ends */
-	setlocale(LC_ALL, "");
+	screen_locale();
 	if (!initscr())
 		return cli_error("cannot start the menu: unknown terminal type '%s'",
 				 getenv("TERM") ? getenv("TERM") : "");
@@ -1667,6 +1780,8 @@ int menu_main(int argc, char **argv)
 	}
 	if (m.busy)
 		pthread_join(m.worker, NULL);
+	if (m.exit_code != MENU_EXIT_POWEROFF && m.exit_code != MENU_EXIT_REBOOT)
+		reclaim_stick(&m);	/* the stick stays in use after the menu */
 	endwin();
 	if (m.unlogged)
 		fputs(m.unlogged, stderr);

@@ -25,4 +25,18 @@ int screen_printw(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int screen_wrap(int y, int x, int width, int maxlines, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
+/*
+ * s escaped, cut to width columns (display columns: a CJK character takes
+ * two) with a final '~' when cut, and padded with spaces to width: a table
+ * cell.  Into buf; returns buf.
+ */
+const char *screen_cell(const char *s, int width, char *buf, size_t len);
+
+/*
+ * setlocale() from the environment for a curses front; on a terminal known
+ * to show UTF-8 (linux, xterm, screen, tmux, rxvt) UTF-8 even when no LANG
+ * says so, as on the stick.
+ */
+void screen_locale(void);
+
 #endif

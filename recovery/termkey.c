@@ -248,11 +248,15 @@ static int decode(struct termkey *tk, const unsigned char *buf, size_t n, int fi
 			*used = 2;
 			return TERMKEY_BTAB;
 		}
-		if (buf[1] >= 0x20 && buf[1] <= 0x7e) {	/* Alt+char */
+		if (buf[1] && strchr("]PX^_", buf[1])) {
+			/* a string's start (OSC, DCS, SOS, PM, APC): no key */
 			*used = 2;
 			return TERMKEY_IGNORED;
 		}
-		return TERMKEY_ESC;	/* ESC ESC, ESC then Enter: Esc, then the next key */
+		/* ESC ESC, ESC then Enter, ESC then a letter or digit (Esc typed
+		   just before a key, or Alt+key): Esc, then the next key; never a
+		   key lost */
+		return TERMKEY_ESC;
 	}
 	if (c1_introducer(tk, b))
 		return sequence(tk, b == C1_CSI ? SEQ_CSI : SEQ_SS3, buf, n, 1, final, used);

@@ -15,7 +15,7 @@
  *		Shift+key ends in '$', which is taken as a final
  *	SS3	ESC O (or the byte 0x8f)  params 0x30-0x3f  one final 0x20-0x7e
  * Modifiers are dropped (Ctrl-Up is Up, Shift-F5 is F5).  A sequence that
- * is not a known key (a reply to a query, a mouse report, Alt+letter) is
+ * is not a known key (a reply to a query, a mouse report) is
  * ignored whole: never taken as Esc, never leaving bytes behind.  A byte
  * that cannot be inside a sequence (a control, ESC, DEL, >= 0x80) ends it:
  * the broken sequence is ignored and the byte decoded on its own.
@@ -66,10 +66,11 @@ enum {
 
 /*
  * How long a caller should wait, after the last byte, before it calls with
- * final set: the rest of a sequence follows within a few milliseconds even
- * at 9600 baud; a person takes longer between two keys.
+ * final set: the rest of a sequence follows within a few milliseconds at
+ * 9600 baud, but a USB serial adapter or a BMC's serial-over-LAN may hold
+ * bytes back for 100 ms and more; a lone Esc waiting 200 ms is not felt.
  */
-#define TERMKEY_WAIT_MS		50
+#define TERMKEY_WAIT_MS		200
 
 /*
  * For termkey_init(): the terminal sends UTF-8 (nl_langinfo(CODESET) says
@@ -102,7 +103,8 @@ void termkey_init(struct termkey *tk, int flags);
  *	final set once TERMKEY_WAIT_MS passed without one.  Only returned when
  *	final is 0 and n < TERMKEY_SEQ_MAX.
  *   TERMKEY_IGNORED, *used > 0: bytes that are no key (an unknown or broken
- *	sequence, whole; Alt+char; an LF right after a CR).
+ *	sequence, whole; ESC and a string introducer ] P X ^ _; an LF right
+ *	after a CR).  ESC then a printable key is Esc, then that key.
  *   TERMKEY_NONE, *used = 0: n is 0.
  * final: no more bytes are coming soon, so a prefix is decided: a lone ESC
  * is TERMKEY_ESC, any other prefix is ignored whole.  With n > 0 the result

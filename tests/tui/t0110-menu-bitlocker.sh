@@ -51,7 +51,7 @@ test_expect_success 'the key is gone from the screen' '
 
 test_expect_success 'two keys fix it; the record says typed, with the key ID' '
 	keys Enter && wait_for "[ Fix ]" && keys Enter && wait_for "FIXED" 120 &&
-	wait_for "log: record 2 written to data/logs/bootfix.jsonl" &&
+	wait_for "Log: record 2 written to data/logs/bootfix.jsonl" &&
 	python3 -c "
 import json
 r=json.loads(open(\"data/logs/bootfix.jsonl\").read().splitlines()[-1])

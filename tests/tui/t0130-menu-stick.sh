@@ -60,4 +60,44 @@ test_expect_success 'the next machine: fixed, then Enter ends the menu with the 
 	$BOOTFIX log verify data/logs/bootfix.jsonl
 '
 
+test_expect_success 'p then Esc on the done screen: back to it, the stick still released' '
+	cp --sparse=always disk2.img disk.img &&
+	menu --device disk.img --data data && wait_for "1 faulty file" 60 &&
+	keys Enter && wait_for "[ Fix ]" && keys Enter && wait_for "Remove the stick" 60 &&
+	keys p && wait_for "Power off" && keys Escape && wait_for "Remove the stick" &&
+	super_opts data | grep -q "^ro" && keys Escape && wait_for "fixed" 60 &&
+	super_opts data | grep -q "^rw" && keys q && wait_for "menu-exit=0" &&
+	super_opts data | grep -q "^rw"
+'
+
+test_expect_success 'a file open for writing on the stick: not released, never restarts; released once closed' '
+	cp --sparse=always disk2.img disk.img &&
+	menu --device disk.img --data data && wait_for "1 faulty file" 60 &&
+	exec 7> data/held && keys Enter && wait_for "[ Fix ]" && keys Enter &&
+	wait_for "cannot make the stick" 60 && screen | grep -F "Do not remove the stick yet" &&
+	! screen | grep -F "you can pull it now" && super_opts data | grep -q "^rw" &&
+	keys Enter && sleep 2 && ! screen | grep -F "menu-exit=" &&
+	exec 7>&- && keys Enter && wait_for "you can pull it now" &&
+	super_opts data | grep -q "^ro" && keys Enter && wait_for "menu-exit=11"
+'
+
+test_expect_success 'a record that cannot be written (the stick full): NOT saved, no restart offered' '
+	mount -o remount,rw data && cp --sparse=always disk2.img disk.img &&
+	{ dd if=/dev/zero of=data/fill bs=1M 2>/dev/null; true; } &&
+	menu --device disk.img --data data && wait_for "1 faulty file" 60 &&
+	keys Enter && wait_for "[ Fix ]" && keys Enter && wait_for "FIXED" 60 &&
+	wait_for "NOT saved" && ! screen | grep -F "Remove the stick, then" &&
+	super_opts data | grep -q "^rw" && keys Enter && sleep 2 &&
+	! screen | grep -F "menu-exit=11" && keys q && wait_for "menu-exit=0"
+'
+
+test_expect_success 'a data folder that is a bind mount of a folder: the file system is never made read-only' '
+	rm -f data/fill && mkdir -p data/sub bound && mount --bind data/sub bound &&
+	cp --sparse=always disk2.img disk.img &&
+	menu --device disk.img --data bound && wait_for "1 faulty file" 60 &&
+	keys Enter && wait_for "[ Fix ]" && keys Enter && wait_for "Remove the stick" 60 &&
+	super_opts data | grep -q "^rw" && touch data/still-writable &&
+	keys Enter && wait_for "menu-exit=11" && umount bound
+'
+
 test_done

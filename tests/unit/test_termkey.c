@@ -321,8 +321,9 @@ static void test_unknown_sequences_ignored_whole(void **state)
 	KEYS(0, "\033[Ex\033[Gx\033OEx", 'x', 'x', 'x');	/* keypad 5 without Num Lock */
 	KEYS(0, "\033[[Zx\033[[5x", 'x', 'x');
 	KEYS(0, "\033Ozx\033O5zx\033O x", 'x', 'x', 'x');
-	KEYS(0, "\033ax\0331x\033[x", 'x', 'x');	/* Alt+a, Alt+1; ESC [ x is a CSI */
-	KEYS(0, "\0332P", 'P');			/* Alt+2, then P: not a key */
+	/* Esc then a key (Alt+a, or Esc typed just before 1); ESC [ x is a CSI */
+	KEYS(0, "\033ax\0331x\033[x", TERMKEY_ESC, 'a', 'x', TERMKEY_ESC, '1', 'x');
+	KEYS(0, "\0332P", TERMKEY_ESC, '2', 'P');
 	KEYS(0, "\033]x", 'x');
 	/* a byte that cannot be in a sequence ends it; that byte is a key */
 	KEYS(0, "\033[1\033[A", TERMKEY_UP);
@@ -409,7 +410,7 @@ static void test_escape_and_alt(void **state)
 	KEYS(0, "\033\033[A", TERMKEY_ESC, TERMKEY_UP);
 	KEYS(0, "\033\r", TERMKEY_ESC, TERMKEY_ENTER);
 	KEYS(0, "\033\1775", TERMKEY_ESC, TERMKEY_BACKSPACE, '5');
-	KEYS(0, "\033x5", '5');			/* Alt+x */
+	KEYS(0, "\033x5", TERMKEY_ESC, 'x', '5');	/* Alt+x: Esc, then x */
 	KEYS(0, "\033\2335~", TERMKEY_ESC, TERMKEY_PGUP);
 	/* the menu's push/next: a lone Esc waits for the pause */
 	termkey_init(&tk, 0);
