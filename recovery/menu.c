@@ -148,17 +148,15 @@ static void on_begun(void *ctx, const struct run *r)
 }
 
 /*
- * What a volume is, across looks and disk swaps: its BitLocker key IDs (the
- * same locked and unlocked), else its file system's UUID, else where it is.
+ * What a volume is, across looks and disk swaps: where it is and its
+ * BitLocker key IDs (the same locked and unlocked), else its file system's
+ * UUID.  Where, too: cloned disks (VDI) share their NTFS serial, and mkntfs
+ * gives two volumes made in one second the same one.
  */
 static const char *volume_id(const struct volume *v, char *buf, size_t len)
 {
-	if (v->bitlocker && v->key_ids)
-		snprintf(buf, len, "bl:%s", v->key_ids);
-	else if (v->uuid)
-		snprintf(buf, len, "uuid:%s", v->uuid);
-	else
-		snprintf(buf, len, "key:%s", v->key ? v->key : "");
+	snprintf(buf, len, "%s|%s", v->key ? v->key : "", v->bitlocker && v->key_ids ?
+		 v->key_ids : v->uuid ? v->uuid : "");
 	return buf;
 }
 
@@ -230,7 +228,9 @@ static void *work(void *arg)
 		rc = err_set("%s is gone: it could not be looked at again", m->scan.v[m->sel].device);
 	}
 	if (m->job == JOB_LEAVE && rc < 0) {
-		/* nothing was attempted: nothing to record */
+		/* nothing was attempted: nothing to record, and no volume to show
+		   as if it had been decided on */
+		run_free(&r);
 		pthread_mutex_lock(&m->lock);
 		m->job_logged = 1;
 		m->log_note[0] = '\0';
@@ -1123,8 +1123,8 @@ static void draw_result(struct menu *m)
 	next = next_step(m, v, &ncolour);
 	if (m->job_logged < 0) {
 		paint_on(m, C_BAD, A_BOLD);
-		screen_wrap(LINES - 4, 1, COLS - 2, 1, "! The record was NOT saved: keep the stick in; "
-			    "the record is on the serial line and printed when the menu ends.");
+		screen_wrap(LINES - 4, 1, COLS - 2, 1, "! The record was NOT saved: keep the stick in "
+			    "(the record is on the serial line).");
 		paint_off(m, C_BAD, A_BOLD);
 	} else if (machine_done(m) && !m->released && m->release_note[0])
 		screen_wrap(LINES - 4, 1, COLS - 2, 1, "%s", m->release_note);

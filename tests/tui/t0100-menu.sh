@@ -25,7 +25,8 @@ test_expect_success 'setup: a faulty Windows disk and a hibernated one' '
 	make_disk hib.img gpt 40 32 && dev=$(attach hib.img) && ntfs_format ${dev}p1 Windows &&
 	ntfs_mount ${dev}p1 w && windows_tree w && channel_file w $F "$FAULTY_TIME" &&
 	{ printf hibr; head -c 8188 /dev/urandom; } > w/hiberfil.sys &&
-	ntfs_umount w && losetup -d $dev && image_sha hib.img > hib.sha && mkdir -p data
+	ntfs_umount w && losetup -d $dev && image_sha hib.img > hib.sha && mkdir -p data &&
+	cp --sparse=always disk.img flood.img && cp --sparse=always hib.img swap.img
 '
 
 test_expect_success 'the overview shows the faulty install, preselected' '
@@ -146,6 +147,24 @@ test_expect_success 'a terminal below 80x24 says so, and only q acts: Enter, Ent
 	tm resize-window -x 80 -y 24 && wait_for "1 faulty file" &&
 	tm resize-window -x 60 -y 20 && wait_for "terminal too small" &&
 	keys q && wait_for "menu-exit=0"
+'
+
+test_expect_success 'a disk swapped between the list and "leave it": nothing recorded' '
+	mkdir -p sdata && menu 80 24 xterm --device swap.img --data sdata &&
+	wait_for "hibernated: needs your decision" 60 && keys Enter && wait_for "[ Leave it ]" &&
+	cp --sparse=always flood.img swap.img && keys Enter &&
+	wait_for "changed since the list was drawn" 60 && screen | grep -F "NOT RECORDED" &&
+	test ! -s sdata/logs/bootfix.jsonl && keys Escape && wait_for "1 faulty file" 60 &&
+	keys q && wait_for "menu-exit=0"
+'
+
+test_expect_success 'Enter held down after a fix: one record, not a flood' '
+	mkdir -p fdata && menu 80 24 xterm --device flood.img --data fdata &&
+	wait_for "1 faulty file" 60 && keys Enter && wait_for "[ Fix ]" && keys Enter &&
+	wait_for "Enter = next machine" 60 &&
+	for i in $(seq 1 40); do keys Enter; sleep 0.05; done && sleep 8 &&
+	test "$(grep -vc "\"stage\":\"begun\"" fdata/logs/bootfix.jsonl)" = 1 &&
+	keys Escape && sleep 1 && keys Escape && sleep 1 && keys q && wait_for "menu-exit=0"
 '
 
 test_expect_success 'no terminal: a clear error, exit 3' '

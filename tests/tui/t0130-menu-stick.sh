@@ -61,7 +61,7 @@ test_expect_success 'the next machine: fixed, then Enter ends the menu with the 
 '
 
 test_expect_success 'p then Esc on the done screen: back to it, the stick still released' '
-	cp --sparse=always disk2.img disk.img &&
+	mount -o remount,rw data && cp --sparse=always disk2.img disk.img &&
 	menu --device disk.img --data data && wait_for "1 faulty file" 60 &&
 	keys Enter && wait_for "[ Fix ]" && keys Enter && wait_for "Remove the stick" 60 &&
 	keys p && wait_for "Power off" && keys Escape && wait_for "Remove the stick" &&
@@ -71,7 +71,7 @@ test_expect_success 'p then Esc on the done screen: back to it, the stick still 
 '
 
 test_expect_success 'a file open for writing on the stick: not released, never restarts; released once closed' '
-	cp --sparse=always disk2.img disk.img &&
+	mount -o remount,rw data && cp --sparse=always disk2.img disk.img &&
 	menu --device disk.img --data data && wait_for "1 faulty file" 60 &&
 	exec 7> data/held && keys Enter && wait_for "[ Fix ]" && keys Enter &&
 	wait_for "cannot make the stick" 60 && screen | grep -F "Do not remove the stick yet" &&
@@ -81,18 +81,19 @@ test_expect_success 'a file open for writing on the stick: not released, never r
 	super_opts data | grep -q "^ro" && keys Enter && wait_for "menu-exit=11"
 '
 
-test_expect_success 'a record that cannot be written (the stick full): NOT saved, no restart offered' '
+test_expect_success 'a record that cannot be written (the log immutable): NOT saved, no restart offered' '
 	mount -o remount,rw data && cp --sparse=always disk2.img disk.img &&
-	{ dd if=/dev/zero of=data/fill bs=1M 2>/dev/null; true; } &&
+	chattr +i data/logs/bootfix.jsonl &&
 	menu --device disk.img --data data && wait_for "1 faulty file" 60 &&
 	keys Enter && wait_for "[ Fix ]" && keys Enter && wait_for "FIXED" 60 &&
 	wait_for "NOT saved" && ! screen | grep -F "Remove the stick, then" &&
 	super_opts data | grep -q "^rw" && keys Enter && sleep 2 &&
-	! screen | grep -F "menu-exit=11" && keys q && wait_for "menu-exit=0"
+	! screen | grep -F "menu-exit=11" && keys q && wait_for "menu-exit=0" &&
+	chattr -i data/logs/bootfix.jsonl
 '
 
 test_expect_success 'a data folder that is a bind mount of a folder: the file system is never made read-only' '
-	rm -f data/fill && mkdir -p data/sub bound && mount --bind data/sub bound &&
+	chattr -i data/logs/bootfix.jsonl; mkdir -p data/sub bound && mount --bind data/sub bound &&
 	cp --sparse=always disk2.img disk.img &&
 	menu --device disk.img --data bound && wait_for "1 faulty file" 60 &&
 	keys Enter && wait_for "[ Fix ]" && keys Enter && wait_for "Remove the stick" 60 &&
