@@ -1,10 +1,11 @@
 # fixture-lib.sh - make simulated crashed-Windows disks from real parts:
 # disk image files partitioned with sfdisk, NTFS made by mkntfs, populated
-# through ntfs-3g, the real SYSTEM hive from shared/testdata.
-# Sourced by tests/lib.sh and scripts/mkdemo-disk; needs root (losetup).
+# through ntfs-3g, the real SYSTEM hive from tests/data.
+# Sourced by tests/lib.sh, scripts/mkdemo-disk, scripts/bench and
+# scripts/bench-unlock; needs root (losetup).
 
 FIXTURE_TOP=${FIXTURE_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
-SHARED=${BOOTFIX_SHARED:-$FIXTURE_TOP/../shared}
+TESTDATA=$FIXTURE_TOP/tests/data	# real Windows-made files, see its README.md
 CS_DIR='Windows/System32/drivers/CrowdStrike'
 FAULTY_TIME='2024-07-19 04:09:00 UTC'
 FIXED_TIME='2024-07-19 05:27:00 UTC'
@@ -70,7 +71,7 @@ ntfs_umount() {
 windows_tree() {
 	local root=$1 win=${2:-Windows/System32}
 	mkdir -p "$root/$win/config" || return 1
-	xz -dc "$SHARED/testdata/hives/SYSTEM_WIN_10_1709.xz" > "$root/$win/config/SYSTEM" || return 1
+	xz -dc "$TESTDATA/hives/SYSTEM_WIN_10_1709.xz" > "$root/$win/config/SYSTEM" || return 1
 	printf 'MZ fake kernel\n' > "$root/$win/ntoskrnl.exe"
 	mkdir -p "$root/Users/Public/Documents" "$root/ProgramData"
 	printf 'patient notes\n' > "$root/Users/Public/Documents/notes.txt"

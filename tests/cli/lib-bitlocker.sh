@@ -1,8 +1,8 @@
 # tests/cli/lib-bitlocker.sh - sourced by tests/cli/t06NN-bitlocker-*.sh after
-# tests/lib.sh: the 21 Windows-made BitLocker images of shared/testdata,
+# tests/lib.sh: the 21 Windows-made BitLocker images of tests/data,
 # extracted into the trash directory (never written in place).
 
-BITLK_TAR=$SHARED/testdata/bitlk-images.tar.xz
+BITLK_TAR=$TESTDATA/bitlk-images.tar.xz
 IMGS=$TRASH/bitlk-images
 
 # bitlk_extract : unpack the images (sparse: 2.2 GB apparent, under 1 MB real)

@@ -11,7 +11,7 @@ test_expect_success 'setup: Windows on NTFS with a damaged SYSTEM hive and a fau
 	dev=$(attach disk.img) &&
 	ntfs_format ${dev}p1 Windows &&
 	ntfs_mount ${dev}p1 w && windows_tree w &&
-	xz -dc "$SHARED/testdata/hives/corrupted_system_hive.xz" > w/Windows/System32/config/SYSTEM &&
+	xz -dc "$TESTDATA/hives/corrupted_system_hive.xz" > w/Windows/System32/config/SYSTEM &&
 	channel_file w $F291 "$FAULTY_TIME" &&
 	ntfs_umount w && losetup -d $dev && mkdir data
 '

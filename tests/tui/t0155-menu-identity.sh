@@ -18,7 +18,7 @@ menu() {	# menu W H
 }
 
 test_expect_success 'setup: one disk, two installs of DESKTOP-2KGM189: Windows 10 (faulty) and 11 (a file to check)' '
-	xz -dc "$SHARED/testdata/hives/SYSTEM_WIN_10_1709.xz" > sys.hive &&
+	xz -dc "$TESTDATA/hives/SYSTEM_WIN_10_1709.xz" > sys.hive &&
 	$TOP/tests/tools/hive-set sys.hive soft10 "Microsoft\\Windows NT\\CurrentVersion" \
 		"ProductName=Windows 10 Pro" DisplayVersion=22H2 CurrentBuildNumber=19045 &&
 	$TOP/tests/tools/hive-set sys.hive soft11 "Microsoft\\Windows NT\\CurrentVersion" \
