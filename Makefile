@@ -22,7 +22,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Irecovery
 
-ENGINE = recovery/err.o recovery/file.o recovery/utc.o recovery/rules.o \
+ENGINE = recovery/err.o recovery/file.o recovery/utc.o recovery/rules.o recovery/proc.o \
 	 recovery/winpath.o recovery/disk.o recovery/ntfs.o recovery/finding.o \
 	 recovery/quarantine.o recovery/identity.o recovery/engine.o recovery/report.o \
 	 recovery/config.o recovery/machine.o recovery/auditlog.o recovery/live.o \
@@ -47,6 +47,8 @@ UNIT = tests/unit/test_rules tests/unit/test_winpath tests/unit/test_quarantine 
        tests/unit/test_auditlog tests/unit/test_config tests/unit/test_machine
 UNIT += tests/unit/test_bitlocker tests/unit/test_keys tests/unit/test_live
 UNIT += tests/unit/test_text tests/unit/test_termkey
+# children, FUSE daemons and the mount table (recovery/proc.c)
+UNIT += tests/unit/test_proc
 # the fronts' record and log screen rows (logcmd.c: no curses in it)
 UNIT += tests/unit/test_logcmd
 tests/unit/test_logcmd: recovery/logcmd.o
@@ -101,9 +103,9 @@ check-fuzz-log: tests/fuzz/fuzz_log
 # libFuzzer target for the key-export (CSV) and .BEK readers: exports pass many hands
 fuzz: tests/fuzz/fuzz_keys
 tests/fuzz/fuzz_keys: tests/fuzz/fuzz_keys.c recovery/keys.c recovery/bitlocker.c recovery/err.c recovery/file.c recovery/live.c \
-		recovery/runstate.c
+		recovery/runstate.c recovery/proc.c recovery/disk.c recovery/text.c
 	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Irecovery \
-		-o $@ $^ -lcryptsetup -lcrypto
+		$(shell pkg-config --cflags blkid) -o $@ $^ -lcryptsetup -lcrypto -lblkid
 fuzz-run-keys: tests/fuzz/fuzz_keys
 	tests/fuzz/fuzz_keys -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus-keys
 check-fuzz: check-fuzz-keys

@@ -9,25 +9,21 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <linux/loop.h>
 #include <libcryptsetup.h>
 #include <openssl/evp.h>
 
 #include "bitlocker.h"
+#include "disk.h"
+#include "proc.h"
 #include "runstate.h"
 #include "err.h"
 #include "file.h"
@@ -73,13 +69,6 @@ static uint32_t le32(const unsigned char *p)
 static uint64_t le64(const unsigned char *p)
 {
 	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
 }
 
 /* ---- GUIDs ---- */
@@ -1203,33 +1192,18 @@ static void dm_pick_name(const struct bitlocker_info *bi, char *name, size_t len
 		snprintf(name, len, "bootfix-%s-%d", id, k);
 }
 
-/* Is dir a mount point of this process's namespace? */
-static int mounted(const char *dir)
-{
-	char line[4096];
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	int yes = 0;
-
-	if (!f)
-		return 0;
-	while (!yes && fgets(line, sizeof(line), f)) {
-		char *p = line;
-
-		for (int field = 0; field < 4 && p; field++)
-			p = strchr(p, ' ') ? strchr(p, ' ') + 1 : NULL;
-		if (p && !strncmp(p, dir, strlen(dir)) && p[strlen(dir)] == ' ')
-			yes = 1;
-	}
-	fclose(f);
-	return yes;
-}
-
 /* The first line dislocker printed that says something, without its time stamp. */
 static void dislocker_said(int fd, char *out, size_t len)
 {
 	char *all = file_read_text(fd, 8192), *line, *save = NULL;
 
 	snprintf(out, len, "dislocker-fuse exited without mounting");
+	/* proc_start_daemon()'s "cannot run dislocker-fuse: cause" */
+	if (all && !strncmp(all, "cannot run ", 11)) {
+		proc_first_line(all, NULL, out, len);
+		free(all);
+		return;
+	}
 	for (line = all ? strtok_r(all, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
 		char *tag = strstr(line, "] ");
 
@@ -1253,95 +1227,16 @@ static void wipe_memfd(int fd)
 		return;
 }
 
-static int loop_attach(const char *file, struct bitlocker_mapping *m)
-{
-	int ffd = file_open(AT_FDCWD, file, m->readonly ? O_RDONLY : O_RDWR, 0), ctl, rc = -1;
-
-	if (ffd < 0)
-		return err_set("cannot open %s: %s", file, strerror(errno));
-	ctl = file_open(AT_FDCWD, "/dev/loop-control", O_RDWR, 0);
-	if (ctl < 0) {
-		close(ffd);
-		return err_set("cannot attach %s: /dev/loop-control: %s", file, strerror(errno));
-	}
-	for (int tries = 0; tries < 20 && rc < 0; tries++) {
-		struct loop_config cfg;
-		int num = ioctl(ctl, LOOP_CTL_GET_FREE), lfd;
-
-		if (num < 0) {
-			err_set("cannot attach %s: no free loop device: %s", file, strerror(errno));
-			break;
-		}
-		snprintf(m->path, sizeof(m->path), "/dev/loop%d", num);
-		lfd = file_open(AT_FDCWD, m->path, m->readonly ? O_RDONLY : O_RDWR, 0);
-		if (lfd < 0) {
-			err_set("cannot attach %s: %s: %s", file, m->path, strerror(errno));
-			break;
-		}
-		memset(&cfg, 0, sizeof(cfg));
-		cfg.fd = (uint32_t)ffd;
-		/* no partition scan: this is a volume */
-		cfg.info.lo_flags = LO_FLAGS_AUTOCLEAR | (m->readonly ? LO_FLAGS_READ_ONLY : 0);
-		snprintf((char *)cfg.info.lo_file_name, LO_NAME_SIZE, "%.63s", m->device);
-		if (ioctl(lfd, LOOP_CONFIGURE, &cfg) == 0) {
-			m->loopfd = lfd;
-			rc = 0;
-		} else {
-			int e = errno;
-
-			close(lfd);
-			if (e != EBUSY) {
-				err_set("cannot attach %s to %s: %s", file, m->path, strerror(e));
-				break;
-			}
-		}
-	}
-	close(ctl);
-	close(ffd);
-	if (rc < 0)
-		m->path[0] = '\0';
-	return rc;
-}
-
-static void loop_detach(struct bitlocker_mapping *m)
-{
-	if (m->loopfd < 0)
-		return;
-	ioctl(m->loopfd, LOOP_CLR_FD, 0);
-	close(m->loopfd);
-	m->loopfd = -1;
-}
-
 /* Unmount dislocker's FUSE file system and wait for it to write back and exit. */
 static int dislocker_stop(struct bitlocker_mapping *m)
 {
-	int status, rc = 0;
+	int rc = 0;
 
-	for (int tries = 0; m->dir[0] && mounted(m->dir); tries++) {
-		if (umount2(m->dir, 0) == 0)
-			break;
-		if (errno != EBUSY || tries == 100) {
-			rc = err_set("cannot unmount dislocker from %s: %s", m->dir, strerror(errno));
-			break;
-		}
-		sleep_ms(100);
-	}
-	if (rc == 0 && m->pid > 0) {
-		int waited;
-
-		for (waited = 0; waited < 120000; waited += 20) {
-			pid_t r = waitpid(m->pid, &status, WNOHANG);
-
-			if (r == m->pid || (r < 0 && errno == ECHILD))
-				break;
-			sleep_ms(20);
-		}
-		if (waited >= 120000) {
-			kill(m->pid, SIGTERM);
-			waitpid(m->pid, &status, 0);
-		}
+	/* two minutes to exit once unmounted, then SIGTERM: it flushes and exits */
+	if (proc_stop_daemon(m->dir, m->pid, 120000, 1) < 0)
+		rc = err_set("cannot unmount dislocker from %s: %s", m->dir, strerror(errno));
+	else
 		m->pid = 0;
-	}
 	if (rc == 0 && m->dir[0]) {
 		rmdir(m->dir);
 		m->dir[0] = '\0';
@@ -1359,7 +1254,12 @@ static int dislocker_open(const char *dev, const struct rawkey *fvek, struct bit
 	const char *base = runstate_dir();
 	unsigned char blob[66];
 	char said[256], file[sizeof(m->dir) + 32];
-	int keyfd, outfd, status;
+	char *ro[] = { "dislocker-fuse", "-r", "-V", (char *)dev, "-k", "/proc/self/fd/3", "--",
+		       m->dir, "-f", "-o", "ro", NULL };
+	char *rw[] = { "dislocker-fuse", "-V", (char *)dev, "-k", "/proc/self/fd/3", "--", m->dir,
+		       "-f", NULL };
+	struct loopdev lo;
+	int keyfd, outfd, ffd, status, r;
 	pid_t pid;
 
 	if (!base || strlen(base) + 16 > sizeof(m->dir))
@@ -1390,29 +1290,8 @@ static int dislocker_open(const char *dev, const struct rawkey *fvek, struct bit
 		return err_set("cannot open %s: %s", dev, strerror(e));
 	}
 	explicit_bzero(blob, sizeof(blob));
-	pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		setpgid(0, 0);	/* a Ctrl-C meant for us must not kill it under ntfs-3g */
-		dup2(null, 0);
-		dup2(outfd, 1);
-		dup2(outfd, 2);
-		if (keyfd == 3)
-			fcntl(3, F_SETFD, 0);
-		else
-			dup2(keyfd, 3);
-		/* nothing else we inherited (a caller's pipe, a loop device) stays open */
-		close_range(4, ~0U, 0);
-		if (m->readonly)
-			execlp("dislocker-fuse", "dislocker-fuse", "-r", "-V", dev, "-k",
-			       "/proc/self/fd/3", "--", m->dir, "-f", "-o", "ro", (char *)NULL);
-		else
-			execlp("dislocker-fuse", "dislocker-fuse", "-V", dev, "-k", "/proc/self/fd/3",
-			       "--", m->dir, "-f", (char *)NULL);
-		dprintf(2, "[CRITICAL] cannot run dislocker-fuse: %s\n", strerror(errno));
-		_exit(127);
-	}
+	/* its own process group: a Ctrl-C meant for us must not kill it under ntfs-3g */
+	pid = proc_start_daemon(m->readonly ? ro : rw, outfd, keyfd);
 	if (pid < 0) {
 		int e = errno;
 
@@ -1422,33 +1301,38 @@ static int dislocker_open(const char *dev, const struct rawkey *fvek, struct bit
 		m->dir[0] = '\0';
 		return err_set("cannot open %s: cannot start dislocker-fuse: %s", dev, strerror(e));
 	}
-	setpgid(pid, pid);
 	m->pid = pid;
-	for (int waited = 0; !mounted(m->dir); waited += 20) {
-		if (waitpid(pid, &status, WNOHANG) == pid || waited >= 60000) {
-			if (waited >= 60000) {
-				kill(pid, SIGTERM);
-				waitpid(pid, &status, 0);
-				snprintf(said, sizeof(said), "it did not mount within 60 seconds");
-			} else {
-				dislocker_said(outfd, said, sizeof(said));
-			}
-			m->pid = 0;
-			wipe_memfd(keyfd);
-			close(keyfd);
-			close(outfd);
-			rmdir(m->dir);
-			m->dir[0] = '\0';
-			return err_set("cannot open %s with dislocker: %s", dev, said);
-		}
-		sleep_ms(20);
+	r = proc_wait_mount(m->dir, pid, 60000, &status);
+	if (r < 0) {
+		if (r == PROC_TIMED_OUT)
+			snprintf(said, sizeof(said), "it did not mount within 60 seconds");
+		else
+			dislocker_said(outfd, said, sizeof(said));
+		m->pid = 0;
+		wipe_memfd(keyfd);
+		close(keyfd);
+		close(outfd);
+		rmdir(m->dir);
+		m->dir[0] = '\0';
+		return err_set("cannot open %s with dislocker: %s", dev, said);
 	}
 	/* dislocker has read the key: wipe it from the memfd before closing */
 	wipe_memfd(keyfd);
 	close(keyfd);
 	close(outfd);
+	/* a loop device over its file: no partition scan, this is a volume */
 	snprintf(file, sizeof(file), "%s/dislocker-file", m->dir);
-	if (loop_attach(file, m) < 0) {
+	ffd = file_open(AT_FDCWD, file, m->readonly ? O_RDONLY : O_RDWR, 0);
+	if (ffd < 0) {
+		err_set("cannot open %s: %s", file, strerror(errno));
+	} else {
+		if (disk_loop_attach(ffd, file, m->device, m->readonly, 0, &lo) == 0) {
+			m->loopfd = lo.fd;
+			snprintf(m->path, sizeof(m->path), "%s", lo.path);
+		}
+		close(ffd);
+	}
+	if (m->loopfd < 0) {
 		char why[512];
 
 		snprintf(why, sizeof(why), "%s", err_msg());
@@ -1566,13 +1450,13 @@ int bitlocker_close(struct bitlocker_mapping *m)
 			}
 			if (r != -EBUSY)
 				break;
-			sleep_ms(100);
+			proc_sleep_ms(100);
 		}
 		if (r < 0 && r != -ENODEV)
 			return err_set("cannot close %s: %s", m->path, strerror(-r));
 		m->dm_name[0] = '\0';
 	} else if (m->via == BITLOCKER_VIA_DISLOCKER) {
-		loop_detach(m);
+		disk_loop_detach(&m->loopfd);
 		rc = dislocker_stop(m);
 		if (rc < 0)
 			return -1;

@@ -11,7 +11,6 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/blkpg.h>
@@ -21,6 +20,7 @@
 #include "disk.h"
 #include "err.h"
 #include "file.h"
+#include "proc.h"
 #include "runstate.h"
 #include "text.h"
 
@@ -337,13 +337,6 @@ void diskinfo_free(struct diskinfo *di)
 	memset(di, 0, sizeof(*di));
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* Wait until the kernel has made /dev nodes for every partition it found. */
 static void wait_partitions(const struct loopdev *lo)
 {
@@ -370,7 +363,7 @@ static void wait_partitions(const struct loopdev *lo)
 		closedir(d);
 		if (!missing)
 			return;
-		sleep_ms(100);
+		proc_sleep_ms(100);
 	}
 }
 
@@ -433,26 +426,21 @@ static void add_partitions(const struct loopdev *lo)
 /* Mount points (and sources) of what is mounted from the block device rdev. */
 static int mounted_from(dev_t rdev, char *where, size_t len)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[4096];
+	FILE *f = proc_mountinfo_open();
+	struct proc_mount m;
 	int found = 0;
 
 	if (!f)
 		return 0;
-	while (!found && fgets(line, sizeof(line), f)) {
-		unsigned int ma, mi;
-		char mp[1024], src[1024] = "", *dash = strstr(line, " - ");
+	while (!found && proc_mountinfo_next(f, &m)) {
 		struct stat st;
 
-		if (sscanf(line, "%*s %*s %u:%u %*s %1023s", &ma, &mi, mp) != 3)
-			continue;
-		if (dash)
-			sscanf(dash + 3, "%*s %1023s", src);
 		/* a kernel file system shows the device's number; a FUSE one
 		   (ntfs-3g) shows the device's path as its source */
-		if (makedev(ma, mi) == rdev ||
-		    (src[0] == '/' && stat(src, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == rdev)) {
-			snprintf(where, len, "%s", mp);
+		if (makedev(m.major, m.minor) == rdev ||
+		    (m.source[0] == '/' && stat(m.source, &st) == 0 && S_ISBLK(st.st_mode) &&
+		     st.st_rdev == rdev)) {
+			snprintf(where, len, "%s", m.point);
 			found = 1;
 		}
 	}
@@ -569,9 +557,70 @@ static int attached_as(const struct stat *img, char *loop, size_t len)
 	return found;
 }
 
+int disk_loop_attach(int fd, const char *file, const char *name, int readonly, int partscan,
+		     struct loopdev *lo)
+{
+	int ctl, tries;
+
+	memset(lo, 0, sizeof(*lo));
+	lo->fd = -1;
+	ctl = file_open(AT_FDCWD, "/dev/loop-control", O_RDWR, 0);
+	if (ctl < 0)
+		return err_set("cannot attach %s: /dev/loop-control: %s", file, strerror(errno));
+	for (tries = 0; tries < 20; tries++) {
+		struct loop_config cfg;
+		int num = ioctl(ctl, LOOP_CTL_GET_FREE), lfd;
+
+		if (num < 0) {
+			err_set("cannot attach %s: no free loop device: %s", file, strerror(errno));
+			break;
+		}
+		snprintf(lo->name, sizeof(lo->name), "loop%d", num);
+		snprintf(lo->path, sizeof(lo->path), "/dev/loop%d", num);
+		lfd = file_open(AT_FDCWD, lo->path, readonly ? O_RDONLY : O_RDWR, 0);
+		if (lfd < 0) {
+			err_set("cannot attach %s: %s: %s", file, lo->path, strerror(errno));
+			break;
+		}
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.fd = (uint32_t)fd;
+		cfg.info.lo_flags = (partscan ? LO_FLAGS_PARTSCAN : 0) | LO_FLAGS_AUTOCLEAR |
+				    (readonly ? LO_FLAGS_READ_ONLY : 0);
+		snprintf((char *)cfg.info.lo_file_name, LO_NAME_SIZE, "%s", name);
+		if (ioctl(lfd, LOOP_CONFIGURE, &cfg) == 0) {
+			lo->fd = lfd;
+			break;
+		}
+		if (errno == EBUSY) {	/* someone else took it: try the next one */
+			close(lfd);
+			continue;
+		}
+		err_set("cannot attach %s to %s: %s", file, lo->path, strerror(errno));
+		close(lfd);
+		break;
+	}
+	close(ctl);
+	if (lo->fd < 0) {
+		if (tries == 20)
+			err_set("cannot attach %s: every loop device was busy", file);
+		lo->name[0] = lo->path[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+void disk_loop_detach(int *fd)
+{
+	if (*fd < 0)
+		return;
+	ioctl(*fd, LOOP_CLR_FD, 0);
+	close(*fd);
+	*fd = -1;
+}
+
 int disk_attach(const char *file, int readonly, struct loopdev *lo)
 {
-	int ctl, ffd, tries;
+	int ffd, rc;
 	struct stat st;
 	char other[300], backing[64];
 
@@ -611,50 +660,10 @@ int disk_attach(const char *file, int readonly, struct loopdev *lo)
 	}
 	snprintf(backing, sizeof(backing), "%llu:%llu", (unsigned long long)st.st_dev,
 		 (unsigned long long)st.st_ino);
-	ctl = file_open(AT_FDCWD, "/dev/loop-control", O_RDWR, 0);
-	if (ctl < 0) {
-		close(ffd);
-		return err_set("cannot attach %s: /dev/loop-control: %s", file, strerror(errno));
-	}
-	for (tries = 0; tries < 20; tries++) {
-		struct loop_config cfg;
-		int num = ioctl(ctl, LOOP_CTL_GET_FREE), lfd;
-
-		if (num < 0) {
-			err_set("cannot attach %s: no free loop device: %s", file, strerror(errno));
-			break;
-		}
-		snprintf(lo->name, sizeof(lo->name), "loop%d", num);
-		snprintf(lo->path, sizeof(lo->path), "/dev/loop%d", num);
-		lfd = file_open(AT_FDCWD, lo->path, readonly ? O_RDONLY : O_RDWR, 0);
-		if (lfd < 0) {
-			err_set("cannot attach %s: %s: %s", file, lo->path, strerror(errno));
-			break;
-		}
-		memset(&cfg, 0, sizeof(cfg));
-		cfg.fd = (uint32_t)ffd;
-		cfg.info.lo_flags = LO_FLAGS_PARTSCAN | LO_FLAGS_AUTOCLEAR |
-				    (readonly ? LO_FLAGS_READ_ONLY : 0);
-		snprintf((char *)cfg.info.lo_file_name, LO_NAME_SIZE, "%s", file);
-		if (ioctl(lfd, LOOP_CONFIGURE, &cfg) == 0) {
-			lo->fd = lfd;
-			break;
-		}
-		if (errno == EBUSY) {	/* someone else took it: try the next one */
-			close(lfd);
-			continue;
-		}
-		err_set("cannot attach %s to %s: %s", file, lo->path, strerror(errno));
-		close(lfd);
-		break;
-	}
-	close(ctl);
+	rc = disk_loop_attach(ffd, file, file, readonly, 1, lo);
 	close(ffd);
-	if (lo->fd < 0) {
-		if (tries == 20)
-			err_set("cannot attach %s: every loop device was busy", file);
+	if (rc < 0)
 		return -1;
-	}
 	runstate_add("loop", 0, lo->path, backing);
 	add_partitions(lo);
 	wait_partitions(lo);
@@ -665,8 +674,6 @@ void disk_detach(struct loopdev *lo)
 {
 	if (lo->fd < 0)
 		return;
-	ioctl(lo->fd, LOOP_CLR_FD, 0);
-	close(lo->fd);
-	lo->fd = -1;
+	disk_loop_detach(&lo->fd);
 	runstate_drop("loop", lo->path);
 }

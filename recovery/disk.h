@@ -49,6 +49,21 @@ struct loopdev {
 int disk_attach(const char *file, int readonly, struct loopdev *lo);
 
 /*
+ * Put a loop device over the open file fd (what losetup does), read-only
+ * when readonly is set, with the kernel reading its partition table when
+ * partscan is set.  It clears itself (LO_FLAGS_AUTOCLEAR) once lo->fd,
+ * held open, is closed and nothing else uses it.  name is what the kernel
+ * shows as its backing file (the first 63 bytes); file names the file in
+ * messages.  fd stays the caller's to close.  Returns 0 with lo filled, or
+ * -1 with err_set() naming file and cause (lo->fd is -1).
+ */
+int disk_loop_attach(int fd, const char *file, const char *name, int readonly, int partscan,
+		     struct loopdev *lo);
+
+/* Detach the loop device held open as *fd and set *fd to -1 (nothing when it is -1). */
+void disk_loop_detach(int *fd);
+
+/*
  * Whether the block device dev is in use by something else: mounted (in
  * this namespace, by device number or, for FUSE, by source path), held in
  * sysfs (device-mapper, RAID), or open exclusively (a mount in another

@@ -14,13 +14,13 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/loop.h>
 
 #include "err.h"
 #include "file.h"
+#include "proc.h"
 #include "runstate.h"
 
 #define MAX_THINGS 64
@@ -194,13 +194,6 @@ void runstate_drop(const char *kind, const char *a)
 		}
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 static void sayf(runstate_say_fn say, void *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -270,7 +263,7 @@ static int stop_ntfs3g(pid_t pid, unsigned long long start, const char *mnt, con
 			/* SIGTERM: ntfs-3g leaves its loop, flushes and closes the volume */
 			kill(pid, SIGTERM);
 			for (int waited = 0; waited < 60000 && running(pid, start); waited += 50)
-				sleep_ms(50);
+				proc_sleep_ms(50);
 			if (running(pid, start))
 				return err_set("cannot clean up after a bootfix that was killed: "
 					       "ntfs-3g (pid %d) still holds %s; stop it with: "
