@@ -984,44 +984,44 @@ static void draw_confirm(struct menu *m)
 	footer("Enter = choose  Left/Right/Tab = move  Esc = cancel");
 }
 
+/* The decision screens: what is on the volume, what fixing costs, how to tell, the override. */
+static const struct decision {
+	const char *what, *cost, *tell, *fix;
+} decisions[] = {
+	{ "? Windows is hibernated on",
+	  "Windows was put to sleep on disk, not shut down. Fixing it now throws away that "
+	  "session: documents open at the time and not saved are lost.",
+	  "To tell whether it can resume: restart without the stick. If \"Resuming Windows\" "
+	  "shows and the desktop comes back, it resumed and there is nothing to fix. If it "
+	  "crashes again (blue screen, restart loop), it cannot resume: boot the stick again "
+	  "and choose \"Fix anyway\".",
+	  "Fix anyway, discard the session" },
+	{ "? Windows fast restart state is on",
+	  "Windows did not fully shut down. Fixing now drops the changes Windows still had in "
+	  "memory (usually none that matter on a machine stuck in a restart loop).",
+	  "To tell: if this machine crashes at every start, Windows cannot use them: fix it. "
+	  "If it started Windows normally since the crash, leave it, and shut Windows down "
+	  "fully (Shift + Shut down) before fixing.",
+	  "Fix anyway, drop cached changes" },
+};
+
 static void draw_override(struct menu *m)
 {
 	const struct volume *v = m->job_run.n && m->job == JOB_FIX ? &m->job_run.v[0] :
 				 &m->scan.v[m->sel];
+	const struct decision *d = &decisions[m->override == 1 ? 0 : 1];
 	char who[256];
 	int y = 2, w = COLS - 2;
 
 	title(m, "your decision");
 	paint_on(m, C_WARN, A_BOLD);
-	if (m->override == 1) {
-		mvprintw(y++, 1, "? Windows is hibernated on %s.", volume_words(v, who, sizeof(who)));
-		paint_off(m, C_WARN, A_BOLD);
-		y++;
-		y += screen_wrap(y, 1, w, 3, "Windows was put to sleep on disk, not shut down. Fixing "
-				 "it now throws away that session: documents open at the time and "
-				 "not saved are lost.");
-		y++;
-		y += screen_wrap(y, 1, w, 5, "To tell whether it can resume: restart without the "
-				 "stick. If \"Resuming Windows\" shows and the desktop comes back, it "
-				 "resumed and there is nothing to fix. If it crashes again (blue "
-				 "screen, restart loop), it cannot resume: boot the stick again and "
-				 "choose \"Fix anyway\".");
-		buttons(m, LINES - 4, "Leave it", "Fix anyway, discard the session");
-	} else {
-		mvprintw(y++, 1, "? Windows fast restart state is on %s.",
-			 volume_words(v, who, sizeof(who)));
-		paint_off(m, C_WARN, A_BOLD);
-		y++;
-		y += screen_wrap(y, 1, w, 3, "Windows did not fully shut down. Fixing now drops the "
-				 "changes Windows still had in memory (usually none that matter on a "
-				 "machine stuck in a restart loop).");
-		y++;
-		y += screen_wrap(y, 1, w, 5, "To tell: if this machine crashes at every start, "
-				 "Windows cannot use them: fix it. If it started Windows normally since "
-				 "the crash, leave it, and shut Windows down fully (Shift + Shut down) "
-				 "before fixing.");
-		buttons(m, LINES - 4, "Leave it", "Fix anyway, drop cached changes");
-	}
+	mvprintw(y++, 1, "%s %s.", d->what, volume_words(v, who, sizeof(who)));
+	paint_off(m, C_WARN, A_BOLD);
+	y++;
+	y += screen_wrap(y, 1, w, 3, "%s", d->cost);
+	y++;
+	y += screen_wrap(y, 1, w, 5, "%s", d->tell);
+	buttons(m, LINES - 4, "Leave it", d->fix);
 	footer("Enter = choose (both are recorded)  Left/Right/Tab = move  Esc = back");
 }
 
