@@ -85,7 +85,7 @@ static int walk_beneath(int dirfd, const char *relpath, int flags, mode_t mode)
 {
 	char *copy = strdup(relpath), *save = NULL, *part, *next;
 	struct stat top, st;
-	int fd, e;
+	int fd, e = 0;
 
 	if (!copy)
 		return -1;

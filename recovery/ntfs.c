@@ -269,7 +269,8 @@ int ntfs_mount_rw(const char *dev, const struct ntfs_policy *pol, struct ntfs_mo
 		case NTFS_UNCLEAN:
 			if (replayed)
 				return err_set("cannot mount %s read-write: the journal is still "
-					       "unclean after ntfsrecover%s%s", dev, colon(line), line);
+					       "unclean after ntfsrecover%s%s", dev, colon(line),
+					       line);
 			if (replay(dev, 0, why, sizeof(why)) < 0) {
 				*problem = NTFS_UNCLEAN;
 				return err_set("refusing to change %s: its journal could not be "
@@ -282,9 +283,9 @@ int ntfs_mount_rw(const char *dev, const struct ntfs_policy *pol, struct ntfs_mo
 			return err_set("cannot mount %s: not an NTFS volume%s%s", dev, colon(line),
 				       line);
 		case NTFS_READONLY:
-			return err_set("cannot mount %s read-write: the device is read-only or "
-				       "ntfs-3g would only mount it read-only%s%s", dev, colon(line),
-				       line);
+			return err_set("cannot mount %s read-write: the device is read-only "
+				       "or ntfs-3g would only mount it read-only%s%s", dev,
+				       colon(line), line);
 		default:
 			return err_set("cannot mount %s read-write%s%s", dev, colon(line), line);
 		}
