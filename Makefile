@@ -53,8 +53,13 @@ UNIT += tests/unit/test_proc
 UNIT += tests/unit/test_logcmd
 tests/unit/test_logcmd: recovery/logcmd.o
 
-tests/unit/test_%: tests/unit/test_%.c $(ENGINE)
-	$(CC) $(ALL_CFLAGS) -pthread -o $@ $^ $(PKG_LIBS) -lcmocka
+# file access on hostile trees (EIO, links, a full file system), the engine on
+# a plain folder as --root, ntfs-3g's answers, disks, hives, the JSON report
+UNIT += tests/unit/test_file tests/unit/test_engine tests/unit/test_ntfs
+UNIT += tests/unit/test_disk tests/unit/test_identity tests/unit/test_report
+
+tests/unit/test_%: tests/unit/test_%.c $(ENGINE) tests/unit/fixture.h
+	$(CC) $(ALL_CFLAGS) -pthread -o $@ $(filter-out %.h,$^) $(PKG_LIBS) -lcmocka
 
 tests/tools/ntfs-logstate: tests/tools/ntfs-logstate.c
 	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra $(CFLAGS) -o $@ $<

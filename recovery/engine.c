@@ -586,25 +586,34 @@ static const struct finding *first_unknown(const struct volume *v, size_t *n)
 /* Fill in the outcome of a volume that needed nothing. */
 static void settle(const struct engine_opts *o, struct volume *v)
 {
+	size_t faulty = run_count_faulty(&(struct run){ .v = v, .n = 1 }, NULL);
+
 	if (v->reason)
 		return;
 	if (o->verb == ENGINE_RESTORE)
 		set_reason(v, OUTCOME_NONE, "nothing in quarantine");
 	else if (!v->windows)
 		set_reason(v, OUTCOME_NONE, "no Windows on this volume");
-	else if (o->verb == ENGINE_FIX && run_count_faulty(&(struct run){ .v = v, .n = 1 }, NULL))
+	else if (o->verb == ENGINE_FIX && faulty)
 		set_reason(v, OUTCOME_REFUSED, "faulty files not marked safe for unattended use");
 	else {
 		size_t n;
 		const struct finding *f = first_unknown(v, &n);
+		char what[64];
 
-		/* nothing faulty is not "clean" while a file waits for a person */
+		/* a scan says what it found; nothing faulty is not "clean" while a
+		   file waits for a person */
+		if (faulty)
+			snprintf(what, sizeof(what), "%zu faulty file%s found", faulty,
+				 faulty == 1 ? "" : "s");
+		else
+			snprintf(what, sizeof(what), "no faulty files");
 		if (f)
-			set_reason(v, OUTCOME_NONE, "no faulty files; %zu file%s to check%s: %s%s%s",
+			set_reason(v, OUTCOME_NONE, "%s; %zu file%s to check%s: %s%s%s", what,
 				   n, n == 1 ? "" : "s", n == 1 ? "" : ", the first", f->path,
 				   f->why ? ": " : "", f->why ? f->why : "");
 		else
-			set_reason(v, OUTCOME_NONE, "no faulty files");
+			set_reason(v, OUTCOME_NONE, "%s", what);
 	}
 	if (o->verb == ENGINE_FIX && v->outcome == OUTCOME_REFUSED)
 		leave_all(&(struct engine_opts){ .unattended_only = 0 }, v,
@@ -839,6 +848,10 @@ static void do_root(const struct engine_opts *o, const struct engine_output *out
 		settle(o, v);
 	} else if (o->dry_run) {
 		dry_run(o, v);
+	} else if (o->stop && *o->stop) {
+		/* as on a device: nothing begun, nothing made on the volume */
+		leave_all(o, v, "interrupted");
+		set_reason(v, OUTCOME_FAILED, "interrupted before %s was changed", o->root);
 	} else if (fstatvfs(rootfd, &sv) == 0 && (sv.f_flag & ST_RDONLY)) {
 		set_reason(v, OUTCOME_FAILED, "cannot change %s: it is mounted read-only", o->root);
 		leave_all(o, v, "the volume is mounted read-only");

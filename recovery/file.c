@@ -20,6 +20,21 @@
 #include "err.h"
 #include "file.h"
 
+/*
+ * Linux says ENOTDIR for a link opened O_DIRECTORY | O_NOFOLLOW: a link is
+ * a link, whatever was asked of it, so make that ELOOP.
+ */
+static void link_is_eloop(int dirfd, const char *name, int flags)
+{
+	struct stat st;
+	int e = errno;
+
+	if (e == ENOTDIR && (flags & O_DIRECTORY) &&
+	    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		e = ELOOP;
+	errno = e;
+}
+
 int file_open(int dirfd, const char *name, int flags, mode_t mode)
 {
 	int fd;
@@ -27,6 +42,8 @@ int file_open(int dirfd, const char *name, int flags, mode_t mode)
 	do
 		fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
 	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		link_is_eloop(dirfd, name, flags);
 	return fd;
 }
 
@@ -68,7 +85,7 @@ static int walk_beneath(int dirfd, const char *relpath, int flags, mode_t mode)
 {
 	char *copy = strdup(relpath), *save = NULL, *part, *next;
 	struct stat top, st;
-	int fd, e;
+	int fd, e = 0;
 
 	if (!copy)
 		return -1;
@@ -86,12 +103,15 @@ static int walk_beneath(int dirfd, const char *relpath, int flags, mode_t mode)
 		fd = nfd;
 		if (fd < 0)
 			break;
-		if (fstat(fd, &st) < 0 || st.st_dev != top.st_dev) {
-			e = fd < 0 ? errno : EXDEV;
-			close(fd);
-			fd = -1;
-			break;
-		}
+		if (fstat(fd, &st) < 0)
+			e = errno;
+		else if (st.st_dev != top.st_dev)
+			e = EXDEV;
+		else
+			continue;
+		close(fd);
+		fd = -1;
+		break;
 	}
 	free(copy);
 	if (fd < 0)
@@ -112,14 +132,19 @@ int file_open_beneath(int dirfd, const char *relpath, int flags, mode_t mode)
 	if (!no_openat2) {
 		memset(&how, 0, sizeof(how));
 		how.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC);
-		how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+		/* O_TMPFILE holds O_DIRECTORY's bit: a mode with O_DIRECTORY alone
+		   is EINVAL to openat2() */
+		how.mode = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? mode : 0;
 		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV |
 			      RESOLVE_NO_MAGICLINKS;
 		do
 			fd = (int)syscall(SYS_openat2, dirfd, relpath, &how, sizeof(how));
 		while (fd < 0 && errno == EINTR);
-		if (fd >= 0 || errno != ENOSYS)
+		if (fd >= 0 || errno != ENOSYS) {
+			if (fd < 0)
+				link_is_eloop(dirfd, relpath, flags);
 			return fd;
+		}
 		no_openat2 = 1;
 	}
 	return walk_beneath(dirfd, relpath, flags, mode);

@@ -24,7 +24,11 @@ struct file_digest {
 	off_t read;			/* bytes actually read (holes are not read) */
 };
 
-/* openat() with O_NOFOLLOW|O_CLOEXEC added; returns the fd or -1 with errno. */
+/*
+ * openat() with O_NOFOLLOW|O_CLOEXEC added; returns the fd or -1 with errno
+ * (ELOOP when name is a link, also with O_DIRECTORY, where Linux alone
+ * would say ENOTDIR).
+ */
 int file_open(int dirfd, const char *name, int flags, mode_t mode);
 
 /*

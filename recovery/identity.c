@@ -157,12 +157,21 @@ char *identity_folder_name(const char *computer_name)
 {
 	char *serial = NULL, *s;
 	const char *src = computer_name;
+	size_t len;
 
 	if (!src || !*src) {
 		serial = identity_dmi("product_serial");
 		src = serial && *serial ? serial : "unknown-machine";
 	}
-	s = strdup(src);
+	/* a hive can hold a name of any length; a folder name cannot (and is
+	   never half a UTF-8 character: at most three bytes go back) */
+	len = strlen(src);
+	if (len > IDENTITY_FOLDER_MAX) {
+		len = IDENTITY_FOLDER_MAX;
+		for (int k = 0; k < 3 && ((unsigned char)src[len] & 0xc0) == 0x80; k++)
+			len--;
+	}
+	s = strndup(src, len);
 	for (char *p = s; p && *p; p++)
 		if ((unsigned char)*p < 0x20 || strchr("\\/:*?\"<>|. ", *p))
 			*p = '_';

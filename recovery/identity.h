@@ -31,10 +31,14 @@ void identity_windows_free(struct windows_info *wi);
 /* DMI attributes of this machine (/sys/class/dmi/id/NAME), or NULL (caller frees). */
 char *identity_dmi(const char *name);
 
+/* The longest folder name identity_folder_name() gives, in bytes. */
+#define IDENTITY_FOLDER_MAX 64
+
 /*
  * A name for this machine's folder on the stick: the Windows computer name
  * if given, else the DMI serial, else "unknown-machine"; only characters
- * FAT accepts.  Caller frees.
+ * FAT accepts, at most IDENTITY_FOLDER_MAX bytes (cut before a UTF-8
+ * character, never inside one).  Caller frees (NULL when out of memory).
  */
 char *identity_folder_name(const char *computer_name);
 

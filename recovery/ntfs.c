@@ -43,6 +43,12 @@ static void first_line(const char *out, char *buf, size_t len)
 	proc_first_line(out, "Mount is denied", buf, len);
 }
 
+/* ": " before a tool's line in a message, or nothing when it said nothing. */
+static const char *colon(const char *line)
+{
+	return *line ? ": " : "";
+}
+
 /*
  * Start ntfs-3g with opts; returns 0 once mounted, or -1 with *code its exit
  * status (or -1) and *out its output (caller frees).
@@ -160,7 +166,7 @@ int ntfs_mount_ro(const char *dev, struct ntfs_mount *m, enum ntfs_problem *prob
 		*problem = classify(code, out ? out : "");
 	first_line(out, line, sizeof(line));
 	free(out);
-	return err_set("cannot mount %s read-only: %s", dev, line);
+	return err_set("cannot mount %s read-only%s%s", dev, colon(line), line);
 }
 
 static int replay(const char *dev, int kill_fast_restart, char *why, size_t len)
@@ -176,6 +182,8 @@ static int replay(const char *dev, int kill_fast_restart, char *why, size_t len)
 	code = proc_run(argv, 0, &out, OUTPUT_MAX);
 	first_line(out, why, len);
 	free(out);
+	if (code != 0 && !*why)
+		snprintf(why, len, code < 0 ? "cannot run it" : "exit status %d", code);
 	return code == 0 ? 0 : -1;
 }
 
@@ -251,7 +259,8 @@ int ntfs_mount_rw(const char *dev, const struct ntfs_policy *pol, struct ntfs_mo
 					       "the pending changes)", dev);
 			if (killed)
 				return err_set("cannot mount %s read-write: fast restart state "
-					       "remains after ntfsrecover -k: %s", dev, line);
+					       "remains after ntfsrecover -k%s%s", dev, colon(line),
+					       line);
 			if (replay(dev, 1, why, sizeof(why)) < 0)
 				return err_set("cannot clear fast restart state of %s: ntfsrecover "
 					       "-k failed: %s", dev, why);
@@ -260,7 +269,8 @@ int ntfs_mount_rw(const char *dev, const struct ntfs_policy *pol, struct ntfs_mo
 		case NTFS_UNCLEAN:
 			if (replayed)
 				return err_set("cannot mount %s read-write: the journal is still "
-					       "unclean after ntfsrecover: %s", dev, line);
+					       "unclean after ntfsrecover%s%s", dev, colon(line),
+					       line);
 			if (replay(dev, 0, why, sizeof(why)) < 0) {
 				*problem = NTFS_UNCLEAN;
 				return err_set("refusing to change %s: its journal could not be "
@@ -270,12 +280,14 @@ int ntfs_mount_rw(const char *dev, const struct ntfs_policy *pol, struct ntfs_mo
 			replayed = steps->replayed_journal = 1;
 			continue;
 		case NTFS_NOT_NTFS:
-			return err_set("cannot mount %s: not an NTFS volume: %s", dev, line);
+			return err_set("cannot mount %s: not an NTFS volume%s%s", dev, colon(line),
+				       line);
 		case NTFS_READONLY:
-			return err_set("cannot mount %s read-write: the device is read-only or "
-				       "ntfs-3g would only mount it read-only: %s", dev, line);
+			return err_set("cannot mount %s read-write: the device is read-only "
+				       "or ntfs-3g would only mount it read-only%s%s", dev,
+				       colon(line), line);
 		default:
-			return err_set("cannot mount %s read-write: %s", dev, line);
+			return err_set("cannot mount %s read-write%s%s", dev, colon(line), line);
 		}
 	}
 	*problem = NTFS_FAILED;
