@@ -26,7 +26,7 @@ ENGINE = recovery/err.o recovery/file.o recovery/utc.o recovery/rules.o recovery
 	 recovery/winpath.o recovery/disk.o recovery/ntfs.o recovery/finding.o \
 	 recovery/quarantine.o recovery/identity.o recovery/engine.o recovery/report.o \
 	 recovery/config.o recovery/machine.o recovery/auditlog.o recovery/live.o \
-	 recovery/fault.o recovery/text.o recovery/runstate.o
+	 recovery/fault.o recovery/text.o recovery/runstate.o recovery/sha256.o
 FRONTS = recovery/cli.o recovery/logcmd.o recovery/menu.o recovery/auto.o recovery/screen.o
 # BitLocker: metadata, key sources, unlocking (docs/bitlocker.md)
 ENGINE += recovery/bitlocker.o recovery/keys.o
@@ -46,7 +46,7 @@ recovery/%.o: recovery/%.c recovery/*.h
 UNIT = tests/unit/test_rules tests/unit/test_winpath tests/unit/test_quarantine \
        tests/unit/test_auditlog tests/unit/test_config tests/unit/test_machine
 UNIT += tests/unit/test_bitlocker tests/unit/test_keys tests/unit/test_live
-UNIT += tests/unit/test_text tests/unit/test_termkey
+UNIT += tests/unit/test_text tests/unit/test_termkey tests/unit/test_sha256
 # children, FUSE daemons and the mount table (recovery/proc.c)
 UNIT += tests/unit/test_proc
 # the fronts' record and log screen rows (logcmd.c: no curses in it)
@@ -84,7 +84,8 @@ check: deps
 
 # libFuzzer target for the rules parser (clang)
 fuzz: tests/fuzz/fuzz_rules
-tests/fuzz/fuzz_rules: tests/fuzz/fuzz_rules.c recovery/rules.c recovery/err.c recovery/file.c recovery/utc.c
+tests/fuzz/fuzz_rules: tests/fuzz/fuzz_rules.c recovery/rules.c recovery/err.c recovery/file.c recovery/utc.c \
+		recovery/sha256.c
 	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Irecovery \
 		-o $@ $^ -lcrypto
 # libFuzzer target for the audit log reader (logs come from sticks anyone could edit)
@@ -103,7 +104,7 @@ check-fuzz-log: tests/fuzz/fuzz_log
 # libFuzzer target for the key-export (CSV) and .BEK readers: exports pass many hands
 fuzz: tests/fuzz/fuzz_keys
 tests/fuzz/fuzz_keys: tests/fuzz/fuzz_keys.c recovery/keys.c recovery/bitlocker.c recovery/err.c recovery/file.c recovery/live.c \
-		recovery/runstate.c recovery/proc.c recovery/disk.c recovery/text.c
+		recovery/runstate.c recovery/proc.c recovery/disk.c recovery/text.c recovery/sha256.c
 	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Irecovery \
 		$(shell pkg-config --cflags blkid) -o $@ $^ -lcryptsetup -lcrypto -lblkid
 fuzz-run-keys: tests/fuzz/fuzz_keys
@@ -119,7 +120,7 @@ fuzz: tests/fuzz/fuzz_manifest tests/fuzz/fuzz_config
 tests/fuzz/fuzz_manifest: tests/fuzz/fuzz_manifest.c $(ENGINE:.o=.c)
 	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Irecovery \
 		$(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
-tests/fuzz/fuzz_config: tests/fuzz/fuzz_config.c recovery/config.c recovery/err.c recovery/file.c
+tests/fuzz/fuzz_config: tests/fuzz/fuzz_config.c recovery/config.c recovery/err.c recovery/file.c recovery/sha256.c
 	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Irecovery \
 		-o $@ $^ -lcrypto
 fuzz-run-manifest: tests/fuzz/fuzz_manifest

@@ -27,6 +27,7 @@
 #include "identity.h"
 #include "quarantine.h"
 #include "report.h"
+#include "sha256.h"
 #include "utc.h"
 #include "version.h"
 
@@ -34,36 +35,6 @@
 #define SIG_MEMBER ",\"sig\":\""
 #define TAIL_MAX (64L * 1024 * 1024)	/* how far back an append looks for the last record */
 #define KEY_MAX (64 * 1024)
-
-/* strerror() as a message cause: "read-only file system" (messages are lowercase). */
-static const char *cause(int e)
-{
-	static char buf[2][128];
-	static int k;
-	char *b = buf[k++ & 1];
-
-	snprintf(b, sizeof(buf[0]), "%s", strerror(e));
-	if (b[0] >= 'A' && b[0] <= 'Z' && b[1] >= 'a' && b[1] <= 'z')
-		b[0] = (char)(b[0] - 'A' + 'a');
-	return b;
-}
-
-static void sha256_hex(const void *buf, size_t len, char out[65])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-
-	if (!EVP_Digest(buf, len, md, &n, EVP_sha256(), NULL) || n != 32) {
-		memset(out, '?', 64);
-	} else {
-		for (unsigned int i = 0; i < 32; i++) {
-			out[2 * i] = hex[md[i] >> 4];
-			out[2 * i + 1] = hex[md[i] & 15];
-		}
-	}
-	out[64] = '\0';
-}
 
 static int is_hex64(const char *s)
 {
@@ -726,14 +697,14 @@ int auditlog_parse(struct auditlog *log, const char *name, const char *buf, size
 	log->name = strdup(name);
 	log->buf = malloc(len + 1);
 	if (!log->name || !log->buf)
-		return err_set("cannot read %s: %s", name, cause(ENOMEM));
+		return err_set("cannot read %s: %s", name, err_cause(ENOMEM));
 	memcpy(log->buf, buf, len);
 	log->buf[len] = '\0';
 	log->len = len;
 	if (head) {
 		log->head = malloc(headlen + 1);
 		if (!log->head)
-			return err_set("cannot read %s: %s", name, cause(ENOMEM));
+			return err_set("cannot read %s: %s", name, err_cause(ENOMEM));
 		memcpy(log->head, head, headlen);
 		log->head[headlen] = '\0';
 		log->headlen = headlen;
@@ -748,7 +719,7 @@ int auditlog_parse(struct auditlog *log, const char *name, const char *buf, size
 			room = room ? 2 * room : 64;
 			grown = realloc(log->lines, room * sizeof(*grown));
 			if (!grown)
-				return err_set("cannot read %s: %s", name, cause(ENOMEM));
+				return err_set("cannot read %s: %s", name, err_cause(ENOMEM));
 			log->lines = grown;
 		}
 		l = &log->lines[log->n++];
@@ -780,14 +751,13 @@ int auditlog_read(struct auditlog *log, const char *path)
 		snprintf(msg, sizeof(msg), "%s", err_msg());
 		c = strstr(msg, path);
 		c = c ? c + strlen(path) : NULL;
-		if (c && c[0] == ':' && c[1] == ' ' && c[2] >= 'A' && c[2] <= 'Z' &&
-		    c[3] >= 'a' && c[3] <= 'z')
-			c[2] = (char)(c[2] - 'A' + 'a');
+		if (c && c[0] == ':' && c[1] == ' ')
+			err_lower_first(c + 2);
 		return err_set("%s", msg);
 	}
 	if (asprintf(&hpath, "%s" AUDITLOG_HEAD_SUFFIX, path) < 0) {
 		free(buf);
-		return err_set("cannot read %s: %s", path, cause(ENOMEM));
+		return err_set("cannot read %s: %s", path, err_cause(ENOMEM));
 	}
 	head = file_slurp(AT_FDCWD, hpath, 4096, &hlen);
 	if (!head) {
@@ -931,10 +901,10 @@ static int torn_matches(const struct auditlog *log, size_t from, size_t to, stru
 	return !strcmp(sha, want);
 }
 
-static void warnf(auditlog_warn_fn warn, void *ctx, const char *fmt, ...)
+static void warnf(err_warn_fn warn, void *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void warnf(auditlog_warn_fn warn, void *ctx, const char *fmt, ...)
+static void warnf(err_warn_fn warn, void *ctx, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -976,7 +946,7 @@ static int chain_broken(const struct auditlog *log, size_t i, long seq, long wan
 /* The head file: the last record it names must be there, unchanged. */
 static int check_head(const struct auditlog *log, EVP_PKEY *const *keys, size_t nkeys,
 		      long last_seq, const char *genesis, int last_signed,
-		      auditlog_warn_fn warn, void *ctx)
+		      err_warn_fn warn, void *ctx)
 {
 	struct json_object *h;
 	const char *hlog, *hsha, *why;
@@ -1026,7 +996,7 @@ static int check_head(const struct auditlog *log, EVP_PKEY *const *keys, size_t 
 }
 
 int auditlog_verify(const struct auditlog *log, EVP_PKEY *const *keys, size_t nkeys,
-		    auditlog_warn_fn warn, void *ctx, size_t *nrecords)
+		    err_warn_fn warn, void *ctx, size_t *nrecords)
 {
 	char expect[65] = ZEROS, genesis[65] = "";
 	size_t junk = (size_t)-1, last = (size_t)-1, nsrc = 0, nsigned = 0, nrec = 0;
@@ -1036,7 +1006,7 @@ int auditlog_verify(const struct auditlog *log, EVP_PKEY *const *keys, size_t nk
 	int rc = -1, last_signed = 0;
 
 	if (!src)
-		return err_set("cannot verify %s: %s", log->name, cause(ENOMEM));
+		return err_set("cannot verify %s: %s", log->name, err_cause(ENOMEM));
 	for (size_t i = 0; i < log->n; i++) {
 		const struct auditlog_line *l = &log->lines[i];
 		struct json_object *torn;
@@ -1380,14 +1350,14 @@ static int write_head(int dirfd, const char *base, const char *genesis, long seq
 	if (!line || asprintf(&name, "%s" AUDITLOG_HEAD_SUFFIX, base) < 0 ||
 	    asprintf(&tmp, "%s" AUDITLOG_HEAD_SUFFIX ".tmp", base) < 0 ||
 	    asprintf(&buf, "%s\n", line) < 0) {
-		err_set("cannot update %s" AUDITLOG_HEAD_SUFFIX ": %s", base, cause(ENOMEM));
+		err_set("cannot update %s" AUDITLOG_HEAD_SUFFIX ": %s", base, err_cause(ENOMEM));
 		goto out;
 	}
 	unlinkat(dirfd, tmp, 0);
 	if (file_write_new(dirfd, tmp, buf, strlen(buf)) < 0)
 		goto out;
 	if (renameat(dirfd, tmp, dirfd, name) < 0) {
-		err_set("cannot update %s: %s", name, cause(errno));
+		err_set("cannot update %s: %s", name, err_cause(errno));
 		unlinkat(dirfd, tmp, 0);
 		goto out;
 	}
@@ -1396,7 +1366,7 @@ static int write_head(int dirfd, const char *base, const char *genesis, long seq
 		int hfd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
 		if (hfd < 0 || fsync(hfd) < 0) {
-			err_set("cannot update %s: %s", name, cause(errno));
+			err_set("cannot update %s: %s", name, err_cause(errno));
 			if (hfd >= 0)
 				close(hfd);
 			goto out;
@@ -1404,7 +1374,7 @@ static int write_head(int dirfd, const char *base, const char *genesis, long seq
 		close(hfd);
 	}
 	if (file_sync_dir(dirfd) < 0) {
-		err_set("cannot update %s: %s", name, cause(errno));
+		err_set("cannot update %s: %s", name, err_cause(errno));
 		goto out;
 	}
 	rc = 0;
@@ -1463,13 +1433,13 @@ int auditlog_append(const char *path, struct json_object *rec, const char *keyfi
 	a->line = finish_line(rec, NULL);
 	dirfd = open_parent(path, &base);
 	if (dirfd < 0) {
-		err_set("cannot append to %s: %s", path, cause(errno));
+		err_set("cannot append to %s: %s", path, err_cause(errno));
 		goto out;
 	}
 	fd = file_open(dirfd, base, O_RDWR | O_APPEND | O_CREAT, 0644);
 	if (fd < 0) {
 		err_set("cannot append to %s: %s", path, errno == ELOOP ? "it is a link" :
-			cause(errno));
+			err_cause(errno));
 		goto out;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -1483,7 +1453,7 @@ int auditlog_append(const char *path, struct json_object *rec, const char *keyfi
 		e = errno;
 		err_set("cannot append to %s: %s", path, e == EBADMSG ?
 			"it is not a bootfix log (it does not begin with a record)" :
-			e == EFBIG ? "no record in its last 64 MiB" : cause(e));
+			e == EFBIG ? "no record in its last 64 MiB" : err_cause(e));
 		goto out;
 	}
 	if (t.junk_len > 0) {
@@ -1506,7 +1476,7 @@ int auditlog_append(const char *path, struct json_object *rec, const char *keyfi
 	len = strlen(a->line);
 	buf = malloc(len + 2);
 	if (!buf) {
-		err_set("cannot append to %s: %s", path, cause(ENOMEM));
+		err_set("cannot append to %s: %s", path, err_cause(ENOMEM));
 		goto out;
 	}
 	memcpy(buf + t.needs_newline, a->line, len);
@@ -1518,11 +1488,11 @@ int auditlog_append(const char *path, struct json_object *rec, const char *keyfi
 		/* never leave half a record of ours behind: cut back to where we started */
 		if (ftruncate(fd, st.st_size) == 0)
 			fsync(fd);
-		err_set("cannot append to %s: %s", path, cause(e));
+		err_set("cannot append to %s: %s", path, err_cause(e));
 		goto out;
 	}
 	if (file_sync_dir(dirfd) < 0) {
-		err_set("cannot append to %s: cannot sync its directory: %s", path, cause(errno));
+		err_set("cannot append to %s: cannot sync its directory: %s", path, err_cause(errno));
 		goto out;
 	}
 	a->seq = t.seq;
@@ -1585,14 +1555,14 @@ int auditlog_write_run(struct audit_info *ai, const char *log_path, char **path,
 		ai->machine = NULL;
 	}
 	if (!*path || (ai->data_dir && !key)) {
-		rc = err_set("cannot write the audit log: %s", cause(ENOMEM));
+		rc = err_set("cannot write the audit log: %s", err_cause(ENOMEM));
 		a->line = finish_line(rec, NULL);
 	} else if (!log_path) {
 		int dfd = file_open(AT_FDCWD, ai->data_dir, O_RDONLY | O_DIRECTORY, 0), lfd = -1;
 
 		if (dfd < 0)
 			rc = err_set("cannot append to %s: cannot open %s: %s", *path, ai->data_dir,
-				     cause(errno));
+				     err_cause(errno));
 		else if ((lfd = file_mkdirs(dfd, "logs", 0755, NULL)) < 0)
 			rc = err_wrap("cannot append to %s", *path);
 		else
@@ -1798,7 +1768,7 @@ long auditlog_merge(struct auditlog *const *logs, size_t n, const char *out)
 	long rc = -1;
 
 	if (!e)
-		return err_set("cannot merge: %s", cause(ENOMEM));
+		return err_set("cannot merge: %s", err_cause(ENOMEM));
 	qsort(e, count, sizeof(*e), by_log_seq);
 	for (size_t i = 0; i < count; i++) {
 		if (kept && !strcmp(e[i].log, e[kept - 1].log) && e[i].seq == e[kept - 1].seq) {
@@ -1817,7 +1787,7 @@ long auditlog_merge(struct auditlog *const *logs, size_t n, const char *out)
 	if (dirfd >= 0)
 		fd = file_open(dirfd, base, O_WRONLY | O_CREAT | O_EXCL, 0644);
 	if (fd < 0) {
-		err_set("cannot create %s: %s", out, cause(errno));
+		err_set("cannot create %s: %s", out, err_cause(errno));
 		goto out;
 	}
 	for (size_t i = 0; i < kept; i++) {
@@ -1840,7 +1810,7 @@ long auditlog_merge(struct auditlog *const *logs, size_t n, const char *out)
 		line = finish_line(w, NULL);
 		json_object_put(w);
 		if (!line) {
-			err_set("cannot write %s: %s", out, cause(ENOMEM));
+			err_set("cannot write %s: %s", out, err_cause(ENOMEM));
 			goto fail;
 		}
 		len = strlen(line);
@@ -1849,14 +1819,14 @@ long auditlog_merge(struct auditlog *const *logs, size_t n, const char *out)
 			memcpy(genesis, prev, sizeof(genesis));
 		line[len] = '\n';
 		if (file_writeall(fd, line, len + 1) < 0) {
-			err_set("cannot write %s: %s", out, cause(errno));
+			err_set("cannot write %s: %s", out, err_cause(errno));
 			free(line);
 			goto fail;
 		}
 		free(line);
 	}
 	if (fsync(fd) < 0 || file_sync_dir(dirfd) < 0) {
-		err_set("cannot write %s: %s", out, cause(errno));
+		err_set("cannot write %s: %s", out, err_cause(errno));
 		goto fail;
 	}
 	if (kept && write_head(dirfd, base, genesis, (long)kept, prev, NULL) < 0)

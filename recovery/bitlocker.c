@@ -977,8 +977,7 @@ static void cs_log(int level, const char *msg, void *usrptr)
 	n = strlen(cs_msg);
 	while (n && (cs_msg[n - 1] == '\n' || cs_msg[n - 1] == '.'))
 		cs_msg[--n] = '\0';
-	if (cs_msg[0] >= 'A' && cs_msg[0] <= 'Z' && (cs_msg[1] < 'A' || cs_msg[1] > 'Z'))
-		cs_msg[0] = (char)(cs_msg[0] - 'A' + 'a');
+	err_lower_first(cs_msg);
 }
 
 /*

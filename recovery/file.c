@@ -19,6 +19,7 @@
 
 #include "err.h"
 #include "file.h"
+#include "sha256.h"
 
 int file_open(int dirfd, const char *name, int flags, mode_t mode)
 {
@@ -208,7 +209,6 @@ static int digest_read(int fd, EVP_MD_CTX *ctx, struct file_digest *d, off_t off
 
 int file_hash(int fd, struct file_digest *d)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	EVP_MD_CTX *ctx;
@@ -260,11 +260,7 @@ int file_hash(int fd, struct file_digest *d)
 		off = hole;
 	}
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	for (unsigned int i = 0; i < mdlen && i < 32; i++) {
-		d->sha256[2 * i] = hex[md[i] >> 4];
-		d->sha256[2 * i + 1] = hex[md[i] & 15];
-	}
-	d->sha256[64] = '\0';
+	sha256_hex_digest(md, d->sha256);
 	if (d->size == 0)
 		d->all_zero = 0;
 	rc = 0;
@@ -352,7 +348,6 @@ int file_write_new(int dirfd, const char *name, const void *buf, size_t len)
 
 int file_copy(int srcfd, int dstdir, const char *name, char sha256[65])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	struct stat st;
@@ -390,13 +385,8 @@ int file_copy(int srcfd, int dstdir, const char *name, char sha256[65])
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
 	ctx = NULL;
-	if (sha256) {
-		for (unsigned int i = 0; i < mdlen && i < 32; i++) {
-			sha256[2 * i] = hex[md[i] >> 4];
-			sha256[2 * i + 1] = hex[md[i] & 15];
-		}
-		sha256[64] = '\0';
-	}
+	if (sha256)
+		sha256_hex_digest(md, sha256);
 	ts[0] = st.st_atim;
 	ts[1] = st.st_mtim;
 	futimens(fd, ts);

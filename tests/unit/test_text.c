@@ -105,6 +105,29 @@ static void test_wrap_keeps_the_cause(void **state)
 			    "cannot open x: No such file or directory");
 }
 
+static void test_causes_lowercase(void **state)
+{
+	char a[] = "No such file or directory", b[] = "EFI variables are not supported",
+	     c[] = "I/O error", d[] = "A volume is busy", e[] = "x", f[] = "";
+
+	(void)state;
+	/* strerror() and libcryptsetup begin with a capital; our messages do not */
+	assert_string_equal(err_lower_first(a), "no such file or directory");
+	assert_string_equal(err_lower_first(d), "a volume is busy");
+	/* acronyms keep their case */
+	assert_string_equal(err_lower_first(b), "EFI variables are not supported");
+	assert_string_equal(err_lower_first(c), "I/O error");
+	assert_string_equal(err_lower_first(e), "x");
+	assert_string_equal(err_lower_first(f), "");
+	assert_null(err_lower_first(NULL));
+	assert_string_equal(err_cause(EROFS), "read-only file system");
+	/* four causes in one message stay apart */
+	err_set("%s, %s, %s, %s", err_cause(ENOENT), err_cause(EACCES), err_cause(ENOSPC),
+		err_cause(EIO));
+	assert_string_equal(err_msg(), "no such file or directory, permission denied, "
+			    "no space left on device, input/output error");
+}
+
 static void *other_thread(void *arg)
 {
 	(void)arg;
@@ -131,6 +154,7 @@ int main(void)
 		cmocka_unit_test(test_printable_ids),
 		cmocka_unit_test(test_relpath_checks),
 		cmocka_unit_test(test_wrap_keeps_the_cause),
+		cmocka_unit_test(test_causes_lowercase),
 		cmocka_unit_test(test_errors_per_thread),
 	};
 
