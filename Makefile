@@ -25,8 +25,12 @@ ALL_CFLAGS = $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Irecovery
 ENGINE = recovery/err.o recovery/file.o recovery/utc.o recovery/rules.o recovery/proc.o \
 	 recovery/winpath.o recovery/disk.o recovery/ntfs.o recovery/finding.o \
 	 recovery/quarantine.o recovery/identity.o recovery/engine.o recovery/report.o \
-	 recovery/config.o recovery/machine.o recovery/auditlog.o recovery/live.o \
+	 recovery/config.o recovery/machine.o recovery/live.o \
 	 recovery/fault.o recovery/text.o recovery/runstate.o recovery/sha256.o
+# the audit log: the record, signatures, reading, verifying, appending, rows, merging
+ENGINE += recovery/auditlog.o recovery/auditlog_sign.o recovery/auditlog_read.o \
+	  recovery/auditlog_verify.o recovery/auditlog_append.o recovery/auditlog_row.o \
+	  recovery/auditlog_merge.o
 FRONTS = recovery/cli.o recovery/logcmd.o recovery/menu.o recovery/auto.o recovery/screen.o
 # BitLocker: metadata, key sources, unlocking (docs/bitlocker.md)
 ENGINE += recovery/bitlocker.o recovery/keys.o

@@ -17,6 +17,9 @@
  *     record), so records cut off the end of FILE show.
  * A merged log (bootfix log merge) holds lines of "kind":"merged", each
  * embedding one original line byte-for-byte in "record" with its "source".
+ *
+ * The code is auditlog.c (the record) and auditlog_*.c, one part each:
+ * auditlog_internal.h lists them.
  */
 #ifndef BOOTFIX_AUDITLOG_H
 #define BOOTFIX_AUDITLOG_H

@@ -484,3 +484,40 @@ char *file_read_text(int fd, size_t max)
 		buf[0] = '\0';
 	return buf;
 }
+
+int file_open_parent(const char *path, char **base)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd;
+
+	*base = strdup(slash ? slash + 1 : path);
+	if (!*base || !**base) {
+		free(*base);
+		*base = NULL;
+		errno = EISDIR;
+		return -1;
+	}
+	if (!slash)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (!dir) {
+		free(*base);
+		*base = NULL;
+		errno = ENOMEM;
+		return -1;
+	}
+	fd = file_open(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY, 0);
+	free(dir);
+	if (fd < 0) {
+		int e = errno;
+
+		free(*base);
+		*base = NULL;
+		errno = e;
+	}
+	return fd;
+}

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -93,6 +95,47 @@ static void test_relpath_checks(void **state)
 	assert_string_equal(file_check_relpath("", '\\'), "it is empty");
 }
 
+static void test_open_parent(void **state)
+{
+	char dir[] = "/tmp/bootfix-parent.XXXXXX", path[256], link[128], *base = (char *)1;
+	struct stat st, dst;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/log.jsonl", dir);
+	fd = file_open_parent(path, &base);
+	assert_true(fd >= 0);
+	assert_string_equal(base, "log.jsonl");
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(stat(dir, &dst), 0);
+	assert_true(st.st_ino == dst.st_ino && st.st_dev == dst.st_dev);
+	close(fd);
+	free(base);
+	/* no slash: the current directory */
+	fd = file_open_parent("log.jsonl", &base);
+	assert_true(fd >= 0);
+	assert_string_equal(base, "log.jsonl");
+	close(fd);
+	free(base);
+	/* a directory is not a file name */
+	snprintf(path, sizeof(path), "%s/", dir);
+	assert_int_equal(file_open_parent(path, &base), -1);
+	assert_int_equal(errno, EISDIR);
+	assert_null(base);
+	assert_int_equal(file_open_parent("", &base), -1);
+	assert_int_equal(errno, EISDIR);
+	/* the directory given is not followed when it is a link (a stick's logs -> /etc) */
+	snprintf(link, sizeof(link), "%s/logs", dir);
+	assert_int_equal(symlink("/etc", link), 0);
+	snprintf(path, sizeof(path), "%s/passwd", link);
+	assert_int_equal(file_open_parent(path, &base), -1);
+	assert_true(errno == ENOTDIR || errno == ELOOP);	/* O_DIRECTORY | O_NOFOLLOW */
+	assert_null(base);
+	unlink(link);
+	rmdir(dir);
+}
+
 static void test_wrap_keeps_the_cause(void **state)
 {
 	(void)state;
@@ -153,6 +196,7 @@ int main(void)
 		cmocka_unit_test(test_safe_buf_cuts_on_a_character),
 		cmocka_unit_test(test_printable_ids),
 		cmocka_unit_test(test_relpath_checks),
+		cmocka_unit_test(test_open_parent),
 		cmocka_unit_test(test_wrap_keeps_the_cause),
 		cmocka_unit_test(test_causes_lowercase),
 		cmocka_unit_test(test_errors_per_thread),
