@@ -33,7 +33,10 @@ ENGINE += recovery/auditlog.o recovery/auditlog_sign.o recovery/auditlog_read.o 
 	  recovery/auditlog_merge.o
 FRONTS = recovery/cli.o recovery/logcmd.o recovery/menu.o recovery/auto.o recovery/screen.o
 # BitLocker: metadata, key sources, unlocking (docs/bitlocker.md)
-ENGINE += recovery/bitlocker.o recovery/keys.o
+BITLOCKER = recovery/bitlocker_text.o recovery/bitlocker_meta.o recovery/bitlocker_rp.o \
+	    recovery/bitlocker_bek.o recovery/bitlocker_derive.o recovery/bitlocker_unlock.o \
+	    recovery/bitlocker_dislocker.o
+ENGINE += $(BITLOCKER) recovery/keys.o
 FRONTS += recovery/unlockcmd.o
 # keys from a terminal's raw bytes (the menu); no curses, no I/O
 ENGINE += recovery/termkey.o
@@ -107,7 +110,7 @@ check-fuzz-log: tests/fuzz/fuzz_log
 .PHONY: fuzz-run-log check-fuzz-log
 # libFuzzer target for the key-export (CSV) and .BEK readers: exports pass many hands
 fuzz: tests/fuzz/fuzz_keys
-tests/fuzz/fuzz_keys: tests/fuzz/fuzz_keys.c recovery/keys.c recovery/bitlocker.c recovery/err.c recovery/file.c recovery/live.c \
+tests/fuzz/fuzz_keys: tests/fuzz/fuzz_keys.c recovery/keys.c $(BITLOCKER:.o=.c) recovery/err.c recovery/file.c recovery/live.c \
 		recovery/runstate.c recovery/proc.c recovery/disk.c recovery/text.c recovery/sha256.c
 	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Irecovery \
 		$(shell pkg-config --cflags blkid) -o $@ $^ -lcryptsetup -lcrypto -lblkid

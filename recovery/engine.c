@@ -656,7 +656,6 @@ static void do_bitlocker(const struct engine_opts *o, const struct engine_output
 	struct keys_unlock_opts ko = { 0 };
 	struct blockdev inner = *b;
 	char ids[4 * BITLOCKER_GUID_LEN + 8] = "", why[200], name[400];
-	size_t len = 0;
 
 	v->bitlocker = 1;
 	v->locked = 1;
@@ -670,11 +669,7 @@ static void do_bitlocker(const struct engine_opts *o, const struct engine_output
 	   nothing was read from the install itself) */
 	if (bi.description[0])
 		v->bitlocker_description = strdup(bi.description);
-	for (size_t i = 0; i < bi.nprot; i++)
-		if (bi.prot[i].kind == BITLOCKER_RECOVERY_PASSWORD && len + BITLOCKER_GUID_LEN < sizeof(ids))
-			len += (size_t)snprintf(ids + len, sizeof(ids) - len, "%s%s", len ? " " : "",
-						bi.prot[i].guid);
-	v->key_ids = len ? strdup(ids) : NULL;
+	v->key_ids = bitlocker_recovery_ids(&bi, " ", 0, ids, sizeof(ids)) ? strdup(ids) : NULL;
 	if (bi.togo) {
 		/* a USB drive with BitLocker To Go: FAT or exFAT inside, never Windows */
 		set_reason(v, OUTCOME_NONE, "BitLocker To Go drive: no Windows");

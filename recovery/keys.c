@@ -736,18 +736,6 @@ static void fill(struct key_source *src, enum key_source_kind kind, const struct
 	snprintf(src->key_id, sizeof(src->key_id), "%s", res->guid);
 }
 
-/* A sentence naming the key IDs a person should look up, for the refusal. */
-static void wanted_ids(const struct bitlocker_info *bi, char *buf, size_t len)
-{
-	size_t o = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < bi->nprot && o + 60 < len; i++)
-		if (bi->prot[i].kind == BITLOCKER_RECOVERY_PASSWORD)
-			o += (size_t)snprintf(buf + o, len - o, "%s%s (%.8s)", o ? ", " : "",
-					      bi->prot[i].guid, bi->prot[i].guid);
-}
-
 int keys_unlock(const char *dev, const struct bitlocker_info *bi, const struct keys_unlock_opts *o,
 		struct bitlocker_mapping *m, struct bitlocker_result *res, struct key_source *src)
 {
@@ -845,7 +833,8 @@ typed:
 		return err_set("cannot unlock %s: it can only be unlocked by its TPM or a smart "
 			       "card, on its own computer; it has no recovery password, password, "
 			       "startup key or clear key bootfix could use", dev);
-	wanted_ids(bi, ids, sizeof(ids));
+	/* the key IDs a person should look up, for the refusal */
+	bitlocker_recovery_ids(bi, ", ", 1, ids, sizeof(ids));
 	if (a.tried)
 		return err_set("cannot unlock %s: %d key%s tried, none fits (last: %s)", dev, a.tried,
 			       a.tried == 1 ? "" : "s", a.last);

@@ -384,6 +384,45 @@ static void test_tpm_only(void **state)
 	unlink(path);
 }
 
+static void test_recovery_ids(void **state)
+{
+	static const char *const ids[] = {
+		"3FD763F9-74C7-4E90-8FA2-1F6A2E2B4E0C", "00000000-0000-0000-0000-000000000000",
+		"AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE", "12345678-1234-1234-1234-123456789ABC",
+	};
+	static const enum bitlocker_kind kinds[] = {
+		BITLOCKER_RECOVERY_PASSWORD, BITLOCKER_TPM, BITLOCKER_RECOVERY_PASSWORD,
+		BITLOCKER_RECOVERY_PASSWORD,
+	};
+	struct bitlocker_info bi;
+	char buf[200];
+
+	(void)state;
+	memset(&bi, 0, sizeof(bi));
+	assert_int_equal(bitlocker_recovery_ids(&bi, " ", 0, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	for (int i = 0; i < 4; i++) {
+		snprintf(bi.prot[i].guid, sizeof(bi.prot[i].guid), "%s", ids[i]);
+		bi.prot[i].kind = kinds[i];
+	}
+	bi.nprot = 4;
+	/* the TPM protector's ID is not one a person can look up */
+	assert_int_equal(bitlocker_recovery_ids(&bi, " ", 0, buf, sizeof(buf)), 3);
+	assert_string_equal(buf, "3FD763F9-74C7-4E90-8FA2-1F6A2E2B4E0C "
+			    "AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE "
+			    "12345678-1234-1234-1234-123456789ABC");
+	assert_int_equal(bitlocker_recovery_ids(&bi, ", ", 1, buf, sizeof(buf)), 3);
+	assert_string_equal(buf, "3FD763F9-74C7-4E90-8FA2-1F6A2E2B4E0C (3FD763F9), "
+			    "AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE (AAAAAAAA), "
+			    "12345678-1234-1234-1234-123456789ABC (12345678)");
+	/* room for two whole IDs only: never half of one */
+	assert_int_equal(bitlocker_recovery_ids(&bi, " or ", 0, buf, 36 + 4 + 36 + 10), 2);
+	assert_string_equal(buf, "3FD763F9-74C7-4E90-8FA2-1F6A2E2B4E0C or "
+			    "AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE");
+	assert_int_equal(bitlocker_recovery_ids(&bi, " ", 0, buf, 36), 0);
+	assert_string_equal(buf, "");
+}
+
 static void test_bek(void **state)
 {
 	unsigned char bek[48 + 8 + 24 + 8 + 4 + 32], key[32];
@@ -429,6 +468,7 @@ int main(void)
 		cmocka_unit_test(test_metadata),
 		cmocka_unit_test(test_metadata_damaged),
 		cmocka_unit_test(test_tpm_only),
+		cmocka_unit_test(test_recovery_ids),
 		cmocka_unit_test(test_bek),
 	};
 
