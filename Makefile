@@ -33,7 +33,7 @@ ENGINE += recovery/auditlog.o recovery/auditlog_sign.o recovery/auditlog_read.o 
 	  recovery/auditlog_merge.o
 FRONTS = recovery/cli.o recovery/logcmd.o recovery/menu.o recovery/auto.o recovery/screen.o
 # BitLocker: metadata, key sources, unlocking (docs/bitlocker.md)
-BITLOCKER = recovery/bitlocker_text.o recovery/bitlocker_meta.o recovery/bitlocker_rp.o \
+BITLOCKER = recovery/bitlocker_guid.o recovery/bitlocker_meta.o recovery/bitlocker_rp.o \
 	    recovery/bitlocker_bek.o recovery/bitlocker_derive.o recovery/bitlocker_unlock.o \
 	    recovery/bitlocker_dislocker.o
 ENGINE += $(BITLOCKER) recovery/keys.o

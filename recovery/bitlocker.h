@@ -314,14 +314,7 @@ void bitlocker_close_all(void);
  */
 void bitlocker_no_core_dumps(void);
 
-/* ---- small helpers shared with keys.c ---- */
-
-/*
- * Convert len bytes of UTF-16LE to UTF-8 into out (size outlen, always
- * NUL-terminated); unpaired surrogates become U+FFFD.  Returns the bytes
- * written (without the NUL).
- */
-size_t bitlocker_utf16_to_utf8(const unsigned char *in, size_t len, char *out, size_t outlen);
+/* ---- startup key files, also read by keys.c ---- */
 
 /*
  * Parse a startup key (.BEK) file: check its header and return the GUID of

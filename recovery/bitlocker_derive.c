@@ -98,6 +98,49 @@ static int unwrap(const unsigned char akey[32], const unsigned char nonce[12],
 	return rc;
 }
 
+/* UTF-8 to UTF-16LE for password hashing; returns bytes, or -1 on bad UTF-8 or no room. */
+static long utf8_to_utf16(const unsigned char *s, size_t len, unsigned char *out, size_t outlen)
+{
+	size_t o = 0, i = 0;
+
+	while (i < len) {
+		uint32_t c = s[i];
+		size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 :
+			   (c & 0xf8) == 0xf0 ? 4 : 0;
+
+		if (!n || i + n > len)
+			return -1;
+		if (n > 1) {
+			c &= 0x3f >> (n - 1);
+			for (size_t k = 1; k < n; k++) {
+				if ((s[i + k] & 0xc0) != 0x80)
+					return -1;
+				c = c << 6 | (s[i + k] & 0x3f);
+			}
+			if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
+			    c > 0x10ffff || (c >= 0xd800 && c < 0xe000))
+				return -1;
+		}
+		i += n;
+		if (c >= 0x10000) {
+			uint32_t v = c - 0x10000;
+
+			if (o + 4 > outlen)
+				return -1;
+			out[o++] = (unsigned char)((0xd800 + (v >> 10)) & 0xff);
+			out[o++] = (unsigned char)((0xd800 + (v >> 10)) >> 8);
+			out[o++] = (unsigned char)((0xdc00 + (v & 0x3ff)) & 0xff);
+			out[o++] = (unsigned char)((0xdc00 + (v & 0x3ff)) >> 8);
+		} else {
+			if (o + 2 > outlen)
+				return -1;
+			out[o++] = (unsigned char)(c & 0xff);
+			out[o++] = (unsigned char)(c >> 8);
+		}
+	}
+	return (long)o;
+}
+
 /* The AES key that opens protector p's VMK, from key; 0, or -1 (no match). */
 static int protector_key(const struct bitlocker_protector *p, const struct bitlocker_key *k,
 			 const struct bitlocker_rp *rp, unsigned char akey[32])
@@ -130,7 +173,7 @@ static int protector_key(const struct bitlocker_protector *p, const struct bitlo
 		u16 = malloc(4 * k->len + 4);
 		if (!u16)
 			return -1;
-		n = bitlocker_utf8_to_utf16((const unsigned char *)k->secret, k->len, u16, 4 * k->len + 4);
+		n = utf8_to_utf16((const unsigned char *)k->secret, k->len, u16, 4 * k->len + 4);
 		if (n >= 0 && sha256_once(u16, (size_t)n, initial) == 0 &&
 		    sha256_once(initial, 32, initial) == 0)
 			rc = stretch(initial, p->salt, akey);

@@ -3,7 +3,7 @@
  * uses: the layout of the FVE metadata, little-endian reads, and the calls
  * one part makes into another.  The API is bitlocker.h.
  *
- *   bitlocker_text.c       GUIDs (key IDs) and UTF-16 strings
+ *   bitlocker_guid.c       GUIDs: the key IDs
  *   bitlocker_meta.c       reading the FVE metadata: protectors, state
  *   bitlocker_rp.c         recovery passwords, and typing one
  *   bitlocker_bek.c        startup key (.BEK) files
@@ -58,14 +58,10 @@ static inline uint64_t le64(const unsigned char *p)
 	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
 }
 
-/* ---- bitlocker_text.c ---- */
+/* ---- bitlocker_guid.c ---- */
 
 /* Windows stores a GUID as a little-endian u32, two u16 and 8 bytes: g[0..16) as text. */
 void bitlocker_guid_format(const unsigned char *g, char out[BITLOCKER_GUID_LEN]);
-
-/* UTF-8 to UTF-16LE for password hashing; returns bytes, or -1 on bad UTF-8 or no room. */
-long bitlocker_utf8_to_utf16(const unsigned char *s, size_t len, unsigned char *out,
-			     size_t outlen);
 
 /* ---- bitlocker_derive.c ---- */
 

@@ -14,6 +14,7 @@
 #include "bitlocker_internal.h"
 #include "err.h"
 #include "file.h"
+#include "text.h"
 
 static const unsigned char guid_normal[16] = {
 	0x3b, 0xd6, 0x67, 0x49, 0x29, 0x2e, 0xd8, 0x4a,
@@ -113,7 +114,7 @@ static int parse_vmk(const unsigned char *p, const unsigned char *end, struct bi
 			pr->clear_len = sz - ENTRY_HEADER - 4;
 			memcpy(pr->clear, q + ENTRY_HEADER + 4, pr->clear_len);
 		} else if (value == VALUE_STRING && !pr->name[0]) {
-			bitlocker_utf16_to_utf8(q + ENTRY_HEADER, sz - ENTRY_HEADER, pr->name,
+			text_utf16_to_utf8(q + ENTRY_HEADER, sz - ENTRY_HEADER, pr->name,
 						sizeof(pr->name));
 		}
 		q += sz;
@@ -157,7 +158,7 @@ static int parse_copy(const unsigned char *buf, size_t blk, struct bitlocker_inf
 			bi->fvek_enc_len = sz - ENTRY_HEADER - 28;
 			memcpy(bi->fvek_enc, p + ENTRY_HEADER + 28, bi->fvek_enc_len);
 		} else if (type == ENTRY_DESCRIPTION && value == VALUE_STRING && !bi->description[0]) {
-			bitlocker_utf16_to_utf8(p + ENTRY_HEADER, sz - ENTRY_HEADER, bi->description,
+			text_utf16_to_utf8(p + ENTRY_HEADER, sz - ENTRY_HEADER, bi->description,
 						sizeof(bi->description));
 		}
 		p += sz;

@@ -22,6 +22,7 @@
 #include "err.h"
 #include "file.h"
 #include "keys.h"
+#include "text.h"
 
 #define MAX_FIELDS 256
 
@@ -142,7 +143,7 @@ static char *to_utf8(const char *data, size_t len, size_t *outlen)
 	}
 	out = malloc(len / 2 * 3 + 1);
 	if (out)
-		*outlen = bitlocker_utf16_to_utf8(u, len & ~(size_t)1, out, len / 2 * 3 + 1);
+		*outlen = text_utf16_to_utf8(u, len & ~(size_t)1, out, len / 2 * 3 + 1);
 	if (swapped) {
 		explicit_bzero(swapped, len + 2);
 		free(swapped);

@@ -161,21 +161,6 @@ static void test_guid_prefix(void **state)
 	assert_int_equal(bitlocker_guid_match(id, "3FD763F"), 0);
 }
 
-static void test_utf16(void **state)
-{
-	/* "Aé€😀" and an unpaired surrogate */
-	const unsigned char in[] = { 'A', 0, 0xe9, 0, 0xac, 0x20, 0x3d, 0xd8, 0x00, 0xde,
-				     0x00, 0xd8, 'z', 0 };
-	char out[64];
-
-	(void)state;
-	bitlocker_utf16_to_utf8(in, sizeof(in), out, sizeof(out));
-	assert_string_equal(out, "A\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xef\xbf\xbdz");
-	/* a small buffer is cut, never overrun */
-	bitlocker_utf16_to_utf8(in, sizeof(in), out, 4);
-	assert_string_equal(out, "A\xc3\xa9");
-}
-
 /* ---- hand-built volumes ---- */
 
 static void p16(unsigned char *p, unsigned v)
@@ -464,7 +449,6 @@ int main(void)
 		cmocka_unit_test(test_fkeys),
 		cmocka_unit_test(test_guid_parse),
 		cmocka_unit_test(test_guid_prefix),
-		cmocka_unit_test(test_utf16),
 		cmocka_unit_test(test_metadata),
 		cmocka_unit_test(test_metadata_damaged),
 		cmocka_unit_test(test_tpm_only),

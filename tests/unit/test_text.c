@@ -95,6 +95,21 @@ static void test_relpath_checks(void **state)
 	assert_string_equal(file_check_relpath("", '\\'), "it is empty");
 }
 
+static void test_utf16_to_utf8(void **state)
+{
+	/* "Aé€😀" and an unpaired surrogate */
+	const unsigned char in[] = { 'A', 0, 0xe9, 0, 0xac, 0x20, 0x3d, 0xd8, 0x00, 0xde,
+				     0x00, 0xd8, 'z', 0 };
+	char out[64];
+
+	(void)state;
+	text_utf16_to_utf8(in, sizeof(in), out, sizeof(out));
+	assert_string_equal(out, "A\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xef\xbf\xbdz");
+	/* a small buffer is cut, never overrun */
+	text_utf16_to_utf8(in, sizeof(in), out, 4);
+	assert_string_equal(out, "A\xc3\xa9");
+}
+
 static void test_open_parent(void **state)
 {
 	char dir[] = "/tmp/bootfix-parent.XXXXXX", path[256], link[128], *base = (char *)1;
@@ -196,6 +211,7 @@ int main(void)
 		cmocka_unit_test(test_safe_buf_cuts_on_a_character),
 		cmocka_unit_test(test_printable_ids),
 		cmocka_unit_test(test_relpath_checks),
+		cmocka_unit_test(test_utf16_to_utf8),
 		cmocka_unit_test(test_open_parent),
 		cmocka_unit_test(test_wrap_keeps_the_cause),
 		cmocka_unit_test(test_causes_lowercase),
