@@ -36,7 +36,7 @@ FRONTS = recovery/cli.o recovery/logcmd.o recovery/menu.o recovery/auto.o recove
 BITLOCKER = recovery/bitlocker_guid.o recovery/bitlocker_meta.o recovery/bitlocker_rp.o \
 	    recovery/bitlocker_bek.o recovery/bitlocker_derive.o recovery/bitlocker_unlock.o \
 	    recovery/bitlocker_dislocker.o
-ENGINE += $(BITLOCKER) recovery/keys.o
+ENGINE += $(BITLOCKER) recovery/keys.o recovery/csv.o
 FRONTS += recovery/unlockcmd.o
 # keys from a terminal's raw bytes (the menu); no curses, no I/O
 ENGINE += recovery/termkey.o
@@ -52,7 +52,7 @@ recovery/%.o: recovery/%.c recovery/*.h
 # --- tests ---
 UNIT = tests/unit/test_rules tests/unit/test_winpath tests/unit/test_quarantine \
        tests/unit/test_auditlog tests/unit/test_config tests/unit/test_machine
-UNIT += tests/unit/test_bitlocker tests/unit/test_keys tests/unit/test_live
+UNIT += tests/unit/test_bitlocker tests/unit/test_keys tests/unit/test_csv tests/unit/test_live
 UNIT += tests/unit/test_text tests/unit/test_termkey tests/unit/test_sha256
 # children, FUSE daemons and the mount table (recovery/proc.c)
 UNIT += tests/unit/test_proc
@@ -110,7 +110,7 @@ check-fuzz-log: tests/fuzz/fuzz_log
 .PHONY: fuzz-run-log check-fuzz-log
 # libFuzzer target for the key-export (CSV) and .BEK readers: exports pass many hands
 fuzz: tests/fuzz/fuzz_keys
-tests/fuzz/fuzz_keys: tests/fuzz/fuzz_keys.c recovery/keys.c $(BITLOCKER:.o=.c) recovery/err.c recovery/file.c recovery/live.c \
+tests/fuzz/fuzz_keys: tests/fuzz/fuzz_keys.c recovery/keys.c recovery/csv.c $(BITLOCKER:.o=.c) recovery/err.c recovery/file.c recovery/live.c \
 		recovery/runstate.c recovery/proc.c recovery/disk.c recovery/text.c recovery/sha256.c
 	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Irecovery \
 		$(shell pkg-config --cflags blkid) -o $@ $^ -lcryptsetup -lcrypto -lblkid

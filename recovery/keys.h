@@ -11,11 +11,12 @@
  * "BitLocker Key Id", "msFVE-RecoveryGuid", ... and "RecoveryPassword",
  * "Recovery Key", "Key", "msFVE-RecoveryPassword", ...).  Files may be
  * UTF-8 with or without BOM or UTF-16 with BOM (Windows PowerShell's
- * default), comma-, semicolon- or tab-separated, quoted as RFC 4180 says.
+ * default), comma-, semicolon- or tab-separated, quoted as RFC 4180 says
+ * (csv.h).
  * Key IDs may carry braces and any case; an export that holds only the
  * first 8 characters of a key ID still matches.
  *
- * What a caller learns about a key is struct key_source: the key ID and
+ * What a caller learns about a key is struct keys_source: the key ID and
  * where the key came from, never the key.  Every buffer that held a key is
  * scrubbed with explicit_bzero() before it is freed.
  */
@@ -103,11 +104,11 @@ void keys_free(struct keyring *kr);
 
 /* ---- trying the sources ---- */
 
-enum key_source_kind { KEY_SOURCE_CSV, KEY_SOURCE_BEK, KEY_SOURCE_CLEAR, KEY_SOURCE_TYPED };
+enum keys_source_kind { KEYS_SOURCE_CSV, KEYS_SOURCE_BEK, KEYS_SOURCE_CLEAR, KEYS_SOURCE_TYPED };
 
 /* Which source unlocked a volume: what screens and the audit record get. */
-struct key_source {
-	enum key_source_kind kind;
+struct keys_source {
+	enum keys_source_kind kind;
 	enum bitlocker_kind protector;		/* the kind of protector it opened */
 	char key_id[BITLOCKER_GUID_LEN];	/* the protector (key ID) it opened */
 	char file[256];				/* CSV or BEK file name, or "" */
@@ -116,10 +117,10 @@ struct key_source {
 };
 
 /* "CSV file ad.csv line 3", "BEK file X.BEK", "clear key", "typed" into buf. */
-const char *key_source_name(const struct key_source *s, char *buf, size_t len);
+const char *keys_source_name(const struct keys_source *s, char *buf, size_t len);
 
 /* The short word for the audit record: "csv", "bek", "clear-key", "typed" (static). */
-const char *key_source_kind_name(enum key_source_kind k);
+const char *keys_source_kind_name(enum keys_source_kind k);
 
 struct keys_unlock_opts {
 	const struct keyring *kr;		/* exports and BEK files, or NULL */
@@ -140,6 +141,6 @@ struct keys_unlock_opts {
  * in progress, dislocker missing, ...).
  */
 int keys_unlock(const char *dev, const struct bitlocker_info *bi, const struct keys_unlock_opts *o,
-		struct bitlocker_mapping *m, struct bitlocker_result *res, struct key_source *src);
+		struct bitlocker_mapping *m, struct bitlocker_result *res, struct keys_source *src);
 
 #endif

@@ -343,7 +343,7 @@ static void test_tpm_only(void **state)
 	char path[] = "/tmp/bootfix-tpm.XXXXXX", buf[65536];
 	struct keys_unlock_opts o = { .check = 1 };
 	struct bitlocker_result res;
-	struct key_source src;
+	struct keys_source src;
 	struct bitlocker_info bi;
 	ssize_t n;
 	int fd, out;
