@@ -140,6 +140,20 @@ char *text_printable(const char *s, size_t max)
 	return out;
 }
 
+char *text_size(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)bytes;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+	return buf;
+}
+
 /* ---- UTF-16 ---- */
 
 /* A little-endian UTF-16 unit. */

@@ -12,6 +12,7 @@
 #define BOOTFIX_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * s with every C0 control (newline and tab included), DEL and byte that is
@@ -39,6 +40,13 @@ int text_needs_escape(const char *s);
  * max bytes.  NULL when nothing is left or s is NULL.
  */
 char *text_printable(const char *s, size_t max);
+
+/*
+ * A size for people, in binary units with one decimal: "512 B", "1.5 KiB",
+ * "476.9 GiB", "2048.0 TiB" (TiB is the largest unit).  Into buf (len
+ * bytes, always NUL-terminated); returns buf.
+ */
+char *text_size(uint64_t bytes, char *buf, size_t len);
 
 /*
  * Convert len bytes of UTF-16LE (names in BitLocker metadata, a key export

@@ -95,6 +95,22 @@ static void test_relpath_checks(void **state)
 	assert_string_equal(file_check_relpath("", '\\'), "it is empty");
 }
 
+static void test_sizes(void **state)
+{
+	char buf[32];
+
+	(void)state;
+	assert_string_equal(text_size(0, buf, sizeof(buf)), "0 B");
+	assert_string_equal(text_size(1023, buf, sizeof(buf)), "1023 B");
+	assert_string_equal(text_size(1536, buf, sizeof(buf)), "1.5 KiB");
+	assert_string_equal(text_size(512ull << 30, buf, sizeof(buf)), "512.0 GiB");
+	/* a 500 GB disk, as its maker counts */
+	assert_string_equal(text_size(500000000000ull, buf, sizeof(buf)), "465.7 GiB");
+	assert_string_equal(text_size(2048ull << 40, buf, sizeof(buf)), "2048.0 TiB");
+	/* a short buffer is cut, never overrun */
+	assert_string_equal(text_size(1536, buf, 4), "1.5");
+}
+
 static void test_utf16_to_utf8(void **state)
 {
 	/* "Aé€😀" and an unpaired surrogate */
@@ -211,6 +227,7 @@ int main(void)
 		cmocka_unit_test(test_safe_buf_cuts_on_a_character),
 		cmocka_unit_test(test_printable_ids),
 		cmocka_unit_test(test_relpath_checks),
+		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_utf16_to_utf8),
 		cmocka_unit_test(test_open_parent),
 		cmocka_unit_test(test_wrap_keeps_the_cause),
