@@ -110,6 +110,8 @@ static void sanitize(struct json_object *o)
 	}
 }
 
+/* ---- the record ---- */
+
 /* Append "DEVICE: text" of every volume whose outcome is in mask to *acc. */
 static void join_reasons(const struct run *r, unsigned mask, char **acc)
 {
