@@ -25,11 +25,18 @@ ALL_CFLAGS = $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Irecovery
 ENGINE = recovery/err.o recovery/file.o recovery/utc.o recovery/rules.o recovery/proc.o \
 	 recovery/winpath.o recovery/disk.o recovery/ntfs.o recovery/finding.o \
 	 recovery/quarantine.o recovery/identity.o recovery/engine.o recovery/report.o \
-	 recovery/config.o recovery/machine.o recovery/auditlog.o recovery/live.o \
-	 recovery/fault.o recovery/text.o recovery/runstate.o
+	 recovery/config.o recovery/machine.o recovery/live.o \
+	 recovery/fault.o recovery/text.o recovery/runstate.o recovery/sha256.o
+# the audit log: the record, signatures, reading, verifying, appending, rows, merging
+ENGINE += recovery/auditlog.o recovery/auditlog_sign.o recovery/auditlog_read.o \
+	  recovery/auditlog_verify.o recovery/auditlog_append.o recovery/auditlog_row.o \
+	  recovery/auditlog_merge.o
 FRONTS = recovery/cli.o recovery/logcmd.o recovery/menu.o recovery/auto.o recovery/screen.o
 # BitLocker: metadata, key sources, unlocking (docs/bitlocker.md)
-ENGINE += recovery/bitlocker.o recovery/keys.o
+BITLOCKER = recovery/bitlocker_guid.o recovery/bitlocker_meta.o recovery/bitlocker_rp.o \
+	    recovery/bitlocker_bek.o recovery/bitlocker_derive.o recovery/bitlocker_unlock.o \
+	    recovery/bitlocker_dislocker.o
+ENGINE += $(BITLOCKER) recovery/keys.o recovery/csv.o
 FRONTS += recovery/unlockcmd.o
 # keys from a terminal's raw bytes (the menu); no curses, no I/O
 ENGINE += recovery/termkey.o
@@ -45,8 +52,8 @@ recovery/%.o: recovery/%.c recovery/*.h
 # --- tests ---
 UNIT = tests/unit/test_rules tests/unit/test_winpath tests/unit/test_quarantine \
        tests/unit/test_auditlog tests/unit/test_config tests/unit/test_machine
-UNIT += tests/unit/test_bitlocker tests/unit/test_keys tests/unit/test_live
-UNIT += tests/unit/test_text tests/unit/test_termkey
+UNIT += tests/unit/test_bitlocker tests/unit/test_keys tests/unit/test_csv tests/unit/test_live
+UNIT += tests/unit/test_text tests/unit/test_termkey tests/unit/test_sha256
 # children, FUSE daemons and the mount table (recovery/proc.c)
 UNIT += tests/unit/test_proc
 # the fronts' record and log screen rows (logcmd.c: no curses in it)
@@ -87,84 +94,45 @@ check: deps
 	@$(MAKE) --no-print-directory check-tui
 	@$(MAKE) --no-print-directory check-image
 
-# libFuzzer target for the rules parser (clang)
-fuzz: tests/fuzz/fuzz_rules
-tests/fuzz/fuzz_rules: tests/fuzz/fuzz_rules.c recovery/rules.c recovery/err.c recovery/file.c recovery/utc.c
-	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Irecovery \
-		-o $@ $^ -lcrypto
-# libFuzzer target for the audit log reader (logs come from sticks anyone could edit)
-fuzz: tests/fuzz/fuzz_log
-tests/fuzz/fuzz_log: tests/fuzz/fuzz_log.c $(ENGINE:.o=.c)
-	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Irecovery \
-		$(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
-fuzz-run-log: tests/fuzz/fuzz_log
-	tests/fuzz/fuzz_log -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus-log
-check-fuzz: check-fuzz-log
-check-fuzz-log: tests/fuzz/fuzz_log
-	@d=$$(mktemp -d) && cp tests/fuzz/corpus-log/* $$d/ && \
-	tests/fuzz/fuzz_log -max_total_time=$${FUZZ_SECONDS:-15} $$d > $$d.log 2>&1; \
-	rc=$$?; tail -n 1 $$d.log; rm -rf $$d $$d.log; exit $$rc
-.PHONY: fuzz-run-log check-fuzz-log
-# libFuzzer target for the key-export (CSV) and .BEK readers: exports pass many hands
-fuzz: tests/fuzz/fuzz_keys
-tests/fuzz/fuzz_keys: tests/fuzz/fuzz_keys.c recovery/keys.c recovery/bitlocker.c recovery/err.c recovery/file.c recovery/live.c \
-		recovery/runstate.c recovery/proc.c recovery/disk.c recovery/text.c
-	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Irecovery \
-		$(shell pkg-config --cflags blkid) -o $@ $^ -lcryptsetup -lcrypto -lblkid
-fuzz-run-keys: tests/fuzz/fuzz_keys
-	tests/fuzz/fuzz_keys -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus-keys
-check-fuzz: check-fuzz-keys
-check-fuzz-keys: tests/fuzz/fuzz_keys
-	@d=$$(mktemp -d) && cp tests/fuzz/corpus-keys/* $$d/ && \
-	tests/fuzz/fuzz_keys -max_total_time=$${FUZZ_SECONDS:-15} $$d > $$d.log 2>&1; \
-	rc=$$?; tail -n 1 $$d.log; rm -rf $$d $$d.log; exit $$rc
-# libFuzzer targets for the quarantine manifest (on the hostile volume) and
-# bootfix.conf (on the stick)
-fuzz: tests/fuzz/fuzz_manifest tests/fuzz/fuzz_config
-tests/fuzz/fuzz_manifest: tests/fuzz/fuzz_manifest.c $(ENGINE:.o=.c)
-	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Irecovery \
-		$(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
-tests/fuzz/fuzz_config: tests/fuzz/fuzz_config.c recovery/config.c recovery/err.c recovery/file.c
-	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Irecovery \
-		-o $@ $^ -lcrypto
-fuzz-run-manifest: tests/fuzz/fuzz_manifest
-	tests/fuzz/fuzz_manifest -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus-manifest
-fuzz-run-config: tests/fuzz/fuzz_config
-	tests/fuzz/fuzz_config -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus-config
-check-fuzz: check-fuzz-manifest check-fuzz-config
-check-fuzz-manifest: tests/fuzz/fuzz_manifest
-	@d=$$(mktemp -d) && cp tests/fuzz/corpus-manifest/* $$d/ && \
-	tests/fuzz/fuzz_manifest -max_total_time=$${FUZZ_SECONDS:-15} $$d > $$d.log 2>&1; \
-	rc=$$?; tail -n 1 $$d.log; rm -rf $$d $$d.log; exit $$rc
-check-fuzz-config: tests/fuzz/fuzz_config
-	@d=$$(mktemp -d) && cp tests/fuzz/corpus-config/* $$d/ && \
-	tests/fuzz/fuzz_config -max_total_time=$${FUZZ_SECONDS:-15} $$d > $$d.log 2>&1; \
-	rc=$$?; tail -n 1 $$d.log; rm -rf $$d $$d.log; exit $$rc
-.PHONY: fuzz-run-manifest fuzz-run-config check-fuzz-manifest check-fuzz-config
-# libFuzzer target for the terminal key decoder (a serial line delivers anything)
-fuzz: tests/fuzz/fuzz_termkey
-tests/fuzz/fuzz_termkey: tests/fuzz/fuzz_termkey.c recovery/termkey.c
-	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Irecovery \
-		-o $@ $^
-fuzz-run-termkey: tests/fuzz/fuzz_termkey
-	tests/fuzz/fuzz_termkey -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus-termkey
-check-fuzz: check-fuzz-termkey
-check-fuzz-termkey: tests/fuzz/fuzz_termkey
-	@d=$$(mktemp -d) && cp tests/fuzz/corpus-termkey/* $$d/ && \
-	tests/fuzz/fuzz_termkey -max_total_time=$${FUZZ_SECONDS:-15} $$d > $$d.log 2>&1; \
-	rc=$$?; tail -n 1 $$d.log; rm -rf $$d $$d.log; exit $$rc
-.PHONY: fuzz-run-termkey check-fuzz-termkey
+# --- libFuzzer targets (clang): input from volumes and sticks anyone could edit ---
+# rules: the rule parser; log: the audit log reader; keys: key exports (CSV) and
+# .BEK files; manifest: the quarantine manifest (on the hostile volume); config:
+# bootfix.conf (on the stick); termkey: the terminal key decoder (a serial line
+# delivers anything).  Each is tests/fuzz/fuzz_NAME.c with corpus tests/fuzz/corpus-NAME.
+FUZZ = rules log keys manifest config termkey
+FUZZ_CC = clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Irecovery
+
+# what each is built from besides its own file
+tests/fuzz/fuzz_rules: recovery/rules.c recovery/err.c recovery/file.c recovery/utc.c \
+		       recovery/sha256.c
+tests/fuzz/fuzz_log tests/fuzz/fuzz_manifest: $(ENGINE:.o=.c)
+tests/fuzz/fuzz_keys: recovery/keys.c recovery/csv.c $(BITLOCKER:.o=.c) recovery/err.c \
+		      recovery/file.c recovery/live.c recovery/runstate.c recovery/proc.c \
+		      recovery/disk.c recovery/text.c recovery/sha256.c
+tests/fuzz/fuzz_config: recovery/config.c recovery/err.c recovery/file.c recovery/sha256.c
+tests/fuzz/fuzz_termkey: recovery/termkey.c
+
+tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c
+	$(FUZZ_CC) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+fuzz: $(FUZZ:%=tests/fuzz/fuzz_%)
+
+# fuzz one target longer: make fuzz-run-keys FUZZ_SECONDS=300 (fuzz-run: the rules)
+$(FUZZ:%=fuzz-run-%): fuzz-run-%: tests/fuzz/fuzz_%
+	tests/fuzz/fuzz_$* -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus-$*
+fuzz-run: fuzz-run-rules
+
+# a short run of each is part of make check; corpus copies go to a temp dir
+check-fuzz: $(FUZZ:%=check-fuzz-%)
+$(FUZZ:%=check-fuzz-%): check-fuzz-%: tests/fuzz/fuzz_%
+	@d=$$(mktemp -d) && cp tests/fuzz/corpus-$*/* $$d/ && \
+	tests/fuzz/fuzz_$* -max_total_time=$${FUZZ_SECONDS:-15} $$d > $$d.log 2>&1; \
+	rc=$$?; echo "$*: $$(tail -n 1 $$d.log)"; rm -rf $$d $$d.log; exit $$rc
+.PHONY: $(FUZZ:%=fuzz-run-%) $(FUZZ:%=check-fuzz-%)
+
 bench-unlock: bootfix
 	@scripts/bench-unlock
-.PHONY: fuzz-run-keys check-fuzz-keys bench-unlock
-fuzz-run: tests/fuzz/fuzz_rules
-	tests/fuzz/fuzz_rules -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus-rules
-
-# a short fuzzing run is part of make check; corpus copies go to a temp dir
-check-fuzz: tests/fuzz/fuzz_rules
-	@d=$$(mktemp -d) && cp tests/fuzz/corpus-rules/* $$d/ && \
-	tests/fuzz/fuzz_rules -max_total_time=$${FUZZ_SECONDS:-15} $$d > $$d.log 2>&1; \
-	rc=$$?; tail -n 1 $$d.log; rm -rf $$d $$d.log; exit $$rc
+.PHONY: bench-unlock
 
 bench: bootfix
 	@scripts/bench
@@ -197,9 +165,8 @@ install: bootfix
 	install -D -m 0644 docs/bootfix.8 $(DESTDIR)$(PREFIX)/share/man/man8/bootfix.8
 
 clean:
-	rm -f bootfix recovery/*.o $(UNIT) tests/tools/ntfs-logstate tests/tools/hive-set tests/fuzz/fuzz_rules \
-	      tests/fuzz/fuzz_keys tests/fuzz/fuzz_log tests/fuzz/fuzz_manifest tests/fuzz/fuzz_config \
-	      tests/fuzz/fuzz_termkey
+	rm -f bootfix recovery/*.o $(UNIT) tests/tools/ntfs-logstate tests/tools/hive-set \
+	      $(FUZZ:%=tests/fuzz/fuzz_%)
 	rm -rf tests/trash.* out
 
 .PHONY: all deps check check-unit check-cli check-tui check-fuzz fuzz fuzz-run bench install clean

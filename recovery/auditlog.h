@@ -17,6 +17,9 @@
  *     record), so records cut off the end of FILE show.
  * A merged log (bootfix log merge) holds lines of "kind":"merged", each
  * embedding one original line byte-for-byte in "record" with its "source".
+ *
+ * The code is auditlog.c (the record) and auditlog_*.c, one part each:
+ * auditlog_internal.h lists them.
  */
 #ifndef BOOTFIX_AUDITLOG_H
 #define BOOTFIX_AUDITLOG_H
@@ -27,6 +30,7 @@
 #include <openssl/evp.h>
 
 #include "engine.h"
+#include "err.h"
 #include "machine.h"
 #include "rules.h"
 
@@ -179,19 +183,18 @@ int auditlog_parse(struct auditlog *log, const char *name, const char *buf, size
 
 void auditlog_free(struct auditlog *log);
 
-/* Called for each warning of a log that still verifies: "line 4: torn record ...". */
-typedef void (*auditlog_warn_fn)(void *ctx, const char *msg);
-
 /*
  * Check the whole log: every line a record or an explained torn tail, the
  * chain (seq and prev), the head file, the embedded records and per-source
  * chains of merged lines, and with keys[0..nkeys) (Ed25519 public keys)
- * every signature, which must then be present.  Returns 0 when intact
+ * every signature, which must then be present.  warn (may be NULL) is
+ * told each warning of a log that still verifies: "line 4: torn record
+ * ...".  Returns 0 when intact
  * (*nrecords, may be NULL, gets the number of records), or -1 with
  * err_set() naming the first bad line and why: "line 5: ...".
  */
 int auditlog_verify(const struct auditlog *log, EVP_PKEY *const *keys, size_t nkeys,
-		    auditlog_warn_fn warn, void *ctx, size_t *nrecords);
+		    err_warn_fn warn, void *ctx, size_t *nrecords);
 
 /*
  * Load an Ed25519 key from a PEM file: a public key, or a private key

@@ -16,6 +16,8 @@
  *
  * Keys are never written anywhere and never kept: every buffer that held
  * one is cleared with explicit_bzero() before it is freed or reused.
+ *
+ * The code is bitlocker_*.c, one part each: bitlocker_internal.h lists them.
  */
 #ifndef BOOTFIX_BITLOCKER_H
 #define BOOTFIX_BITLOCKER_H
@@ -52,7 +54,7 @@ struct bitlocker_protector {
 	enum bitlocker_kind kind;
 	uint16_t protection;		/* the raw value from the metadata */
 	char name[64];			/* friendly name (UTF-8), often empty */
-	/* for bitlocker.c: what the metadata holds to open the VMK */
+	/* for bitlocker_derive.c: what the metadata holds to open the VMK */
 	unsigned char salt[16];
 	int has_salt;
 	unsigned char nonce[12], tag[16], enc[64];
@@ -76,7 +78,7 @@ struct bitlocker_info {
 	uint64_t metadata_offset[3];
 	struct bitlocker_protector prot[BITLOCKER_MAX_PROTECTORS];
 	size_t nprot;
-	/* for bitlocker.c: the encrypted full volume encryption key */
+	/* for bitlocker_derive.c: the encrypted full volume encryption key */
 	unsigned char fvek_nonce[12], fvek_tag[16], fvek_enc[128];
 	size_t fvek_enc_len;
 };
@@ -112,6 +114,17 @@ const char *bitlocker_kind_name(enum bitlocker_kind k);
  * encrypted").
  */
 int bitlocker_converting(const struct bitlocker_info *bi, char *why, size_t len);
+
+/*
+ * The key IDs of the volume's recovery-password protectors, the ones a
+ * person looks up in AD / Entra / Intune / MBAM, into buf (len bytes,
+ * always NUL-terminated) in metadata order, separated by sep, each followed
+ * by " (XXXXXXXX)", its first 8 characters, when with_short is set.  Only
+ * whole IDs are written: those that do not fit are left out.  Returns how
+ * many were written.
+ */
+size_t bitlocker_recovery_ids(const struct bitlocker_info *bi, const char *sep, int with_short,
+			      char *buf, size_t len);
 
 /*
  * 1 when the volume can only be opened with a TPM (or a smart card) that
@@ -262,7 +275,7 @@ struct bitlocker_mapping {
 	enum bitlocker_via via;
 	int readonly;
 	char device[256];	/* the BitLocker volume it maps */
-	/* for bitlocker.c */
+	/* for bitlocker_unlock.c and bitlocker_dislocker.c */
 	char dm_name[48];
 	char dir[256];		/* dislocker-fuse mount point, in the run folder */
 	pid_t pid;		/* dislocker-fuse, kept in the foreground */
@@ -301,14 +314,7 @@ void bitlocker_close_all(void);
  */
 void bitlocker_no_core_dumps(void);
 
-/* ---- small helpers shared with keys.c ---- */
-
-/*
- * Convert len bytes of UTF-16LE to UTF-8 into out (size outlen, always
- * NUL-terminated); unpaired surrogates become U+FFFD.  Returns the bytes
- * written (without the NUL).
- */
-size_t bitlocker_utf16_to_utf8(const unsigned char *in, size_t len, char *out, size_t outlen);
+/* ---- startup key files, also read by keys.c ---- */
 
 /*
  * Parse a startup key (.BEK) file: check its header and return the GUID of

@@ -420,6 +420,18 @@ static void leave_all(const struct engine_opts *o, struct volume *v, const char 
 		}
 }
 
+/*
+ * Windows is hibernated on the volume at where and the operator did not
+ * accept losing the session: refuse, naming the option that would.
+ */
+static void refuse_hibernated(const struct engine_opts *o, struct volume *v, const char *where)
+{
+	set_reason(v, OUTCOME_REFUSED, "refusing to change %s: Windows is hibernated on it; "
+		   "fixing would lose the hibernated session (--discard-hibernation "
+		   "accepts that)", where);
+	leave_all(o, v, "Windows is hibernated on this volume");
+}
+
 static void quarantine_volume(int rootfd, const struct engine_opts *o, struct volume *v,
 			      const char *device)
 {
@@ -661,11 +673,10 @@ static void do_bitlocker(const struct engine_opts *o, const struct engine_output
 	struct bitlocker_info bi;
 	struct bitlocker_mapping m;
 	struct bitlocker_result res;
-	struct key_source src;
+	struct keys_source src;
 	struct keys_unlock_opts ko = { 0 };
 	struct blockdev inner = *b;
 	char ids[4 * BITLOCKER_GUID_LEN + 8] = "", why[200], name[400];
-	size_t len = 0;
 
 	v->bitlocker = 1;
 	v->locked = 1;
@@ -679,11 +690,7 @@ static void do_bitlocker(const struct engine_opts *o, const struct engine_output
 	   nothing was read from the install itself) */
 	if (bi.description[0])
 		v->bitlocker_description = strdup(bi.description);
-	for (size_t i = 0; i < bi.nprot; i++)
-		if (bi.prot[i].kind == BITLOCKER_RECOVERY_PASSWORD && len + BITLOCKER_GUID_LEN < sizeof(ids))
-			len += (size_t)snprintf(ids + len, sizeof(ids) - len, "%s%s", len ? " " : "",
-						bi.prot[i].guid);
-	v->key_ids = len ? strdup(ids) : NULL;
+	v->key_ids = bitlocker_recovery_ids(&bi, " ", 0, ids, sizeof(ids)) ? strdup(ids) : NULL;
 	if (bi.togo) {
 		/* a USB drive with BitLocker To Go: FAT or exFAT inside, never Windows */
 		set_reason(v, OUTCOME_NONE, "BitLocker To Go drive: no Windows");
@@ -718,8 +725,8 @@ static void do_bitlocker(const struct engine_opts *o, const struct engine_output
 	}
 	v->locked = 0;
 	v->unlocked_by = strdup(src.key_id);
-	v->key_source = strdup(key_source_name(&src, name, sizeof(name)));
-	v->key_kind = key_source_kind_name(src.kind);
+	v->key_source = strdup(keys_source_name(&src, name, sizeof(name)));
+	v->key_kind = keys_source_kind_name(src.kind);
 	v->unlock_via = m.via == BITLOCKER_VIA_DM ? "dm-crypt" : "dislocker";
 	say(out, "unlocked %s with key ID %.8s from %s", b->path, src.key_id, name);
 	inner.path = m.path;
@@ -795,10 +802,7 @@ static void do_volume(const struct engine_opts *o, const struct engine_output *o
 	}
 	if (v->hibernated && !o->policy.discard_hibernation) {
 		/* decided here, before ntfs-3g is even asked: the volume stays untouched */
-		set_reason(v, OUTCOME_REFUSED, "refusing to change %s: Windows is hibernated on it; "
-			   "fixing would lose the hibernated session (--discard-hibernation "
-			   "accepts that)", b->path);
-		leave_all(o, v, "Windows is hibernated on this volume");
+		refuse_hibernated(o, v, b->path);
 		return;
 	}
 	say(out, "mounting %s read-write", b->path);
@@ -856,10 +860,7 @@ static void do_root(const struct engine_opts *o, const struct engine_output *out
 		set_reason(v, OUTCOME_FAILED, "cannot change %s: it is mounted read-only", o->root);
 		leave_all(o, v, "the volume is mounted read-only");
 	} else if (v->hibernated && !o->policy.discard_hibernation) {
-		set_reason(v, OUTCOME_REFUSED, "refusing to change %s: Windows is hibernated on it; "
-			   "fixing would lose the hibernated session (--discard-hibernation "
-			   "accepts that)", o->root);
-		leave_all(o, v, "Windows is hibernated on this volume");
+		refuse_hibernated(o, v, o->root);
 	} else {
 		if (v->hibernated) {
 			char *h = winpath_lookup(rootfd, "hiberfil.sys");
@@ -927,8 +928,9 @@ static int take_lock(const struct engine_opts *o, const struct engine_output *ou
 	return fd;
 }
 
-static int run_unlocked(const struct engine_opts *o, const struct engine_output *out,
-			struct run *r);
+/* The run itself, once engine_run() holds the disks lock (take_lock(); none for --root). */
+static int run_holding_lock(const struct engine_opts *o, const struct engine_output *out,
+			    struct run *r);
 
 int engine_run(const struct engine_opts *o, const struct engine_output *out, struct run *r)
 {
@@ -948,7 +950,7 @@ int engine_run(const struct engine_opts *o, const struct engine_output *out, str
 		errno = e;
 		return -1;
 	}
-	rc = run_unlocked(o, out, r);
+	rc = run_holding_lock(o, out, r);
 	e = errno;
 	current = NULL;
 	current_out = NULL;
@@ -977,8 +979,8 @@ static void new_run_id(char id[33])
 	id[32] = '\0';
 }
 
-static int run_unlocked(const struct engine_opts *o, const struct engine_output *out,
-			struct run *r)
+static int run_holding_lock(const struct engine_opts *o, const struct engine_output *out,
+			    struct run *r)
 {
 	struct loopdev lo = { .fd = -1 };
 	struct blockdev *b = NULL;

@@ -1,6 +1,6 @@
 /*
- * err.c - keeps the last error message of the engine, one per thread
- * (see err.h).
+ * err.c - keeps the last error message of the engine, one per thread,
+ * and makes causes from lower layers read like our messages (see err.h).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -56,4 +56,21 @@ const char *err_msg(void)
 void err_clear(void)
 {
 	msg[0] = '\0';
+}
+
+char *err_lower_first(char *s)
+{
+	if (s && s[0] >= 'A' && s[0] <= 'Z' && ((s[1] >= 'a' && s[1] <= 'z') || s[1] == ' '))
+		s[0] = (char)(s[0] - 'A' + 'a');
+	return s;
+}
+
+const char *err_cause(int e)
+{
+	static _Thread_local char buf[4][128];
+	static _Thread_local unsigned k;
+	char *b = buf[k++ % 4];
+
+	snprintf(b, sizeof(buf[0]), "%s", strerror(e));
+	return err_lower_first(b);
 }

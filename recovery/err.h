@@ -32,4 +32,28 @@ const char *err_msg(void);
 /* Forget this thread's last message. */
 void err_clear(void);
 
+/*
+ * Told one line per problem that does not stop the work: a skipped row of
+ * a key export, a torn record of a log, a rule file line in error, a
+ * leftover of a killed run undone.  msg is valid during the call only.
+ */
+typedef void (*err_warn_fn)(void *ctx, const char *msg);
+
+/*
+ * Make s read like our messages, which are lowercase: its first letter is
+ * lowered when it begins an ordinary word ("No such file" -> "no such
+ * file", "A volume" -> "a volume"); an acronym ("EFI", "I/O") stays.
+ * strerror() and libraries begin their texts with a capital.  Changes s in
+ * place; returns s (NULL gives NULL).
+ */
+char *err_lower_first(char *s);
+
+/*
+ * strerror(e) as the cause at the end of a message, lowercase:
+ * "read-only file system".  Lives in one of 4 buffers of this thread used
+ * in turn: valid until 4 more calls (enough for the arguments of one
+ * err_set()).
+ */
+const char *err_cause(int e);
+
 #endif

@@ -19,6 +19,7 @@
 
 #include "err.h"
 #include "file.h"
+#include "sha256.h"
 
 /*
  * Linux says ENOTDIR for a link opened O_DIRECTORY | O_NOFOLLOW: a link is
@@ -233,7 +234,6 @@ static int digest_read(int fd, EVP_MD_CTX *ctx, struct file_digest *d, off_t off
 
 int file_hash(int fd, struct file_digest *d)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	EVP_MD_CTX *ctx;
@@ -285,11 +285,7 @@ int file_hash(int fd, struct file_digest *d)
 		off = hole;
 	}
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	for (unsigned int i = 0; i < mdlen && i < 32; i++) {
-		d->sha256[2 * i] = hex[md[i] >> 4];
-		d->sha256[2 * i + 1] = hex[md[i] & 15];
-	}
-	d->sha256[64] = '\0';
+	sha256_hex_digest(md, d->sha256);
 	if (d->size == 0)
 		d->all_zero = 0;
 	rc = 0;
@@ -377,7 +373,6 @@ int file_write_new(int dirfd, const char *name, const void *buf, size_t len)
 
 int file_copy(int srcfd, int dstdir, const char *name, char sha256[65])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	struct stat st;
@@ -415,13 +410,8 @@ int file_copy(int srcfd, int dstdir, const char *name, char sha256[65])
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
 	ctx = NULL;
-	if (sha256) {
-		for (unsigned int i = 0; i < mdlen && i < 32; i++) {
-			sha256[2 * i] = hex[md[i] >> 4];
-			sha256[2 * i + 1] = hex[md[i] & 15];
-		}
-		sha256[64] = '\0';
-	}
+	if (sha256)
+		sha256_hex_digest(md, sha256);
 	ts[0] = st.st_atim;
 	ts[1] = st.st_mtim;
 	futimens(fd, ts);
@@ -518,4 +508,41 @@ char *file_read_text(int fd, size_t max)
 	if (buf && len > 0 && file_pread_all(fd, buf, (size_t)len, 0) < 0)
 		buf[0] = '\0';
 	return buf;
+}
+
+int file_open_parent(const char *path, char **base)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd;
+
+	*base = strdup(slash ? slash + 1 : path);
+	if (!*base || !**base) {
+		free(*base);
+		*base = NULL;
+		errno = EISDIR;
+		return -1;
+	}
+	if (!slash)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (!dir) {
+		free(*base);
+		*base = NULL;
+		errno = ENOMEM;
+		return -1;
+	}
+	fd = file_open(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY, 0);
+	free(dir);
+	if (fd < 0) {
+		int e = errno;
+
+		free(*base);
+		*base = NULL;
+		errno = e;
+	}
+	return fd;
 }

@@ -32,6 +32,14 @@ struct file_digest {
 int file_open(int dirfd, const char *name, int flags, mode_t mode);
 
 /*
+ * Open the directory path names a file in (".", "/" or what comes before
+ * its last '/', the directory itself not followed if a link) and set *base
+ * to the last part (caller frees).  Returns the directory's fd, or -1 with
+ * errno (EISDIR when path ends in '/' or is empty) and *base NULL.
+ */
+int file_open_parent(const char *path, char **base);
+
+/*
  * Check a relative path that came from a volume or a stick, parts separated
  * by sep ('/' or '\\'): no empty part (so no leading or doubled separator),
  * no "." or "..", no '/' or '\\' inside a part, no ':' (drive letters and

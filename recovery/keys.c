@@ -7,7 +7,7 @@
  * name), so the reader is lenient about form and strict about content:
  * a key ID must be a GUID (or its 8-character prefix) and a recovery
  * password must pass its checksums, or the row is skipped and reported
- * without the key.
+ * without the key.  The CSV itself is read by csv.c.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -19,18 +19,17 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "csv.h"
 #include "err.h"
 #include "file.h"
 #include "keys.h"
 
-#define MAX_FIELDS 256
-
 /* ---- the keyring ---- */
 
-static void report(keys_problem_fn problem, void *ctx, const char *fmt, ...)
+static void report(err_warn_fn problem, void *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void report(keys_problem_fn problem, void *ctx, const char *fmt, ...)
+static void report(err_warn_fn problem, void *ctx, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -96,59 +95,7 @@ void keys_free(struct keyring *kr)
 	memset(kr, 0, sizeof(*kr));
 }
 
-/* ---- text ---- */
-
-/*
- * The file as NUL-terminated UTF-8 (caller scrubs and frees): a UTF-8 BOM
- * is dropped, UTF-16 (BOM, or ASCII text with every other byte zero)
- * converted.
- */
-static char *to_utf8(const char *data, size_t len, size_t *outlen)
-{
-	const unsigned char *u = (const unsigned char *)data;
-	unsigned char *swapped = NULL;
-	char *out;
-	int utf16 = 0;
-
-	if (len >= 2 && u[0] == 0xff && u[1] == 0xfe) {
-		utf16 = 1;
-		u += 2;
-		len -= 2;
-	} else if (len >= 2 && u[0] == 0xfe && u[1] == 0xff) {
-		swapped = malloc(len);
-		if (!swapped)
-			return NULL;
-		for (size_t i = 2; i + 1 < len; i += 2) {
-			swapped[i - 2] = u[i + 1];
-			swapped[i - 1] = u[i];
-		}
-		utf16 = 1;
-		u = swapped;
-		len -= 2;
-	} else if (len >= 4 && u[0] && !u[1] && u[2] && !u[3]) {
-		utf16 = 1;
-	} else if (len >= 3 && u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf) {
-		u += 3;
-		len -= 3;
-	}
-	if (!utf16) {
-		out = malloc(len + 1);
-		if (out) {
-			memcpy(out, u, len);
-			out[len] = '\0';
-			*outlen = len;
-		}
-		return out;
-	}
-	out = malloc(len / 2 * 3 + 1);
-	if (out)
-		*outlen = bitlocker_utf16_to_utf8(u, len & ~(size_t)1, out, len / 2 * 3 + 1);
-	if (swapped) {
-		explicit_bzero(swapped, len + 2);
-		free(swapped);
-	}
-	return out;
-}
+/* ---- key exports ---- */
 
 /* Lower-case letters and digits of a header name: "Key ID" -> "keyid". */
 static void squash(const char *s, char *out, size_t len)
@@ -233,134 +180,6 @@ static void computer_from_dn(const char *dn, char *out, size_t len)
 	out[n] = '\0';
 }
 
-/* ---- CSV ---- */
-
-struct csv {
-	const char *p, *end;
-	char delim;
-	char *buf;		/* unquoted fields of the current row */
-	size_t cap;
-	size_t off[MAX_FIELDS];
-	size_t nf;
-	unsigned line;		/* line where the current row starts */
-	unsigned next_line;
-};
-
-static int put(struct csv *c, size_t *o, char ch)
-{
-	if (*o + 1 >= c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 1024;
-		char *b = malloc(cap);
-
-		if (!b)
-			return -1;
-		if (c->buf) {
-			memcpy(b, c->buf, *o);
-			explicit_bzero(c->buf, c->cap);
-			free(c->buf);
-		}
-		c->buf = b;
-		c->cap = cap;
-	}
-	c->buf[(*o)++] = ch;
-	return 0;
-}
-
-/*
- * Read one row (RFC 4180: quoted fields may hold the delimiter, quotes as
- * "" and line breaks).  Returns 1 with c->nf fields, 0 at the end, -1 when
- * out of memory.
- */
-static int csv_row(struct csv *c)
-{
-	size_t o = 0;
-	int quoted = 0, at_start = 1;
-
-	c->nf = 0;
-	c->line = c->next_line;
-	if (c->p >= c->end)
-		return 0;
-	c->off[c->nf++] = 0;
-	while (c->p < c->end) {
-		char ch = *c->p++;
-
-		if (quoted) {
-			if (ch == '"' && c->p < c->end && *c->p == '"') {
-				c->p++;
-				if (put(c, &o, '"') < 0)
-					return -1;
-			} else if (ch == '"') {
-				quoted = 0;
-			} else {
-				if (ch == '\n')
-					c->next_line++;
-				if (put(c, &o, ch) < 0)
-					return -1;
-			}
-			continue;
-		}
-		if (ch == '"' && at_start) {
-			quoted = 1;
-			at_start = 0;
-		} else if (ch == c->delim) {
-			if (put(c, &o, '\0') < 0)
-				return -1;
-			if (c->nf < MAX_FIELDS)
-				c->off[c->nf++] = o;
-			at_start = 1;
-		} else if (ch == '\n' || ch == '\r') {
-			if (ch == '\r' && c->p < c->end && *c->p == '\n')
-				c->p++;
-			c->next_line++;
-			break;
-		} else {
-			if (put(c, &o, ch) < 0)
-				return -1;
-			if (ch != ' ' && ch != '\t')
-				at_start = 0;
-		}
-	}
-	if (put(c, &o, '\0') < 0)
-		return -1;
-	/* fields beyond MAX_FIELDS were joined into the last one: never mind */
-	return 1;
-}
-
-static const char *field(const struct csv *c, int i)
-{
-	return i >= 0 && (size_t)i < c->nf ? c->buf + c->off[i] : "";
-}
-
-static int blank_row(const struct csv *c)
-{
-	for (size_t i = 0; i < c->nf; i++)
-		if (c->buf[c->off[i] + strspn(c->buf + c->off[i], " \t")])
-			return 0;
-	return 1;
-}
-
-/* The delimiter of the header line starting at p: the most frequent of , ; tab. */
-static char guess_delim(const char *p, const char *end)
-{
-	int n[3] = { 0, 0, 0 }, quoted = 0;
-
-	for (; p < end && (quoted || (*p != '\n' && *p != '\r')); p++) {
-		if (*p == '"')
-			quoted = !quoted;
-		else if (!quoted && *p == ',')
-			n[0]++;
-		else if (!quoted && *p == ';')
-			n[1]++;
-		else if (!quoted && *p == '\t')
-			n[2]++;
-	}
-	if (n[1] > n[0] && n[1] >= n[2])
-		return ';';
-	if (n[2] > n[0])
-		return '\t';
-	return ',';
-}
-
 static const char *trim(char *s)
 {
 	size_t n;
@@ -386,41 +205,21 @@ static const char *unwrap_value(char *s)
 }
 
 int keys_parse_csv(struct keyring *kr, const char *name, const char *data, size_t len,
-		   keys_problem_fn problem, void *ctx)
+		   err_warn_fn problem, void *ctx)
 {
 	struct csv c;
-	char *text, h[64];
-	size_t tlen = 0;
+	char h[64];
 	int idcol = -1, idrank = 99, fbcol = -1, fbrank = 99, keycol = -1, keyrank = 99;
 	int pccol = -1, pcrank = 99, dncol = -1, added = 0, rc;
 	const char *kept;
 
-	text = to_utf8(data, len, &tlen);
-	if (!text)
-		return err_set("cannot read key export %s: %s", name, strerror(ENOMEM));
-	memset(&c, 0, sizeof(c));
-	c.p = text;
-	c.end = text + tlen;
-	c.next_line = 1;
-	/* Excel's "sep=;" line, and Windows PowerShell's "#TYPE ..." line */
-	if (c.end - c.p >= 5 && !strncasecmp(c.p, "sep=", 4)) {
-		c.delim = c.p[4];
-		c.p += strcspn(c.p, "\n");
-		c.p += c.p < c.end;
-		c.next_line++;
-	}
-	while (c.p < c.end && (*c.p == '#' || *c.p == '\n' || *c.p == '\r')) {
-		c.p += strcspn(c.p, "\n");
-		c.p += c.p < c.end;
-		c.next_line++;
-	}
-	if (!c.delim)
-		c.delim = guess_delim(c.p, c.end);
+	if (csv_open(&c, data, len) < 0)
+		return err_set("cannot read key export %s: %s", name, err_cause(ENOMEM));
 	rc = csv_row(&c);
 	for (size_t i = 0; rc > 0 && i < c.nf; i++) {
 		int r;
 
-		squash(field(&c, (int)i), h, sizeof(h));
+		squash(csv_field(&c, i), h, sizeof(h));
 		if ((r = rank(id_names, h)) >= 0 && r < idrank)
 			idcol = (int)i, idrank = r;
 		if ((r = rank(id_fallback_names, h)) >= 0 && r < fbrank)
@@ -435,14 +234,9 @@ int keys_parse_csv(struct keyring *kr, const char *name, const char *data, size_
 	if (idcol < 0)
 		idcol = fbcol;
 	if (rc < 0 || idcol < 0 || keycol < 0 || idcol == keycol) {
-		explicit_bzero(text, tlen);
-		free(text);
-		if (c.buf) {
-			explicit_bzero(c.buf, c.cap);
-			free(c.buf);
-		}
+		csv_close(&c);
 		if (rc < 0)
-			return err_set("cannot read key export %s: %s", name, strerror(ENOMEM));
+			return err_set("cannot read key export %s: %s", name, err_cause(ENOMEM));
 		return err_set("cannot read key export %s: no %s column in its first line (see "
 			       "docs/bitlocker.md for the names understood)", name,
 			       idcol < 0 ? "key ID" : "recovery password");
@@ -450,18 +244,19 @@ int keys_parse_csv(struct keyring *kr, const char *name, const char *data, size_
 	kept = keep_name(kr, name);
 	while (kept && (rc = csv_row(&c)) > 0) {
 		struct keyring_entry *e;
-		char id[BITLOCKER_GUID_LEN], *keytext;
+		char id[BITLOCKER_GUID_LEN];
+		const char *keytext;
 		int bad = 0;
 
-		if (blank_row(&c))
+		if (csv_blank(&c))
 			continue;
-		if (find_id(field(&c, idcol), id) < 0) {
+		if (find_id(csv_field(&c, (size_t)idcol), id) < 0) {
 			kr->skipped++;
 			report(problem, ctx, "%s line %u: skipped: no key ID in it", name, c.line);
 			continue;
 		}
-		keytext = c.buf + c.off[keycol < (int)c.nf ? keycol : 0];
-		if (keycol >= (int)c.nf || !*unwrap_value(keytext)) {
+		keytext = unwrap_value(csv_field(&c, (size_t)keycol));
+		if (!*keytext) {
 			kr->skipped++;
 			report(problem, ctx, "%s line %u: skipped: no recovery password for key ID %s",
 			       name, c.line, id);
@@ -472,7 +267,6 @@ int keys_parse_csv(struct keyring *kr, const char *name, const char *data, size_
 			rc = -1;
 			break;
 		}
-		keytext = (char *)unwrap_value(keytext);
 		if (bitlocker_rp_parse(keytext, strlen(keytext), &e->rp, &bad) < 0) {
 			kr->skipped++;
 			report(problem, ctx, "%s line %u: skipped: key ID %s: %s", name, c.line, id,
@@ -484,21 +278,17 @@ int keys_parse_csv(struct keyring *kr, const char *name, const char *data, size_
 		e->file = kept;
 		e->line = c.line;
 		if (pccol >= 0)
-			snprintf(e->computer, sizeof(e->computer), "%s", trim(
-				 c.buf + c.off[pccol < (int)c.nf ? pccol : 0]));
-		if (!e->computer[0] && dncol >= 0 && dncol < (int)c.nf)
-			computer_from_dn(field(&c, dncol), e->computer, sizeof(e->computer));
+			snprintf(e->computer, sizeof(e->computer), "%s",
+				 trim(csv_field(&c, (size_t)pccol)));
+		if (!e->computer[0] && dncol >= 0)
+			computer_from_dn(csv_field(&c, (size_t)dncol), e->computer,
+					 sizeof(e->computer));
 		kr->n++;
 		added++;
 	}
-	explicit_bzero(text, tlen);
-	free(text);
-	if (c.buf) {
-		explicit_bzero(c.buf, c.cap);
-		free(c.buf);
-	}
+	csv_close(&c);
 	if (!kept || rc < 0)
-		return err_set("cannot read key export %s: %s", name, strerror(ENOMEM));
+		return err_set("cannot read key export %s: %s", name, err_cause(ENOMEM));
 	kr->files++;
 	return added;
 }
@@ -544,7 +334,7 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int keys_load_dir(struct keyring *kr, const char *dir, keys_problem_fn problem, void *ctx)
+int keys_load_dir(struct keyring *kr, const char *dir, err_warn_fn problem, void *ctx)
 {
 	int dfd = file_open(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY, 0);
 	char **names = NULL;
@@ -669,27 +459,27 @@ const struct keyring_entry *keys_lookup(const struct keyring *kr, const char *qu
 
 /* ---- trying the sources ---- */
 
-const char *key_source_kind_name(enum key_source_kind k)
+const char *keys_source_kind_name(enum keys_source_kind k)
 {
 	switch (k) {
-	case KEY_SOURCE_CSV: return "csv";
-	case KEY_SOURCE_BEK: return "bek";
-	case KEY_SOURCE_CLEAR: return "clear-key";
+	case KEYS_SOURCE_CSV: return "csv";
+	case KEYS_SOURCE_BEK: return "bek";
+	case KEYS_SOURCE_CLEAR: return "clear-key";
 	default: return "typed";
 	}
 }
 
-const char *key_source_name(const struct key_source *s, char *buf, size_t len)
+const char *keys_source_name(const struct keys_source *s, char *buf, size_t len)
 {
 	switch (s->kind) {
-	case KEY_SOURCE_CSV:
+	case KEYS_SOURCE_CSV:
 		snprintf(buf, len, "CSV file %s line %u%s%s%s", s->file, s->line,
 			 s->computer[0] ? " (" : "", s->computer, s->computer[0] ? ")" : "");
 		break;
-	case KEY_SOURCE_BEK:
+	case KEYS_SOURCE_BEK:
 		snprintf(buf, len, "BEK file %s", s->file);
 		break;
-	case KEY_SOURCE_CLEAR:
+	case KEYS_SOURCE_CLEAR:
 		snprintf(buf, len, "clear key (BitLocker suspended)");
 		break;
 	default:
@@ -729,27 +519,15 @@ static int try_key(struct attempt *a, const struct bitlocker_key *k)
 	return 0;
 }
 
-static void fill(struct key_source *src, enum key_source_kind kind, const struct bitlocker_result *res)
+static void fill(struct keys_source *src, enum keys_source_kind kind, const struct bitlocker_result *res)
 {
 	src->kind = kind;
 	src->protector = res->kind;
 	snprintf(src->key_id, sizeof(src->key_id), "%s", res->guid);
 }
 
-/* A sentence naming the key IDs a person should look up, for the refusal. */
-static void wanted_ids(const struct bitlocker_info *bi, char *buf, size_t len)
-{
-	size_t o = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < bi->nprot && o + 60 < len; i++)
-		if (bi->prot[i].kind == BITLOCKER_RECOVERY_PASSWORD)
-			o += (size_t)snprintf(buf + o, len - o, "%s%s (%.8s)", o ? ", " : "",
-					      bi->prot[i].guid, bi->prot[i].guid);
-}
-
 int keys_unlock(const char *dev, const struct bitlocker_info *bi, const struct keys_unlock_opts *o,
-		struct bitlocker_mapping *m, struct bitlocker_result *res, struct key_source *src)
+		struct bitlocker_mapping *m, struct bitlocker_result *res, struct keys_source *src)
 {
 	struct attempt a = { .dev = dev, .bi = bi, .o = o, .m = m, .res = res };
 	struct bitlocker_mapping unused;
@@ -784,7 +562,7 @@ int keys_unlock(const char *dev, const struct bitlocker_info *bi, const struct k
 			if ((r = try_key(&a, &key)) < 0)
 				return err_set("%s", a.last);
 			if (r > 0) {
-				fill(src, KEY_SOURCE_CSV, res);
+				fill(src, KEYS_SOURCE_CSV, res);
 				snprintf(src->file, sizeof(src->file), "%s", hits[k]->file);
 				src->line = hits[k]->line;
 				snprintf(src->computer, sizeof(src->computer), "%s", hits[k]->computer);
@@ -808,7 +586,7 @@ int keys_unlock(const char *dev, const struct bitlocker_info *bi, const struct k
 			if ((r = try_key(&a, &key)) < 0)
 				return err_set("%s", a.last);
 			if (r > 0) {
-				fill(src, KEY_SOURCE_BEK, res);
+				fill(src, KEYS_SOURCE_BEK, res);
 				snprintf(src->file, sizeof(src->file), "%s", b->file);
 				return 0;
 			}
@@ -823,7 +601,7 @@ int keys_unlock(const char *dev, const struct bitlocker_info *bi, const struct k
 		if ((r = try_key(&a, &key)) < 0)
 			return err_set("%s", a.last);
 		if (r > 0) {
-			fill(src, KEY_SOURCE_CLEAR, res);
+			fill(src, KEYS_SOURCE_CLEAR, res);
 			return 0;
 		}
 		break;
@@ -834,7 +612,7 @@ typed:
 		if ((r = try_key(&a, o->typed)) < 0)
 			return err_set("%s", a.last);
 		if (r > 0) {
-			fill(src, KEY_SOURCE_TYPED, res);
+			fill(src, KEYS_SOURCE_TYPED, res);
 			return 0;
 		}
 		/* keep bitlocker's message: it names a wrong group */
@@ -845,7 +623,8 @@ typed:
 		return err_set("cannot unlock %s: it can only be unlocked by its TPM or a smart "
 			       "card, on its own computer; it has no recovery password, password, "
 			       "startup key or clear key bootfix could use", dev);
-	wanted_ids(bi, ids, sizeof(ids));
+	/* the key IDs a person should look up, for the refusal */
+	bitlocker_recovery_ids(bi, ", ", 1, ids, sizeof(ids));
 	if (a.tried)
 		return err_set("cannot unlock %s: %d key%s tried, none fits (last: %s)", dev, a.tried,
 			       a.tried == 1 ? "" : "s", a.last);

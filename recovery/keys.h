@@ -11,11 +11,12 @@
  * "BitLocker Key Id", "msFVE-RecoveryGuid", ... and "RecoveryPassword",
  * "Recovery Key", "Key", "msFVE-RecoveryPassword", ...).  Files may be
  * UTF-8 with or without BOM or UTF-16 with BOM (Windows PowerShell's
- * default), comma-, semicolon- or tab-separated, quoted as RFC 4180 says.
+ * default), comma-, semicolon- or tab-separated, quoted as RFC 4180 says
+ * (csv.h).
  * Key IDs may carry braces and any case; an export that holds only the
  * first 8 characters of a key ID still matches.
  *
- * What a caller learns about a key is struct key_source: the key ID and
+ * What a caller learns about a key is struct keys_source: the key ID and
  * where the key came from, never the key.  Every buffer that held a key is
  * scrubbed with explicit_bzero() before it is freed.
  */
@@ -25,6 +26,7 @@
 #include <stddef.h>
 
 #include "bitlocker.h"
+#include "err.h"
 
 /* Largest key export read (a fleet of 100 000 laptops in UTF-16 fits). */
 #define KEYS_FILE_MAX (64u << 20)
@@ -57,8 +59,7 @@ struct keyring {
 	size_t skipped;			/* rows without a usable key ID or key */
 };
 
-/* Called with one line per problem found in a key file; never holds a key. */
-typedef void (*keys_problem_fn)(void *ctx, const char *msg);
+/* Problems found in a key file go to an err_warn_fn; a message never holds a key. */
 
 /*
  * Add the recovery passwords of one CSV export held in data[0..len) (any
@@ -69,7 +70,7 @@ typedef void (*keys_problem_fn)(void *ctx, const char *msg);
  * The caller scrubs data.
  */
 int keys_parse_csv(struct keyring *kr, const char *name, const char *data, size_t len,
-		   keys_problem_fn problem, void *ctx);
+		   err_warn_fn problem, void *ctx);
 
 /* Add one .BEK file held in memory; 0, or -1 with err_set(). */
 int keys_add_bek(struct keyring *kr, const char *name, const unsigned char *data, size_t len);
@@ -80,7 +81,7 @@ int keys_add_bek(struct keyring *kr, const char *name, const unsigned char *data
  * that cannot be read or is no export is reported through problem and
  * skipped.  Returns 0, or -1 with err_set() when dir cannot be listed.
  */
-int keys_load_dir(struct keyring *kr, const char *dir, keys_problem_fn problem, void *ctx);
+int keys_load_dir(struct keyring *kr, const char *dir, err_warn_fn problem, void *ctx);
 
 /*
  * The recovery passwords for key ID id (a canonical GUID): rows whose ID is
@@ -103,11 +104,11 @@ void keys_free(struct keyring *kr);
 
 /* ---- trying the sources ---- */
 
-enum key_source_kind { KEY_SOURCE_CSV, KEY_SOURCE_BEK, KEY_SOURCE_CLEAR, KEY_SOURCE_TYPED };
+enum keys_source_kind { KEYS_SOURCE_CSV, KEYS_SOURCE_BEK, KEYS_SOURCE_CLEAR, KEYS_SOURCE_TYPED };
 
 /* Which source unlocked a volume: what screens and the audit record get. */
-struct key_source {
-	enum key_source_kind kind;
+struct keys_source {
+	enum keys_source_kind kind;
 	enum bitlocker_kind protector;		/* the kind of protector it opened */
 	char key_id[BITLOCKER_GUID_LEN];	/* the protector (key ID) it opened */
 	char file[256];				/* CSV or BEK file name, or "" */
@@ -116,10 +117,10 @@ struct key_source {
 };
 
 /* "CSV file ad.csv line 3", "BEK file X.BEK", "clear key", "typed" into buf. */
-const char *key_source_name(const struct key_source *s, char *buf, size_t len);
+const char *keys_source_name(const struct keys_source *s, char *buf, size_t len);
 
 /* The short word for the audit record: "csv", "bek", "clear-key", "typed" (static). */
-const char *key_source_kind_name(enum key_source_kind k);
+const char *keys_source_kind_name(enum keys_source_kind k);
 
 struct keys_unlock_opts {
 	const struct keyring *kr;		/* exports and BEK files, or NULL */
@@ -127,7 +128,7 @@ struct keys_unlock_opts {
 	int check;				/* verify only, map nothing */
 	int typed_only;				/* try o->typed alone: checking that key */
 	int readonly;				/* map read-only (a scan) */
-	keys_problem_fn tried;			/* told of each key that failed (may be NULL) */
+	err_warn_fn tried;			/* told of each key that failed (may be NULL) */
 	void *ctx;
 };
 
@@ -140,6 +141,6 @@ struct keys_unlock_opts {
  * in progress, dislocker missing, ...).
  */
 int keys_unlock(const char *dev, const struct bitlocker_info *bi, const struct keys_unlock_opts *o,
-		struct bitlocker_mapping *m, struct bitlocker_result *res, struct key_source *src);
+		struct bitlocker_mapping *m, struct bitlocker_result *res, struct keys_source *src);
 
 #endif

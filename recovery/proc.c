@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "err.h"
 #include "proc.h"
 
 void proc_sleep_ms(long ms)
@@ -150,8 +151,7 @@ void proc_first_line(const char *output, const char *skip, char *buf, size_t len
 			buf[n] = '\0';
 			while (n && (buf[n - 1] == '.' || buf[n - 1] == ' ' || buf[n - 1] == '\r'))
 				buf[--n] = '\0';
-			if (buf[0] >= 'A' && buf[0] <= 'Z' && buf[1] >= 'a' && buf[1] <= 'z')
-				buf[0] = (char)(buf[0] - 'A' + 'a');
+			err_lower_first(buf);
 			return;
 		}
 		p = eol ? eol + 1 : p + n;

@@ -16,11 +16,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/evp.h>
-
 #include "err.h"
 #include "file.h"
 #include "rules.h"
+#include "sha256.h"
 #include "utc.h"
 
 #define RULES_MAX_FILE (1024 * 1024)
@@ -29,7 +28,7 @@ struct parser {
 	const char *name;
 	int line;
 	int problems;
-	rules_error_fn fn;
+	err_warn_fn fn;
 	void *ctx;
 };
 
@@ -431,22 +430,8 @@ static int id_taken(const struct ruleset *rs, struct rule *mine, size_t nmine, c
 	return 0;
 }
 
-static void sha256_hex(const char *text, size_t len, char out[65])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL);
-	for (unsigned int i = 0; i < 32; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[64] = '\0';
-}
-
 int rules_parse(struct ruleset *rs, const char *name, const char *text, size_t len,
-		rules_error_fn fn, void *ctx)
+		err_warn_fn fn, void *ctx)
 {
 	struct parser p = { .name = name, .fn = fn, .ctx = ctx };
 	struct rule cur, *mine = NULL;
@@ -570,7 +555,7 @@ int rules_parse(struct ruleset *rs, const char *name, const char *text, size_t l
 	return p.problems;
 }
 
-int rules_load_file(struct ruleset *rs, const char *path, rules_error_fn fn, void *ctx)
+int rules_load_file(struct ruleset *rs, const char *path, err_warn_fn fn, void *ctx)
 {
 	size_t len;
 	char *text = file_slurp(AT_FDCWD, path, RULES_MAX_FILE, &len);

@@ -1,5 +1,6 @@
 /*
- * text.c - escaping hostile text for people (see text.h).
+ * text.c - escaping hostile text for people, and UTF-16 from a volume or
+ * a key export made UTF-8 (see text.h).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -137,4 +138,80 @@ char *text_printable(const char *s, size_t max)
 		return NULL;
 	}
 	return out;
+}
+
+char *text_size(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)bytes;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+	return buf;
+}
+
+/* ---- UTF-16 ---- */
+
+/* A little-endian UTF-16 unit. */
+static uint32_t rd16(const unsigned char *p)
+{
+	return (uint32_t)(p[0] | p[1] << 8);
+}
+
+static size_t put_utf8(char *out, size_t outlen, size_t o, uint32_t c)
+{
+	unsigned char b[4];
+	size_t n;
+
+	if (c < 0x80) {
+		b[0] = (unsigned char)c;
+		n = 1;
+	} else if (c < 0x800) {
+		b[0] = (unsigned char)(0xc0 | c >> 6);
+		b[1] = (unsigned char)(0x80 | (c & 0x3f));
+		n = 2;
+	} else if (c < 0x10000) {
+		b[0] = (unsigned char)(0xe0 | c >> 12);
+		b[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3f));
+		b[2] = (unsigned char)(0x80 | (c & 0x3f));
+		n = 3;
+	} else {
+		b[0] = (unsigned char)(0xf0 | c >> 18);
+		b[1] = (unsigned char)(0x80 | ((c >> 12) & 0x3f));
+		b[2] = (unsigned char)(0x80 | ((c >> 6) & 0x3f));
+		b[3] = (unsigned char)(0x80 | (c & 0x3f));
+		n = 4;
+	}
+	if (o + n >= outlen)
+		return o;
+	memcpy(out + o, b, n);
+	return o + n;
+}
+
+size_t text_utf16_to_utf8(const unsigned char *in, size_t len, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	if (!outlen)
+		return 0;
+	for (size_t i = 0; i + 1 < len; i += 2) {
+		uint32_t c = rd16(in + i);
+
+		if (c >= 0xd800 && c < 0xdc00 && i + 3 < len && rd16(in + i + 2) >= 0xdc00 &&
+		    rd16(in + i + 2) < 0xe000) {
+			c = 0x10000 + ((c - 0xd800) << 10) + (rd16(in + i + 2) - 0xdc00);
+			i += 2;
+		} else if (c >= 0xd800 && c < 0xe000) {
+			c = 0xfffd;
+		}
+		if (c == 0)
+			break;
+		o = put_utf8(out, outlen, o, c);
+	}
+	out[o] = '\0';
+	return o;
 }

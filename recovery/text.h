@@ -6,11 +6,13 @@
  * hide a line (CR), or reorder what is read (bidi overrides).  Every human
  * output (CLI, menu, unattended screen, serial line, `log list/show`) goes
  * through text_safe(); JSON output keeps the exact bytes (json-c escapes).
+ * Text Windows wrote as UTF-16 becomes UTF-8 here first.
  */
 #ifndef BOOTFIX_TEXT_H
 #define BOOTFIX_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * s with every C0 control (newline and tab included), DEL and byte that is
@@ -38,5 +40,21 @@ int text_needs_escape(const char *s);
  * max bytes.  NULL when nothing is left or s is NULL.
  */
 char *text_printable(const char *s, size_t max);
+
+/*
+ * A size for people, in binary units with one decimal: "512 B", "1.5 KiB",
+ * "476.9 GiB", "2048.0 TiB" (TiB is the largest unit).  Into buf (len
+ * bytes, always NUL-terminated); returns buf.
+ */
+char *text_size(uint64_t bytes, char *buf, size_t len);
+
+/*
+ * Convert len bytes of UTF-16LE (names in BitLocker metadata, a key export
+ * PowerShell saved) to UTF-8 into out (outlen bytes, always NUL-terminated;
+ * a character that does not fit whole is left out, and so is the rest).
+ * An unpaired surrogate becomes U+FFFD; a NUL unit ends the text.  Returns
+ * the bytes written, without the NUL.
+ */
+size_t text_utf16_to_utf8(const unsigned char *in, size_t len, char *out, size_t outlen);
 
 #endif

@@ -482,7 +482,7 @@ int unlockcmd_main(int argc, char **argv)
 			.check = check, .typed_only = check, .tried = say_problem,
 		};
 		struct bitlocker_result res;
-		struct key_source src;
+		struct keys_source src;
 		char srcname[400], why[200];
 
 		maps[i].loopfd = -1;
@@ -497,7 +497,7 @@ int unlockcmd_main(int argc, char **argv)
 				code = res.wrong_key ? EXIT_NOKEY : EXIT_CANNOT;
 			continue;
 		}
-		key_source_name(&src, srcname, sizeof(srcname));
+		keys_source_name(&src, srcname, sizeof(srcname));
 		printf("%s: %s with key ID %s (%.8s), %s, from %s; checked by %s\n", t[i].dev,
 		       check ? "key verified" : "unlocked", src.key_id, src.key_id,
 		       bitlocker_kind_name(src.protector), text_safe(srcname), res.verifier);

@@ -161,21 +161,6 @@ static void test_guid_prefix(void **state)
 	assert_int_equal(bitlocker_guid_match(id, "3FD763F"), 0);
 }
 
-static void test_utf16(void **state)
-{
-	/* "Aé€😀" and an unpaired surrogate */
-	const unsigned char in[] = { 'A', 0, 0xe9, 0, 0xac, 0x20, 0x3d, 0xd8, 0x00, 0xde,
-				     0x00, 0xd8, 'z', 0 };
-	char out[64];
-
-	(void)state;
-	bitlocker_utf16_to_utf8(in, sizeof(in), out, sizeof(out));
-	assert_string_equal(out, "A\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xef\xbf\xbdz");
-	/* a small buffer is cut, never overrun */
-	bitlocker_utf16_to_utf8(in, sizeof(in), out, 4);
-	assert_string_equal(out, "A\xc3\xa9");
-}
-
 /* ---- hand-built volumes ---- */
 
 static void p16(unsigned char *p, unsigned v)
@@ -358,7 +343,7 @@ static void test_tpm_only(void **state)
 	char path[] = "/tmp/bootfix-tpm.XXXXXX", buf[65536];
 	struct keys_unlock_opts o = { .check = 1 };
 	struct bitlocker_result res;
-	struct key_source src;
+	struct keys_source src;
 	struct bitlocker_info bi;
 	ssize_t n;
 	int fd, out;
@@ -382,6 +367,45 @@ static void test_tpm_only(void **state)
 	assert_non_null(strstr(err_msg(), "it can only be unlocked by its TPM or a smart card, on "
 			       "its own computer"));
 	unlink(path);
+}
+
+static void test_recovery_ids(void **state)
+{
+	static const char *const ids[] = {
+		"3FD763F9-74C7-4E90-8FA2-1F6A2E2B4E0C", "00000000-0000-0000-0000-000000000000",
+		"AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE", "12345678-1234-1234-1234-123456789ABC",
+	};
+	static const enum bitlocker_kind kinds[] = {
+		BITLOCKER_RECOVERY_PASSWORD, BITLOCKER_TPM, BITLOCKER_RECOVERY_PASSWORD,
+		BITLOCKER_RECOVERY_PASSWORD,
+	};
+	struct bitlocker_info bi;
+	char buf[200];
+
+	(void)state;
+	memset(&bi, 0, sizeof(bi));
+	assert_int_equal(bitlocker_recovery_ids(&bi, " ", 0, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	for (int i = 0; i < 4; i++) {
+		snprintf(bi.prot[i].guid, sizeof(bi.prot[i].guid), "%s", ids[i]);
+		bi.prot[i].kind = kinds[i];
+	}
+	bi.nprot = 4;
+	/* the TPM protector's ID is not one a person can look up */
+	assert_int_equal(bitlocker_recovery_ids(&bi, " ", 0, buf, sizeof(buf)), 3);
+	assert_string_equal(buf, "3FD763F9-74C7-4E90-8FA2-1F6A2E2B4E0C "
+			    "AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE "
+			    "12345678-1234-1234-1234-123456789ABC");
+	assert_int_equal(bitlocker_recovery_ids(&bi, ", ", 1, buf, sizeof(buf)), 3);
+	assert_string_equal(buf, "3FD763F9-74C7-4E90-8FA2-1F6A2E2B4E0C (3FD763F9), "
+			    "AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE (AAAAAAAA), "
+			    "12345678-1234-1234-1234-123456789ABC (12345678)");
+	/* room for two whole IDs only: never half of one */
+	assert_int_equal(bitlocker_recovery_ids(&bi, " or ", 0, buf, 36 + 4 + 36 + 10), 2);
+	assert_string_equal(buf, "3FD763F9-74C7-4E90-8FA2-1F6A2E2B4E0C or "
+			    "AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE");
+	assert_int_equal(bitlocker_recovery_ids(&bi, " ", 0, buf, 36), 0);
+	assert_string_equal(buf, "");
 }
 
 static void test_bek(void **state)
@@ -425,10 +449,10 @@ int main(void)
 		cmocka_unit_test(test_fkeys),
 		cmocka_unit_test(test_guid_parse),
 		cmocka_unit_test(test_guid_prefix),
-		cmocka_unit_test(test_utf16),
 		cmocka_unit_test(test_metadata),
 		cmocka_unit_test(test_metadata_damaged),
 		cmocka_unit_test(test_tpm_only),
+		cmocka_unit_test(test_recovery_ids),
 		cmocka_unit_test(test_bek),
 	};
 

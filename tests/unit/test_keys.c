@@ -201,6 +201,27 @@ static void test_bad_rows_skipped(void **state)
 	keys_free(&kr);
 }
 
+static void test_short_rows(void **state)
+{
+	/* the computer column last, and rows that stop before it */
+	const char *csv =
+		"KeyId,RecoveryPassword,ComputerName\n"
+		ID1 "," RP1 "\n"
+		ID2 "," RP2 ",PC02\n"
+		ID3 "\n";
+	struct keyring kr = { 0 };
+
+	(void)state;
+	problems[0] = '\0';
+	assert_int_equal(keys_parse_csv(&kr, "short.csv", csv, strlen(csv), collect, NULL), 2);
+	/* a missing computer name is none, never another column's text */
+	assert_string_equal(one(&kr, ID1)->computer, "");
+	assert_string_equal(one(&kr, ID2)->computer, "PC02");
+	assert_string_equal(problems, "short.csv line 4: skipped: no recovery password for key "
+			    "ID " ID3 "\n");
+	keys_free(&kr);
+}
+
 static void test_not_an_export(void **state)
 {
 	struct keyring kr = { 0 };
@@ -337,23 +358,23 @@ static void test_load_dir(void **state)
 
 static void test_source_names(void **state)
 {
-	struct key_source s = { .kind = KEY_SOURCE_CSV, .line = 12 };
+	struct keys_source s = { .kind = KEYS_SOURCE_CSV, .line = 12 };
 	char buf[300];
 
 	(void)state;
 	strcpy(s.file, "ad.csv");
 	strcpy(s.computer, "PC01");
-	assert_string_equal(key_source_name(&s, buf, sizeof(buf)), "CSV file ad.csv line 12 (PC01)");
-	s.kind = KEY_SOURCE_BEK;
+	assert_string_equal(keys_source_name(&s, buf, sizeof(buf)), "CSV file ad.csv line 12 (PC01)");
+	s.kind = KEYS_SOURCE_BEK;
 	strcpy(s.file, ID1 ".BEK");
-	assert_string_equal(key_source_name(&s, buf, sizeof(buf)), "BEK file " ID1 ".BEK");
-	s.kind = KEY_SOURCE_CLEAR;
-	assert_string_equal(key_source_name(&s, buf, sizeof(buf)), "clear key (BitLocker suspended)");
-	s.kind = KEY_SOURCE_TYPED;
+	assert_string_equal(keys_source_name(&s, buf, sizeof(buf)), "BEK file " ID1 ".BEK");
+	s.kind = KEYS_SOURCE_CLEAR;
+	assert_string_equal(keys_source_name(&s, buf, sizeof(buf)), "clear key (BitLocker suspended)");
+	s.kind = KEYS_SOURCE_TYPED;
 	s.protector = BITLOCKER_RECOVERY_PASSWORD;
-	assert_string_equal(key_source_name(&s, buf, sizeof(buf)), "typed recovery password");
-	assert_string_equal(key_source_kind_name(KEY_SOURCE_CSV), "csv");
-	assert_string_equal(key_source_kind_name(KEY_SOURCE_CLEAR), "clear-key");
+	assert_string_equal(keys_source_name(&s, buf, sizeof(buf)), "typed recovery password");
+	assert_string_equal(keys_source_kind_name(KEYS_SOURCE_CSV), "csv");
+	assert_string_equal(keys_source_kind_name(KEYS_SOURCE_CLEAR), "clear-key");
 }
 
 int main(void)
@@ -366,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_ad_object_name_only),
 		cmocka_unit_test(test_prefix_and_excel),
 		cmocka_unit_test(test_bad_rows_skipped),
+		cmocka_unit_test(test_short_rows),
 		cmocka_unit_test(test_not_an_export),
 		cmocka_unit_test(test_utf16be_and_no_bom),
 		cmocka_unit_test(test_lookup),
