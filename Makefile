@@ -27,7 +27,7 @@ ENGINE = recovery/err.o recovery/file.o recovery/utc.o recovery/rules.o recovery
 	 recovery/quarantine.o recovery/identity.o recovery/engine.o recovery/report.o \
 	 recovery/config.o recovery/machine.o recovery/auditlog.o recovery/live.o \
 	 recovery/fault.o recovery/text.o recovery/runstate.o
-FRONTS = recovery/cli.o recovery/logcmd.o recovery/menu.o recovery/auto.o recovery/screen.o
+FRONTS = recovery/cli.o recovery/record.o recovery/logcmd.o recovery/menu.o recovery/auto.o recovery/screen.o
 # BitLocker: metadata, key sources, unlocking (docs/bitlocker.md)
 ENGINE += recovery/bitlocker.o recovery/keys.o
 FRONTS += recovery/unlockcmd.o
@@ -49,9 +49,9 @@ UNIT += tests/unit/test_bitlocker tests/unit/test_keys tests/unit/test_live
 UNIT += tests/unit/test_text tests/unit/test_termkey
 # children, FUSE daemons and the mount table (recovery/proc.c)
 UNIT += tests/unit/test_proc
-# the fronts' record and log screen rows (logcmd.c: no curses in it)
-UNIT += tests/unit/test_logcmd
-tests/unit/test_logcmd: recovery/logcmd.o
+# the record the fronts write and the log screen's rows (record.c: prints nothing)
+UNIT += tests/unit/test_record
+tests/unit/test_record: recovery/record.o
 
 tests/unit/test_%: tests/unit/test_%.c $(ENGINE)
 	$(CC) $(ALL_CFLAGS) -pthread -o $@ $^ $(PKG_LIBS) -lcmocka
@@ -192,7 +192,7 @@ install: bootfix
 	install -D -m 0644 docs/bootfix.8 $(DESTDIR)$(PREFIX)/share/man/man8/bootfix.8
 
 clean:
-	rm -f bootfix recovery/*.o $(UNIT) tests/tools/ntfs-logstate tests/tools/hive-set tests/fuzz/fuzz_rules \
+	rm -f bootfix recovery/*.o $(UNIT) tests/unit/test_logcmd tests/tools/ntfs-logstate tests/tools/hive-set tests/fuzz/fuzz_rules \
 	      tests/fuzz/fuzz_keys tests/fuzz/fuzz_log tests/fuzz/fuzz_manifest tests/fuzz/fuzz_config \
 	      tests/fuzz/fuzz_termkey
 	rm -rf tests/trash.* out

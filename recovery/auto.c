@@ -30,7 +30,7 @@
 #include "engine.h"
 #include "err.h"
 #include "identity.h"
-#include "logcmd.h"
+#include "record.h"
 #include "menu.h"
 #include "version.h"
 #include "screen.h"
@@ -237,7 +237,7 @@ static void colours(void)
 }
 
 struct auto_ctx {
-	struct logcmd_run *lr;
+	struct record *lr;
 	const struct engine_opts *o;
 };
 
@@ -245,7 +245,7 @@ static void begun(void *ctx, const struct run *r)
 {
 	struct auto_ctx *a = ctx;
 
-	logcmd_begun(a->lr, a->o, r);
+	record_begun(a->lr, a->o, r);
 }
 
 static void progress(void *ctx, const char *what)
@@ -289,7 +289,7 @@ int auto_main(int argc, char **argv)
 	};
 	struct engine_output out = { .progress = progress, .begun = begun };
 	struct engine_opts o;
-	struct logcmd_run lr = { 0 };
+	struct record lr = { 0 };
 	struct auto_ctx actx = { &lr, &o };
 	struct ruleset rs = { 0 };
 	struct run r;
@@ -324,7 +324,7 @@ int auto_main(int argc, char **argv)
 	if (geteuid() != 0)
 		return cli_error("cannot run unattended: must be run as root");
 	o.data_dir = cli_data_dir(o.data_dir);
-	logcmd_load(&lr, &o);
+	record_load(&lr, &o);
 	if (lr.conf.nproblems || lr.unreadable[0]) {
 		/* a stick configured wrongly does nothing unattended: safe is the menu */
 		if (lr.unreadable[0])
@@ -333,7 +333,7 @@ int auto_main(int argc, char **argv)
 			fprintf(stderr, "bootfix: %s\n", text_safe(lr.conf.problems[i]));
 		fprintf(stderr, "bootfix: bootfix.conf has problems: starting the menu instead "
 			"of the unattended mode\n");
-		logcmd_done(&lr);
+		record_done(&lr);
 		o.operator_name = o.site = NULL;	/* they pointed into lr */
 		if (isatty(0))
 			sleep(5);	/* time to read it before the menu covers it */
@@ -354,7 +354,7 @@ int auto_main(int argc, char **argv)
 		countdown = lr.conf.countdown >= 0 ? lr.conf.countdown : 30;
 	if ((rc = cli_load_rules(&rs, o.data_dir)) < 0) {
 		cli_error("%s", err_msg());
-		logcmd_done(&lr);
+		record_done(&lr);
 		return rc == -2 ? 2 : 3;
 	}
 	cli_catch_signals();
@@ -380,14 +380,14 @@ int auto_main(int argc, char **argv)
 			endwin();
 		cli_error("%s", err ? err : err_msg());
 		/* the machine gets its record even when its disks could not be examined */
-		logcmd_finish(&lr, &o, &r, &rs, err ? err : "cannot run");
+		cli_record_finish(&lr, &o, &r, &rs, err ? err : "cannot run");
 		free(err);
 		run_free(&r);
 		rules_free(&rs);
-		logcmd_done(&lr);
+		record_done(&lr);
 		return 3;
 	}
-	logcmd_record(&lr, &o, &r, &rs, NULL, note, sizeof(note), &unlogged);
+	record_write(&lr, &o, &r, &rs, NULL, note, sizeof(note), &unlogged);
 	for (char *p = note; (p = strchr(p, '\n'));)
 		*p = ' ';
 	if (unlogged) {
@@ -444,7 +444,7 @@ out:
 	free(serial);
 	run_free(&r);
 	rules_free(&rs);
-	logcmd_done(&lr);
+	record_done(&lr);
 	return code;
 usage:
 	fprintf(stderr, "usage: %s\n", AUTO_USAGE);

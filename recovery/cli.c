@@ -27,6 +27,7 @@
 #include "err.h"
 #include "text.h"
 #include "logcmd.h"
+#include "record.h"
 #include "ntfs.h"
 #include "report.h"
 #include "rules.h"
@@ -118,11 +119,45 @@ int cli_load_rules(struct ruleset *rs, const char *data_dir)
 	return 0;
 }
 
+/* ---- the record of a fix or restore, said on stderr ---- */
+
+/* record_load(), with each problem of bootfix.conf said as a warning (never fatal). */
+static void cli_record_prepare(struct record *rec, struct engine_opts *eo)
+{
+	record_load(rec, eo);
+	if (rec->unreadable[0])
+		fprintf(stderr, "bootfix: warning: %s\n", text_safe(rec->unreadable));
+	for (size_t i = 0; i < rec->conf.nproblems; i++)
+		fprintf(stderr, "bootfix: warning: %s\n", text_safe(rec->conf.problems[i]));
+}
+
+int cli_record_finish(struct record *rec, const struct engine_opts *eo, const struct run *r,
+		      const struct ruleset *rs, const char *error)
+{
+	char note[4096], *unlogged = NULL;
+	int rc = record_write(rec, eo, r, rs, error, note, sizeof(note), &unlogged);
+
+	/* a target that could not even be examined keeps its one-line error */
+	if (rc != 1 || !error) {
+		for (char *line = note, *nl; line; line = nl) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl++ = '\0';
+			if (*line)
+				fprintf(stderr, "bootfix: %s\n", text_safe(line));
+		}
+	}
+	if (unlogged)
+		fprintf(stderr, "%s\n", text_safe(unlogged));
+	free(unlogged);
+	return rc;
+}
+
 /* ---- scan, fix, restore ---- */
 
 struct common {
 	struct engine_opts eo;
-	struct logcmd_run log;	/* --log and DATA/bootfix.conf, for the audit record */
+	struct record log;	/* --log and DATA/bootfix.conf, for the audit record */
 	int json;
 	int verbose;
 };
@@ -139,7 +174,7 @@ static void begun(void *ctx, const struct run *r)
 {
 	struct common *c = ctx;
 
-	logcmd_begun(&c->log, &c->eo, r);
+	record_begun(&c->log, &c->eo, r);
 }
 
 static void human_size(uint64_t n, char *buf, size_t len)
@@ -297,18 +332,18 @@ static int run_engine(enum engine_verb verb, const char *name, const char *usage
 		return ch == -2 ? EXIT_USAGE : EXIT_CANNOT;
 	}
 	c.eo.rules = &rs;
-	logcmd_prepare(&c.log, &c.eo);
+	cli_record_prepare(&c.log, &c.eo);
 	cli_catch_signals();
 	if (engine_run(&c.eo, &out, &r) < 0) {
 		char *why = strdup(err_msg());
 
 		code = cli_error("%s", why ? why : err_msg());
 		if (verb != ENGINE_SCAN && !c.eo.dry_run)
-			logcmd_finish(&c.log, &c.eo, &r, &rs, why ? why : "cannot run");
+			cli_record_finish(&c.log, &c.eo, &r, &rs, why ? why : "cannot run");
 		free(why);
 		run_free(&r);
 		rules_free(&rs);
-		logcmd_done(&c.log);
+		record_done(&c.log);
 		return code;
 	}
 	faulty = run_count_faulty(&r, &left);
@@ -346,7 +381,7 @@ static int run_engine(enum engine_verb verb, const char *name, const char *usage
 			       undecided);
 	}
 	if (verb != ENGINE_SCAN && !c.eo.dry_run)
-		logcmd_finish(&c.log, &c.eo, &r, &rs, NULL);
+		cli_record_finish(&c.log, &c.eo, &r, &rs, NULL);
 	if (cli_stop)
 		fprintf(stderr, "bootfix: interrupted; every volume unmounted, nothing half-moved\n");
 	switch (verb) {
@@ -370,7 +405,7 @@ static int run_engine(enum engine_verb verb, const char *name, const char *usage
 	}
 	run_free(&r);
 	rules_free(&rs);
-	logcmd_done(&c.log);
+	record_done(&c.log);
 	return code;
 bad:
 	fprintf(stderr, "usage: %s\n", usage);

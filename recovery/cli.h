@@ -9,6 +9,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include "engine.h"
+#include "record.h"
 #include "rules.h"
 
 /* Print "bootfix: MESSAGE" on stderr; returns the "could not run" exit code 3. */
@@ -29,5 +31,15 @@ void cli_catch_signals(void);
 
 /* The stick's data folder when no --data was given: $BOOTFIX_DATA, or NULL. */
 const char *cli_data_dir(const char *given);
+
+/*
+ * After engine_run() of a fix or restore that was not a dry run: write the
+ * record (record_write()) and say its note on stderr, "bootfix: record N
+ * written to FILE" or "bootfix: cannot write log FILE: CAUSE" followed by
+ * the record itself, or that there is no log (not when error is set: the
+ * caller's one-line error says it all).  Returns as record_write().
+ */
+int cli_record_finish(struct record *rec, const struct engine_opts *eo, const struct run *r,
+		      const struct ruleset *rs, const char *error);
 
 #endif

@@ -33,7 +33,7 @@
 #include "cli.h"
 #include "engine.h"
 #include "err.h"
-#include "logcmd.h"
+#include "record.h"
 #include "menu.h"
 #include "utc.h"
 #include "version.h"
@@ -77,7 +77,7 @@ struct menu {
 	int quit;
 	char log_note[1024];		/* what happened to the audit record */
 	char *unlogged;			/* records that could not be written: shown at exit */
-	struct logcmd_run lr;		/* DATA/bootfix.conf and where the log goes */
+	struct record lr;		/* DATA/bootfix.conf and where the log goes */
 	char *loglines[64];		/* the log screen, read when it opens */
 	int nloglines;
 	char logstatus[512];
@@ -144,7 +144,7 @@ static void on_begun(void *ctx, const struct run *r)
 	struct menu *m = ctx;
 
 	if (working)
-		logcmd_begun(&m->lr, working, r);
+		record_begun(&m->lr, working, r);
 }
 
 /*
@@ -240,7 +240,7 @@ static void *work(void *arg)
 		int logged;
 
 		/* the same record as the CLI's, mode "menu"; written before the result shows */
-		logged = logcmd_record(&m->lr, &o, &r, &m->rules, rc < 0 ? (why ? why : "cannot run") :
+		logged = record_write(&m->lr, &o, &r, &m->rules, rc < 0 ? (why ? why : "cannot run") :
 				       NULL, note, sizeof(note), &rec);
 		if (rc < 0)
 			err_set("%s", why ? why : "cannot run");
@@ -1186,7 +1186,7 @@ static void read_log(struct menu *m)
 {
 	for (int i = 0; i < m->nloglines; i++)
 		free(m->loglines[i]);
-	m->nloglines = logcmd_tail(&m->lr, m->data_dir, m->loglines, 64, m->logstatus,
+	m->nloglines = record_tail(&m->lr, m->data_dir, m->loglines, 64, m->logstatus,
 				   sizeof(m->logstatus));
 }
 
@@ -1261,8 +1261,8 @@ static void draw_log(struct menu *m)
 	title(m, "log on this stick");
 	mvprintw(y++, 1, "%.*s", COLS - 2, m->logstatus);
 	y++;
-	mvprintw(y++, 1, "%-*s  %-*s  %-*s  %-*s  %s", LOGCMD_TAIL_TIME, "Time (UTC)",
-		 LOGCMD_TAIL_COMPUTER, "Computer", LOGCMD_TAIL_SERIAL, "Serial", LOGCMD_TAIL_ACTION,
+	mvprintw(y++, 1, "%-*s  %-*s  %-*s  %-*s  %s", RECORD_TAIL_TIME, "Time (UTC)",
+		 RECORD_TAIL_COMPUTER, "Computer", RECORD_TAIL_SERIAL, "Serial", RECORD_TAIL_ACTION,
 		 "Action", "Outcome");
 	/* the newest records that fit */
 	n = m->nloglines - (LINES - 3 - y);
@@ -1737,7 +1737,7 @@ int menu_main(int argc, char **argv)
 		struct engine_opts eo = { .data_dir = m.data_dir, .operator_name = m.operator_name,
 					  .site = m.site };
 
-		logcmd_load(&m.lr, &eo);
+		record_load(&m.lr, &eo);
 		m.operator_name = eo.operator_name;
 		m.site = eo.site;
 	}
@@ -1788,7 +1788,7 @@ int menu_main(int argc, char **argv)
 	free(m.unlogged);
 	for (int i = 0; i < m.nloglines; i++)
 		free(m.loglines[i]);
-	logcmd_done(&m.lr);
+	record_done(&m.lr);
 	forget_key(&m);
 	run_free(&m.scan);
 	run_free(&m.job_run);
