@@ -931,10 +931,10 @@ static int torn_matches(const struct auditlog *log, size_t from, size_t to, stru
 	return !strcmp(sha, want);
 }
 
-static void warnf(auditlog_warn_fn warn, void *ctx, const char *fmt, ...)
+static void warnf(err_warn_fn warn, void *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void warnf(auditlog_warn_fn warn, void *ctx, const char *fmt, ...)
+static void warnf(err_warn_fn warn, void *ctx, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -976,7 +976,7 @@ static int chain_broken(const struct auditlog *log, size_t i, long seq, long wan
 /* The head file: the last record it names must be there, unchanged. */
 static int check_head(const struct auditlog *log, EVP_PKEY *const *keys, size_t nkeys,
 		      long last_seq, const char *genesis, int last_signed,
-		      auditlog_warn_fn warn, void *ctx)
+		      err_warn_fn warn, void *ctx)
 {
 	struct json_object *h;
 	const char *hlog, *hsha, *why;
@@ -1026,7 +1026,7 @@ static int check_head(const struct auditlog *log, EVP_PKEY *const *keys, size_t 
 }
 
 int auditlog_verify(const struct auditlog *log, EVP_PKEY *const *keys, size_t nkeys,
-		    auditlog_warn_fn warn, void *ctx, size_t *nrecords)
+		    err_warn_fn warn, void *ctx, size_t *nrecords)
 {
 	char expect[65] = ZEROS, genesis[65] = "";
 	size_t junk = (size_t)-1, last = (size_t)-1, nsrc = 0, nsigned = 0, nrec = 0;
@@ -1444,6 +1444,20 @@ static EVP_PKEY *signing_key(const char *keyfile, struct json_object *rec,
 	return NULL;
 }
 
+/* "cannot append to PATH: CAUSE", with CAUSE kept apart in a->why; returns -1. */
+static int append_failed(struct auditlog_appended *a, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int append_failed(struct auditlog_appended *a, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(a->why, sizeof(a->why), fmt, ap);
+	va_end(ap);
+	return err_set("cannot append to %s: %s", path, a->why);
+}
+
 int auditlog_append(const char *path, struct json_object *rec, const char *keyfile,
 		    struct auditlog_appended *a)
 {
@@ -1463,17 +1477,16 @@ int auditlog_append(const char *path, struct json_object *rec, const char *keyfi
 	a->line = finish_line(rec, NULL);
 	dirfd = open_parent(path, &base);
 	if (dirfd < 0) {
-		err_set("cannot append to %s: %s", path, cause(errno));
+		append_failed(a, path, "%s", cause(errno));
 		goto out;
 	}
 	fd = file_open(dirfd, base, O_RDWR | O_APPEND | O_CREAT, 0644);
 	if (fd < 0) {
-		err_set("cannot append to %s: %s", path, errno == ELOOP ? "it is a link" :
-			cause(errno));
+		append_failed(a, path, "%s", errno == ELOOP ? "it is a link" : cause(errno));
 		goto out;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		err_set("cannot append to %s: not a regular file", path);
+		append_failed(a, path, "not a regular file");
 		goto out;
 	}
 	/* two bootfix on one stick must not interleave: best effort, FAT has no locks everywhere */
@@ -1481,9 +1494,9 @@ int auditlog_append(const char *path, struct json_object *rec, const char *keyfi
 		;
 	if (fstat(fd, &st) < 0 || read_tail(fd, st.st_size, &t) < 0) {
 		e = errno;
-		err_set("cannot append to %s: %s", path, e == EBADMSG ?
-			"it is not a bootfix log (it does not begin with a record)" :
-			e == EFBIG ? "no record in its last 64 MiB" : cause(e));
+		append_failed(a, path, "%s", e == EBADMSG ?
+			      "it is not a bootfix log (it does not begin with a record)" :
+			      e == EFBIG ? "no record in its last 64 MiB" : cause(e));
 		goto out;
 	}
 	if (t.junk_len > 0) {
@@ -1499,14 +1512,14 @@ int auditlog_append(const char *path, struct json_object *rec, const char *keyfi
 	free(a->line);
 	a->line = finish_line(rec, k);
 	if (!a->line) {
-		err_set("cannot append to %s: cannot %s the record", path, k ? "sign" : "format");
+		append_failed(a, path, "cannot %s the record", k ? "sign" : "format");
 		a->line = finish_line(rec, NULL);
 		goto out;
 	}
 	len = strlen(a->line);
 	buf = malloc(len + 2);
 	if (!buf) {
-		err_set("cannot append to %s: %s", path, cause(ENOMEM));
+		append_failed(a, path, "%s", cause(ENOMEM));
 		goto out;
 	}
 	memcpy(buf + t.needs_newline, a->line, len);
@@ -1518,11 +1531,11 @@ int auditlog_append(const char *path, struct json_object *rec, const char *keyfi
 		/* never leave half a record of ours behind: cut back to where we started */
 		if (ftruncate(fd, st.st_size) == 0)
 			fsync(fd);
-		err_set("cannot append to %s: %s", path, cause(e));
+		append_failed(a, path, "%s", cause(e));
 		goto out;
 	}
 	if (file_sync_dir(dirfd) < 0) {
-		err_set("cannot append to %s: cannot sync its directory: %s", path, cause(errno));
+		append_failed(a, path, "cannot sync its directory: %s", cause(errno));
 		goto out;
 	}
 	a->seq = t.seq;
@@ -1591,10 +1604,10 @@ int auditlog_write_run(struct audit_info *ai, const char *log_path, char **path,
 		int dfd = file_open(AT_FDCWD, ai->data_dir, O_RDONLY | O_DIRECTORY, 0), lfd = -1;
 
 		if (dfd < 0)
-			rc = err_set("cannot append to %s: cannot open %s: %s", *path, ai->data_dir,
-				     cause(errno));
+			rc = append_failed(a, *path, "cannot open %s: %s", ai->data_dir,
+					   cause(errno));
 		else if ((lfd = file_mkdirs(dfd, "logs", 0755, NULL)) < 0)
-			rc = err_wrap("cannot append to %s", *path);
+			rc = append_failed(a, *path, "%s", err_msg());
 		else
 			rc = auditlog_append(*path, rec, key, a);
 		if (lfd < 0 && !a->line)

@@ -32,4 +32,13 @@ const char *err_msg(void);
 /* Forget this thread's last message. */
 void err_clear(void);
 
+/*
+ * The one callback type for what does not stop the work but someone should
+ * read: a skipped line of a key file, a log line that still verifies, a rule
+ * file's problem, a mount a killed bootfix left and that was undone.  msg is
+ * one line (no '\n'), valid during the call only; it may carry names from
+ * a volume or a stick, so a front escapes it before printing.
+ */
+typedef void (*err_warn_fn)(void *ctx, const char *msg);
+
 #endif

@@ -27,10 +27,10 @@
 
 /* ---- the keyring ---- */
 
-static void report(keys_problem_fn problem, void *ctx, const char *fmt, ...)
+static void report(err_warn_fn problem, void *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void report(keys_problem_fn problem, void *ctx, const char *fmt, ...)
+static void report(err_warn_fn problem, void *ctx, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -386,7 +386,7 @@ static const char *unwrap_value(char *s)
 }
 
 int keys_parse_csv(struct keyring *kr, const char *name, const char *data, size_t len,
-		   keys_problem_fn problem, void *ctx)
+		   err_warn_fn problem, void *ctx)
 {
 	struct csv c;
 	char *text, h[64];
@@ -544,7 +544,7 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int keys_load_dir(struct keyring *kr, const char *dir, keys_problem_fn problem, void *ctx)
+int keys_load_dir(struct keyring *kr, const char *dir, err_warn_fn problem, void *ctx)
 {
 	int dfd = file_open(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY, 0);
 	char **names = NULL;

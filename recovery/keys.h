@@ -25,6 +25,7 @@
 #include <stddef.h>
 
 #include "bitlocker.h"
+#include "err.h"
 
 /* Largest key export read (a fleet of 100 000 laptops in UTF-16 fits). */
 #define KEYS_FILE_MAX (64u << 20)
@@ -57,9 +58,6 @@ struct keyring {
 	size_t skipped;			/* rows without a usable key ID or key */
 };
 
-/* Called with one line per problem found in a key file; never holds a key. */
-typedef void (*keys_problem_fn)(void *ctx, const char *msg);
-
 /*
  * Add the recovery passwords of one CSV export held in data[0..len) (any
  * of the encodings above) to *kr; name is used in messages and sources.
@@ -69,7 +67,7 @@ typedef void (*keys_problem_fn)(void *ctx, const char *msg);
  * The caller scrubs data.
  */
 int keys_parse_csv(struct keyring *kr, const char *name, const char *data, size_t len,
-		   keys_problem_fn problem, void *ctx);
+		   err_warn_fn problem, void *ctx);
 
 /* Add one .BEK file held in memory; 0, or -1 with err_set(). */
 int keys_add_bek(struct keyring *kr, const char *name, const unsigned char *data, size_t len);
@@ -80,7 +78,7 @@ int keys_add_bek(struct keyring *kr, const char *name, const unsigned char *data
  * that cannot be read or is no export is reported through problem and
  * skipped.  Returns 0, or -1 with err_set() when dir cannot be listed.
  */
-int keys_load_dir(struct keyring *kr, const char *dir, keys_problem_fn problem, void *ctx);
+int keys_load_dir(struct keyring *kr, const char *dir, err_warn_fn problem, void *ctx);
 
 /*
  * The recovery passwords for key ID id (a canonical GUID): rows whose ID is
@@ -127,7 +125,7 @@ struct keys_unlock_opts {
 	int check;				/* verify only, map nothing */
 	int typed_only;				/* try o->typed alone: checking that key */
 	int readonly;				/* map read-only (a scan) */
-	keys_problem_fn tried;			/* told of each key that failed (may be NULL) */
+	err_warn_fn tried;			/* told of each key that failed (may be NULL) */
 	void *ctx;
 };
 

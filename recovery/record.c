@@ -79,18 +79,9 @@ int record_write(struct record *rec, const struct engine_opts *eo, const struct 
 		if (o < len)
 			snprintf(note + o, len - o, "record %ld written to %s", a.seq, path);
 	} else {
-		const char *msg = err_msg();
-		size_t pl = path ? strlen(path) : 0;
-		char cause[1024];
-
 		/* "cannot append to FILE: why" is said as "cannot write log FILE: why" */
-		if (path && !strncmp(msg, "cannot append to ", 17) && !strncmp(msg + 17, path, pl) &&
-		    !strncmp(msg + 17 + pl, ": ", 2))
-			msg += 17 + pl + 2;
-		snprintf(cause, sizeof(cause), "%s", msg);
-		/* strerror() texts from lower layers begin with a capital */
-		if (cause[0] >= 'A' && cause[0] <= 'Z' && cause[1] >= 'a' && cause[1] <= 'z')
-			cause[0] = (char)(cause[0] - 'A' + 'a');
+		const char *cause = a.why[0] ? a.why : err_msg();
+
 		for (size_t i = 0; i < a.nwarnings && o < len; i++)
 			o += (size_t)snprintf(note + o, len - o, "warning: %s\n", a.warnings[i]);
 		if (o < len)

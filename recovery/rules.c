@@ -29,7 +29,7 @@ struct parser {
 	const char *name;
 	int line;
 	int problems;
-	rules_error_fn fn;
+	err_warn_fn fn;
 	void *ctx;
 };
 
@@ -446,7 +446,7 @@ static void sha256_hex(const char *text, size_t len, char out[65])
 }
 
 int rules_parse(struct ruleset *rs, const char *name, const char *text, size_t len,
-		rules_error_fn fn, void *ctx)
+		err_warn_fn fn, void *ctx)
 {
 	struct parser p = { .name = name, .fn = fn, .ctx = ctx };
 	struct rule cur, *mine = NULL;
@@ -570,7 +570,7 @@ int rules_parse(struct ruleset *rs, const char *name, const char *text, size_t l
 	return p.problems;
 }
 
-int rules_load_file(struct ruleset *rs, const char *path, rules_error_fn fn, void *ctx)
+int rules_load_file(struct ruleset *rs, const char *path, err_warn_fn fn, void *ctx)
 {
 	size_t len;
 	char *text = file_slurp(AT_FDCWD, path, RULES_MAX_FILE, &len);

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "err.h"
 #include "file.h"
 
 enum verdict { VERDICT_UNKNOWN, VERDICT_GOOD, VERDICT_FAULTY };
@@ -59,24 +60,20 @@ struct ruleset {
 };
 
 /*
- * Called once per problem while parsing; msg is "file:line: what is wrong".
- * With no callback, loading stops at the first problem and err_set() holds it.
- */
-typedef void (*rules_error_fn)(void *ctx, const char *msg);
-
-/*
  * Parse the rule file at path and append its rules to rs.  Returns the
  * number of problems found (0 = loaded), or -1 when the file cannot be read.
- * Rules of a file with problems are not added.
+ * Rules of a file with problems are not added.  fn is called once per
+ * problem with "file:line: what is wrong"; with no fn, loading stops at the
+ * first problem and err_set() holds it.
  */
-int rules_load_file(struct ruleset *rs, const char *path, rules_error_fn fn, void *ctx);
+int rules_load_file(struct ruleset *rs, const char *path, err_warn_fn fn, void *ctx);
 
 /*
  * Parse text (len bytes, from a file called name) into rs; as above.
  * Used by rules_load_file() and the fuzzer.
  */
 int rules_parse(struct ruleset *rs, const char *name, const char *text, size_t len,
-		rules_error_fn fn, void *ctx);
+		err_warn_fn fn, void *ctx);
 
 /*
  * Load every "*.rules" file of dir in name order.  A missing dir is not an

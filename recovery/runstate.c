@@ -194,10 +194,10 @@ void runstate_drop(const char *kind, const char *a)
 		}
 }
 
-static void sayf(runstate_say_fn say, void *ctx, const char *fmt, ...)
+static void sayf(err_warn_fn say, void *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void sayf(runstate_say_fn say, void *ctx, const char *fmt, ...)
+static void sayf(err_warn_fn say, void *ctx, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -243,7 +243,7 @@ static int serves(pid_t pid, const char *mnt)
 
 /* Stop an ntfs-3g a killed bootfix left; 0 when it is gone. */
 static int stop_ntfs3g(pid_t pid, unsigned long long start, const char *mnt, const char *dev,
-		       runstate_say_fn say, void *ctx)
+		       err_warn_fn say, void *ctx)
 {
 	char comm[64] = "", path[64];
 	int fd;
@@ -279,7 +279,7 @@ static int stop_ntfs3g(pid_t pid, unsigned long long start, const char *mnt, con
 }
 
 /* Detach a loop device a killed bootfix attached, if it still is that one. */
-static int detach_loop(const char *loop, const char *backing, runstate_say_fn say, void *ctx)
+static int detach_loop(const char *loop, const char *backing, err_warn_fn say, void *ctx)
 {
 	struct loop_info64 li;
 	unsigned long long d = 0, ino = 0;
@@ -306,7 +306,7 @@ static int detach_loop(const char *loop, const char *backing, runstate_say_fn sa
 	return 0;
 }
 
-int runstate_recover(runstate_say_fn say, void *ctx)
+int runstate_recover(err_warn_fn say, void *ctx)
 {
 	DIR *d;
 	struct dirent *e;

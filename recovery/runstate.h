@@ -16,6 +16,8 @@
 
 #include <sys/types.h>
 
+#include "err.h"
+
 /* The run folder, made (0700) if missing; NULL with err_set(). */
 const char *runstate_dir(void);
 
@@ -30,15 +32,13 @@ int runstate_add(const char *kind, pid_t pid, const char *a, const char *b);
 /* Forget the thing of kind whose a is a (it was undone). */
 void runstate_drop(const char *kind, const char *a);
 
-/* Called with one line per thing cleaned up. */
-typedef void (*runstate_say_fn)(void *ctx, const char *msg);
-
 /*
  * Undo what bootfix processes that no longer run left in the state files
  * of the run folder.  Returns 0 (nothing left, or all undone), or -1 with
  * err_set() naming what is still there and the command that removes it.
+ * say (may be NULL) is told one line per thing cleaned up.
  */
-int runstate_recover(runstate_say_fn say, void *ctx);
+int runstate_recover(err_warn_fn say, void *ctx);
 
 /* The start time of process pid (clock ticks since boot, /proc/PID/stat), 0 if none. */
 unsigned long long runstate_start_time(pid_t pid);

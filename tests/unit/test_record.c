@@ -178,6 +178,36 @@ static void test_record_restore(void **state)
 	record_done(&lr);
 }
 
+/*
+ * A log that cannot be written: the note says "cannot write log FILE:
+ * CAUSE" with the cause as the engine gave it apart (never cut out of a
+ * message), and the record comes back to be shown.  --log names a folder
+ * here; nothing is added to the stick's log.
+ */
+static void test_record_unwritable(void **state)
+{
+	struct engine_opts eo = { .verb = ENGINE_FIX, .mode = "cli", .data_dir = data };
+	struct record lr = { 0 };
+	char note[1024], want[512], bad[256], *unlogged = NULL;
+	struct run r;
+
+	(void)state;
+	/* a name with ": " in it: the old way cut the message at the wrong place */
+	snprintf(bad, sizeof(bad), "%s/cannot append to: x", dir);
+	assert_int_equal(mkdir(bad, 0755), 0);
+	record_load(&lr, &eo);
+	lr.log_path = bad;
+	one_volume(&r, OUTCOME_FIXED, 1, "PC-NOLOG", "quarantine", "1 file quarantined");
+	assert_int_equal(record_write(&lr, &eo, &r, NULL, NULL, note, sizeof(note), &unlogged), -1);
+	snprintf(want, sizeof(want), "cannot write log %s: is a directory", bad);
+	assert_string_equal(note, want);
+	assert_non_null(unlogged);
+	assert_non_null(strstr(unlogged, "\"computer_name\":\"PC-NOLOG\""));
+	free(unlogged);
+	run_free(&r);
+	record_done(&lr);
+}
+
 /* "名前" four times: 8 characters, 16 columns */
 #define WIDE "\xe5\x90\x8d\xe5\x89\x8d\xe5\x90\x8d\xe5\x89\x8d" \
 	     "\xe5\x90\x8d\xe5\x89\x8d\xe5\x90\x8d\xe5\x89\x8d"
@@ -263,6 +293,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_left),
 		cmocka_unit_test(test_record_restore),
+		cmocka_unit_test(test_record_unwritable),
 		cmocka_unit_test(test_record_hostile),
 		cmocka_unit_test(test_tail),
 	};
