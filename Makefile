@@ -27,7 +27,8 @@ ENGINE = recovery/err.o recovery/file.o recovery/utc.o recovery/rules.o recovery
 	 recovery/quarantine.o recovery/identity.o recovery/engine.o recovery/report.o \
 	 recovery/config.o recovery/machine.o recovery/auditlog.o recovery/live.o \
 	 recovery/fault.o recovery/text.o recovery/runstate.o
-FRONTS = recovery/cli.o recovery/record.o recovery/logcmd.o recovery/menu.o recovery/auto.o recovery/screen.o
+FRONTS = recovery/cli.o recovery/front.o recovery/record.o recovery/fixcmd.o recovery/rulescmd.o \
+	 recovery/logcmd.o recovery/menu.o recovery/auto.o recovery/screen.o
 # BitLocker: metadata, key sources, unlocking (docs/bitlocker.md)
 ENGINE += recovery/bitlocker.o recovery/keys.o
 FRONTS += recovery/unlockcmd.o
@@ -52,6 +53,9 @@ UNIT += tests/unit/test_proc
 # the record the fronts write and the log screen's rows (record.c: prints nothing)
 UNIT += tests/unit/test_record
 tests/unit/test_record: recovery/record.o
+# the layer the fronts share: verb entries, sizes, front_begin() (front.c)
+UNIT += tests/unit/test_front
+tests/unit/test_front: recovery/front.o recovery/record.o
 
 tests/unit/test_%: tests/unit/test_%.c $(ENGINE)
 	$(CC) $(ALL_CFLAGS) -pthread -o $@ $^ $(PKG_LIBS) -lcmocka
@@ -67,6 +71,7 @@ deps:
 
 check-unit: bootfix $(UNIT)
 	@for t in $(UNIT); do echo "== $$t"; ./$$t || exit 1; done
+	@echo "== tests/unit/test_includes.sh"; sh tests/unit/test_includes.sh
 
 check-cli: bootfix tests/tools/ntfs-logstate
 	@tests/run-suite.sh cli cli

@@ -2,7 +2,7 @@
  * logcmd.c - `bootfix log VERB`, the auditors' tool (see logcmd.h,
  * docs/log.md).  The record the fronts write is record.c's.
  *
- * One table of verbs { name, usage, run } as in cli.c.  Every verb that
+ * One table of verb entries (front.h) as in cli.c.  Every verb that
  * reads logs reads all of them before it prints anything (a file it cannot
  * read is an error alone, not a table cut short), also checks them, and
  * says on stderr when one does not verify, but still shows what it can: an
@@ -11,7 +11,6 @@
  * file name): it is never printed raw to the terminal.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,26 +20,13 @@
 
 #include "auditlog.h"
 #include "err.h"
-#include "text.h"
+#include "front.h"
 #include "logcmd.h"
+#include "text.h"
 
-#define EXIT_BAD 1
-#define EXIT_USAGE 2
-#define EXIT_CANNOT 3
-
-struct logverb {
-	const char *name;
-	const char *usage;
-	int (*run)(int argc, char **argv);
-};
-
-static const struct logverb *current;
-
-static int usage(void)
-{
-	fprintf(stderr, "usage: %s\n", current->usage);
-	return EXIT_USAGE;
-}
+/* exit codes: a log that does not verify, or a record show cannot find */
+#define EXIT_BAD FRONT_EXIT_NOT_DONE
+#define EXIT_CANNOT FRONT_EXIT_CANNOT
 
 /* ---- reading logs ---- */
 
@@ -236,57 +222,45 @@ static void warn_stdout(void *ctx, const char *msg)
 	printf("%s: warning: %s\n", text_safe(ctx), text_safe(msg));
 }
 
-static const struct option key_opts[] = {
+static const struct option verify_opts[] = {
+	{ "pubkey", required_argument, NULL, 'k' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option merge_opts[] = {
 	{ "pubkey", required_argument, NULL, 'k' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
-/*
- * The options of verify and merge: --pubkey FILE (any number; loaded into
- * *keys) and, when out is not NULL, -o OUT (required).  At least one FILE
- * must follow.  Returns -1 to go on (optind at the first FILE), else the
- * exit code to return (keys freed).
- */
-static int key_args(int argc, char **argv, EVP_PKEY ***keys, size_t *nkeys, const char **out)
+/* Every --pubkey FILE given, into *keys; 0, or -1 (said, keys freed). */
+static int pubkeys(const struct front_args *a, EVP_PKEY ***keys, size_t *nkeys)
 {
-	int ch;
+	const char *path;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, out ? "k:o:h" : "k:h", key_opts, NULL)) != -1) {
-		if (ch == 'k' && load_keys(optarg, keys, nkeys) == 0)
-			continue;
-		if (ch == 'o' && out) {
-			*out = optarg;
-			continue;
+	for (size_t i = 0; (path = front_arg_nth(a, 'k', i)); i++)
+		if (load_keys(path, keys, nkeys) < 0) {
+			free_keys(*keys, *nkeys);
+			*keys = NULL;
+			*nkeys = 0;
+			return -1;
 		}
-		free_keys(*keys, *nkeys);
-		if (ch == 'k')
-			return EXIT_CANNOT;
-		if (ch == 'h') {
-			printf("usage: %s\n", current->usage);
-			return 0;
-		}
-		return usage();
-	}
-	if ((out && !*out) || optind >= argc) {
-		free_keys(*keys, *nkeys);
-		return usage();
-	}
-	return -1;
+	return 0;
 }
 
-static int cmd_verify(int argc, char **argv)
+static int cmd_verify(const struct front_verb *self, struct front_args *a)
 {
 	EVP_PKEY **keys = NULL;
 	size_t nkeys = 0;
 	struct logs ls;
-	int ch, bad = 0;
+	int bad = 0;
 
-	if ((ch = key_args(argc, argv, &keys, &nkeys, NULL)) >= 0)
-		return ch;
-	if (read_logs(&ls, argv + optind, argc - optind, 0) < 0) {
+	(void)self;
+	if (pubkeys(a, &keys, &nkeys) < 0)
+		return EXIT_CANNOT;
+	if (read_logs(&ls, a->argv, a->argc, 0) < 0) {
 		free_keys(keys, nkeys);
 		return EXIT_CANNOT;
 	}
@@ -309,29 +283,12 @@ static int cmd_verify(int argc, char **argv)
 
 /* ---- list ---- */
 
-static int plain_args(int argc, char **argv)
-{
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: %s\n", current->usage);
-		return 0;
-	}
-	if (argc < 2)
-		return usage();
-	for (int i = 1; i < argc; i++)
-		if (argv[i][0] == '-' && argv[i][1])
-			return usage();
-	return -1;
-}
-
-static int cmd_list(int argc, char **argv)
+static int cmd_list(const struct front_verb *self, struct front_args *a)
 {
 	struct table t = { .cols = 7 };
 	struct logs ls;
-	int rc = plain_args(argc, argv);
-
-	if (rc >= 0)
-		return rc;
-	if (read_logs(&ls, argv + 1, argc - 1, 1) < 0)
+	(void)self;
+	if (read_logs(&ls, a->argv, a->argc, 1) < 0)
 		return EXIT_CANNOT;
 	table_add(&t, (const char *const[]){ ls.n > 1 ? "FILE:LINE" : "LINE", "TIME", "COMPUTER",
 					    "SERIAL", "SITE", "ACTION", "OUTCOME" });
@@ -422,39 +379,26 @@ static const struct option show_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int cmd_show(int argc, char **argv)
+static int cmd_show(const struct front_verb *self, struct front_args *a)
 {
-	const char *serial = NULL, *computer = NULL;
+	const char *serial = front_arg(a, 's'), *computer = front_arg(a, 'c');
 	struct logs ls;
 	size_t found = 0;
-	int ch, rc;
+	int rc;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "s:c:h", show_opts, NULL)) != -1) {
-		if (ch == 's')
-			serial = optarg;
-		else if (ch == 'c')
-			computer = optarg;
-		else if (ch == 'h') {
-			printf("usage: %s\n", current->usage);
-			return 0;
-		} else {
-			return usage();
-		}
-	}
-	if ((serial && computer) || optind >= argc)
-		return usage();
+	if (serial && computer)
+		return front_usage(self);
 	if (!serial && !computer) {
 		char *end;
 		unsigned long n;
 
-		if (argc - optind != 2)
-			return usage();
+		if (a->argc != 2)
+			return front_usage(self);
 		errno = 0;
-		n = strtoul(argv[optind + 1], &end, 10);
-		if (*end || !*argv[optind + 1] || errno || n == 0)
-			return usage();
-		if (read_logs(&ls, argv + optind, 1, 1) < 0)
+		n = strtoul(a->argv[1], &end, 10);
+		if (*end || !*a->argv[1] || errno || n == 0)
+			return front_usage(self);
+		if (read_logs(&ls, a->argv, 1, 1) < 0)
 			return EXIT_CANNOT;
 		if (n > ls.l[0].n) {
 			fprintf(stderr, "bootfix: %s has no line %lu (it has %zu)\n", ls.l[0].name, n,
@@ -471,7 +415,7 @@ static int cmd_show(int argc, char **argv)
 		free_logs(&ls);
 		return rc;
 	}
-	if (read_logs(&ls, argv + optind, argc - optind, 1) < 0)
+	if (read_logs(&ls, a->argv, a->argc, 1) < 0)
 		return EXIT_CANNOT;
 	for (size_t f = 0; f < ls.n; f++)
 		for (size_t i = 0; i < ls.l[f].n; i++)
@@ -534,22 +478,21 @@ static const char *const csv_header[] = {
 	"outcome", "reason", "bitlocker_key_ids", "duration_ms", "sha256",
 };
 
-static int cmd_export(int argc, char **argv)
+static const struct option export_opts[] = {
+	{ "csv", no_argument, NULL, 'C' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int cmd_export(const struct front_verb *self, struct front_args *a)
 {
 	struct logs ls;
 	size_t nh = sizeof(csv_header) / sizeof(csv_header[0]);
 	int rc;
 
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: %s\n", current->usage);
-		return 0;
-	}
-	if (argc < 3 || strcmp(argv[1], "--csv"))
-		return usage();
-	rc = plain_args(argc - 1, argv + 1);
-	if (rc >= 0)
-		return rc;
-	if (read_logs(&ls, argv + 2, argc - 2, 1) < 0)
+	if (!front_arg(a, 'C'))		/* the one format there is, named all the same */
+		return front_usage(self);
+	if (read_logs(&ls, a->argv, a->argc, 1) < 0)
 		return EXIT_CANNOT;
 	fputs("\xef\xbb\xbf", stdout);	/* UTF-8 BOM: Excel then reads non-ASCII right */
 	for (size_t i = 0; i < nh; i++)
@@ -601,19 +544,21 @@ static int cmd_export(int argc, char **argv)
 
 /* ---- merge ---- */
 
-static int cmd_merge(int argc, char **argv)
+static int cmd_merge(const struct front_verb *self, struct front_args *a)
 {
 	EVP_PKEY **keys = NULL;
 	size_t nkeys = 0;
-	const char *out = NULL;
+	const char *out = front_arg(a, 'o');
 	struct auditlog **logs = NULL;
 	struct logs ls = { 0 };
-	int ch, rc = EXIT_BAD, bad = 0;
+	int rc = EXIT_BAD, bad = 0;
 	long n;
 
-	if ((ch = key_args(argc, argv, &keys, &nkeys, &out)) >= 0)
-		return ch;
-	if (read_logs(&ls, argv + optind, argc - optind, 0) < 0) {
+	if (!out)
+		return front_usage(self);
+	if (pubkeys(a, &keys, &nkeys) < 0)
+		return EXIT_CANNOT;
+	if (read_logs(&ls, a->argv, a->argc, 0) < 0) {
 		rc = EXIT_CANNOT;
 		goto out;
 	}
@@ -745,7 +690,7 @@ static void count_zero(struct counter *c, const char *const *names, size_t n)
 		c->n[i] = 0;
 }
 
-static int cmd_summary(int argc, char **argv)
+static int cmd_summary(const struct front_verb *self, struct front_args *a)
 {
 	static const char *const actions[] = { "fix", "restore" };
 	static const char *const outcomes[] = { "fixed", "restored", "left", "nothing-to-fix",
@@ -753,11 +698,8 @@ static int cmd_summary(int argc, char **argv)
 	struct counter action = { 0 }, outcome = { 0 }, site = { 0 }, day = { 0 }, machines = { 0 };
 	struct logs ls;
 	long records = 0;
-	int rc = plain_args(argc, argv);
-
-	if (rc >= 0)
-		return rc;
-	if (read_logs(&ls, argv + 1, argc - 1, 1) < 0)
+	(void)self;
+	if (read_logs(&ls, a->argv, a->argc, 1) < 0)
 		return EXIT_CANNOT;
 	count_zero(&action, actions, sizeof(actions) / sizeof(actions[0]));
 	count_zero(&outcome, outcomes, sizeof(outcomes) / sizeof(outcomes[0]));
@@ -795,16 +737,13 @@ static int cmd_summary(int argc, char **argv)
 
 /* ---- keys-used ---- */
 
-static int cmd_keys(int argc, char **argv)
+static int cmd_keys(const struct front_verb *self, struct front_args *a)
 {
 	struct table t = { .cols = 7 };
 	struct logs ls;
 	size_t uses = 0;
-	int rc = plain_args(argc, argv);
-
-	if (rc >= 0)
-		return rc;
-	if (read_logs(&ls, argv + 1, argc - 1, 1) < 0)
+	(void)self;
+	if (read_logs(&ls, a->argv, a->argc, 1) < 0)
 		return EXIT_CANNOT;
 	table_add(&t, (const char *const[]){ "KEY ID", "TIME", "COMPUTER", "SERIAL", "DEVICE",
 					    "SOURCE", ls.n > 1 ? "FILE:LINE" : "LINE" });
@@ -849,35 +788,85 @@ static int cmd_keys(int argc, char **argv)
 
 /* ---- the verb table ---- */
 
-static const struct logverb logverbs[] = {
-	{ "verify", "bootfix log verify [--pubkey FILE]... FILE...", cmd_verify },
-	{ "list", "bootfix log list FILE...", cmd_list },
-	{ "show", "bootfix log show FILE N | --serial S FILE... | --computer NAME FILE...",
-	  cmd_show },
-	{ "export", "bootfix log export --csv FILE...", cmd_export },
-	{ "merge", "bootfix log merge [--pubkey FILE]... -o OUT FILE...", cmd_merge },
-	{ "summary", "bootfix log summary FILE...", cmd_summary },
-	{ "keys-used", "bootfix log keys-used FILE...", cmd_keys },
+static const struct option help_only[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
 };
 
-int logcmd_main(int argc, char **argv)
+static const struct front_verb verify_verb = {
+	.name = "verify", .usage = "bootfix log verify [--pubkey FILE]... FILE...",
+	.shortopts = "k:h", .longopts = verify_opts, .lower = 1, .upper = -1,
+	.exec = cmd_verify,
+};
+
+static const struct front_verb list_verb = {
+	.name = "list", .usage = "bootfix log list FILE...",
+	.shortopts = "h", .longopts = help_only, .lower = 1, .upper = -1,
+	.exec = cmd_list,
+};
+
+static const struct front_verb show_verb = {
+	.name = "show",
+	.usage = "bootfix log show FILE N | --serial S FILE... | --computer NAME FILE...",
+	.shortopts = "s:c:h", .longopts = show_opts, .lower = 1, .upper = -1,
+	.exec = cmd_show,
+};
+
+static const struct front_verb export_verb = {
+	.name = "export", .usage = "bootfix log export --csv FILE...",
+	.shortopts = "h", .longopts = export_opts, .lower = 1, .upper = -1,
+	.exec = cmd_export,
+};
+
+static const struct front_verb merge_verb = {
+	.name = "merge", .usage = "bootfix log merge [--pubkey FILE]... -o OUT FILE...",
+	.shortopts = "k:o:h", .longopts = merge_opts, .lower = 1, .upper = -1,
+	.exec = cmd_merge,
+};
+
+static const struct front_verb summary_verb = {
+	.name = "summary", .usage = "bootfix log summary FILE...",
+	.shortopts = "h", .longopts = help_only, .lower = 1, .upper = -1,
+	.exec = cmd_summary,
+};
+
+static const struct front_verb keys_verb = {
+	.name = "keys-used", .usage = "bootfix log keys-used FILE...",
+	.shortopts = "h", .longopts = help_only, .lower = 1, .upper = -1,
+	.exec = cmd_keys,
+};
+
+static const struct front_verb *const logverbs[] = {
+	&verify_verb, &list_verb, &show_verb, &export_verb, &merge_verb, &summary_verb,
+	&keys_verb,
+};
+
+/* `bootfix log VERB ...`: a table of its own, run the same way as the top one. */
+static int exec(const struct front_verb *self, struct front_args *a)
 {
 	size_t n = sizeof(logverbs) / sizeof(logverbs[0]);
+	const struct front_verb *v;
 
-	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
-	    !strcmp(argv[1], "-h")) {
-		FILE *o = argc < 2 ? stderr : stdout;
+	(void)self;
+	if (a->argc < 1 || !strcmp(a->argv[0], "help") || !strcmp(a->argv[0], "--help") ||
+	    !strcmp(a->argv[0], "-h")) {
+		FILE *o = a->argc < 1 ? stderr : stdout;
 
 		fprintf(o, "usage:\n");
 		for (size_t i = 0; i < n; i++)
-			fprintf(o, "  %s\n", logverbs[i].usage);
-		return argc < 2 ? EXIT_USAGE : 0;
+			fprintf(o, "  %s\n", logverbs[i]->usage);
+		return a->argc < 1 ? FRONT_EXIT_USAGE : FRONT_EXIT_OK;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(argv[1], logverbs[i].name)) {
-			current = &logverbs[i];
-			return logverbs[i].run(argc - 1, argv + 1);
-		}
-	fprintf(stderr, "bootfix: unknown log verb '%s' (try 'bootfix log help')\n", argv[1]);
-	return EXIT_USAGE;
+	v = front_verb_find(logverbs, n, a->argv[0]);
+	if (v)
+		return front_verb_run(v, a->argc, a->argv);
+	fprintf(stderr, "bootfix: unknown log verb '%s' (try 'bootfix log help')\n",
+		text_safe(a->argv[0]));
+	return FRONT_EXIT_USAGE;
 }
+
+const struct front_verb logcmd_verb = {
+	.name = "log",
+	.usage = "bootfix log verify|list|show|export|merge|summary|keys-used ...",
+	.exec = exec,
+};

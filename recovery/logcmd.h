@@ -5,13 +5,13 @@
 #ifndef BOOTFIX_LOGCMD_H
 #define BOOTFIX_LOGCMD_H
 
-#define LOGCMD_USAGE "bootfix log verify|list|show|export|merge|summary|keys-used ..."
+struct front_verb;
 
 /*
- * `bootfix log ...` with argv[0] == "log".  Prints results on stdout and
- * problems on stderr; returns the exit code: 0 fine, 1 a log does not
- * verify (or show found nothing), 2 usage, 3 a file cannot be read.
+ * `bootfix log ...`, for cli.c's verb table.  Prints results on stdout and
+ * problems on stderr; exits 0 fine, 1 a log does not verify (or show found
+ * nothing), 2 usage, 3 a file cannot be read.
  */
-int logcmd_main(int argc, char **argv);
+extern const struct front_verb logcmd_verb;
 
 #endif
