@@ -24,9 +24,6 @@
 #include "logcmd.h"
 #include "text.h"
 
-/* exit codes: a log that does not verify, or a record show cannot find */
-#define EXIT_BAD FRONT_EXIT_NOT_DONE
-#define EXIT_CANNOT FRONT_EXIT_CANNOT
 
 /* ---- reading logs ---- */
 
@@ -259,10 +256,10 @@ static int cmd_verify(const struct front_verb *self, struct front_args *a)
 
 	(void)self;
 	if (pubkeys(a, &keys, &nkeys) < 0)
-		return EXIT_CANNOT;
+		return FRONT_EXIT_CANNOT;
 	if (read_logs(&ls, a->argv, a->argc, 0) < 0) {
 		free_keys(keys, nkeys);
-		return EXIT_CANNOT;
+		return FRONT_EXIT_CANNOT;
 	}
 	for (size_t i = 0; i < ls.n; i++) {
 		char *name = ls.l[i].name;
@@ -278,7 +275,7 @@ static int cmd_verify(const struct front_verb *self, struct front_args *a)
 	}
 	free_logs(&ls);
 	free_keys(keys, nkeys);
-	return bad ? EXIT_BAD : 0;
+	return bad ? FRONT_EXIT_NOT_DONE : 0;
 }
 
 /* ---- list ---- */
@@ -289,7 +286,7 @@ static int cmd_list(const struct front_verb *self, struct front_args *a)
 	struct logs ls;
 	(void)self;
 	if (read_logs(&ls, a->argv, a->argc, 1) < 0)
-		return EXIT_CANNOT;
+		return FRONT_EXIT_CANNOT;
 	table_add(&t, (const char *const[]){ ls.n > 1 ? "FILE:LINE" : "LINE", "TIME", "COMPUTER",
 					    "SERIAL", "SITE", "ACTION", "OUTCOME" });
 	for (size_t f = 0; f < ls.n; f++)
@@ -399,15 +396,15 @@ static int cmd_show(const struct front_verb *self, struct front_args *a)
 		if (*end || !*a->argv[1] || errno || n == 0)
 			return front_usage(self);
 		if (read_logs(&ls, a->argv, 1, 1) < 0)
-			return EXIT_CANNOT;
+			return FRONT_EXIT_CANNOT;
 		if (n > ls.l[0].n) {
 			fprintf(stderr, "bootfix: %s has no line %lu (it has %zu)\n", ls.l[0].name, n,
 				ls.l[0].n);
-			rc = EXIT_BAD;
+			rc = FRONT_EXIT_NOT_DONE;
 		} else if (ls.l[0].lines[n - 1].kind == AUDITLOG_JUNK) {
 			fprintf(stderr, "bootfix: line %lu of %s is not a record: %s\n", n,
 				ls.l[0].name, ls.l[0].lines[n - 1].why);
-			rc = EXIT_BAD;
+			rc = FRONT_EXIT_NOT_DONE;
 		} else {
 			show(&ls.l[0].lines[n - 1]);
 			rc = 0;
@@ -416,7 +413,7 @@ static int cmd_show(const struct front_verb *self, struct front_args *a)
 		return rc;
 	}
 	if (read_logs(&ls, a->argv, a->argc, 1) < 0)
-		return EXIT_CANNOT;
+		return FRONT_EXIT_CANNOT;
 	for (size_t f = 0; f < ls.n; f++)
 		for (size_t i = 0; i < ls.l[f].n; i++)
 			if (shown(&ls.l[f].lines[i]) &&
@@ -427,7 +424,7 @@ static int cmd_show(const struct front_verb *self, struct front_args *a)
 	if (!found)
 		fprintf(stderr, "bootfix: no record with %s '%s'\n", serial ? "serial" : "computer",
 			serial ? serial : computer);
-	rc = !found ? EXIT_BAD : 0;
+	rc = !found ? FRONT_EXIT_NOT_DONE : 0;
 	free_logs(&ls);
 	return rc;
 }
@@ -493,7 +490,7 @@ static int cmd_export(const struct front_verb *self, struct front_args *a)
 	if (!front_arg(a, 'C'))		/* the one format there is, named all the same */
 		return front_usage(self);
 	if (read_logs(&ls, a->argv, a->argc, 1) < 0)
-		return EXIT_CANNOT;
+		return FRONT_EXIT_CANNOT;
 	fputs("\xef\xbb\xbf", stdout);	/* UTF-8 BOM: Excel then reads non-ASCII right */
 	for (size_t i = 0; i < nh; i++)
 		csv_field(csv_header[i], i + 1 == nh);
@@ -537,7 +534,7 @@ static int cmd_export(const struct front_verb *self, struct front_args *a)
 			csv_field(l->sha256, 1);
 			auditlog_row_free(&r);
 		}
-	rc = fflush(stdout) == 0 ? 0 : EXIT_CANNOT;
+	rc = fflush(stdout) == 0 ? 0 : FRONT_EXIT_CANNOT;
 	free_logs(&ls);
 	return rc;
 }
@@ -551,15 +548,15 @@ static int cmd_merge(const struct front_verb *self, struct front_args *a)
 	const char *out = front_arg(a, 'o');
 	struct auditlog **logs = NULL;
 	struct logs ls = { 0 };
-	int rc = EXIT_BAD, bad = 0;
+	int rc = FRONT_EXIT_NOT_DONE, bad = 0;
 	long n;
 
 	if (!out)
 		return front_usage(self);
 	if (pubkeys(a, &keys, &nkeys) < 0)
-		return EXIT_CANNOT;
+		return FRONT_EXIT_CANNOT;
 	if (read_logs(&ls, a->argv, a->argc, 0) < 0) {
-		rc = EXIT_CANNOT;
+		rc = FRONT_EXIT_CANNOT;
 		goto out;
 	}
 	logs = calloc(ls.n, sizeof(*logs));
@@ -576,7 +573,7 @@ static int cmd_merge(const struct front_verb *self, struct front_args *a)
 	n = auditlog_merge(logs, ls.n, out);
 	if (n < 0) {
 		fprintf(stderr, "bootfix: %s\n", err_msg());
-		rc = EXIT_CANNOT;
+		rc = FRONT_EXIT_CANNOT;
 		goto out;
 	}
 	printf("%s: %ld record%s from %zu log%s\n", out, n, n == 1 ? "" : "s", ls.n,
@@ -700,7 +697,7 @@ static int cmd_summary(const struct front_verb *self, struct front_args *a)
 	long records = 0;
 	(void)self;
 	if (read_logs(&ls, a->argv, a->argc, 1) < 0)
-		return EXIT_CANNOT;
+		return FRONT_EXIT_CANNOT;
 	count_zero(&action, actions, sizeof(actions) / sizeof(actions[0]));
 	count_zero(&outcome, outcomes, sizeof(outcomes) / sizeof(outcomes[0]));
 	for (size_t f = 0; f < ls.n; f++)
@@ -744,7 +741,7 @@ static int cmd_keys(const struct front_verb *self, struct front_args *a)
 	size_t uses = 0;
 	(void)self;
 	if (read_logs(&ls, a->argv, a->argc, 1) < 0)
-		return EXIT_CANNOT;
+		return FRONT_EXIT_CANNOT;
 	table_add(&t, (const char *const[]){ "KEY ID", "TIME", "COMPUTER", "SERIAL", "DEVICE",
 					    "SOURCE", ls.n > 1 ? "FILE:LINE" : "LINE" });
 	for (size_t f = 0; f < ls.n; f++)

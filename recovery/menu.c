@@ -229,8 +229,9 @@ static void *work(void *arg)
 		int logged;
 
 		/* the same record as the CLI's, mode "menu"; written before the result shows */
-		logged = record_write(&m->f.rec, &o, &r, &m->f.rules, rc < 0 ? (why ? why : "cannot run") :
-				       NULL, note, sizeof(note), &rec);
+		logged = record_write(&m->f.rec, &o, &r, &m->f.rules,
+				      rc < 0 ? (why ? why : "cannot run") : NULL, note, sizeof(note),
+				      &rec);
 		if (rc < 0)
 			err_set("%s", why ? why : "cannot run");
 		free(why);
@@ -763,8 +764,8 @@ static void draw_overview(struct menu *m)
 	if (m->f.rec.unreadable[0] || m->f.rec.conf.nproblems) {
 		/* what the person who prepared the stick got wrong, said once, in colour */
 		paint_on(m, C_WARN, A_BOLD);
-		y += screen_wrap(y, 2, COLS - 4, 2, "%s", m->f.rec.unreadable[0] ? m->f.rec.unreadable :
-				 m->f.rec.conf.problems[0]);
+		y += screen_wrap(y, 2, COLS - 4, 2, "%s", m->f.rec.unreadable[0] ?
+				 m->f.rec.unreadable : m->f.rec.conf.problems[0]);
 		paint_off(m, C_WARN, A_BOLD);
 	}
 	if (m->scan.n == 0)

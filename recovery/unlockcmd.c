@@ -26,12 +26,8 @@
 #include "text.h"
 #include "unlockcmd.h"
 
-#define EXIT_NOKEY FRONT_EXIT_NOT_DONE	/* no key fits, or a key is wrong */
-#define EXIT_USAGE FRONT_EXIT_USAGE
-#define EXIT_CANNOT FRONT_EXIT_CANNOT
 #define SECRET_MAX 1024
 
-#define stop front_stop
 
 static void say_problem(void *ctx, const char *msg)
 {
@@ -49,7 +45,7 @@ static int read_line(char *buf, size_t len, size_t *n)
 		char c;
 		ssize_t r = read(0, &c, 1);
 
-		if (r < 0 && errno == EINTR && !stop)
+		if (r < 0 && errno == EINTR && !front_stop)
 			continue;
 		if (r <= 0)
 			return *n ? 0 : -1;
@@ -197,7 +193,7 @@ static int enter_recovery(const char *ids, struct bitlocker_rp *rp)
 	for (;;) {
 		int c = read_byte();
 
-		if (c < 0 || c == 3 || c == 4 || stop)		/* EOF, Ctrl-C, Ctrl-D */
+		if (c < 0 || c == 3 || c == 4 || front_stop)		/* EOF, Ctrl-C, Ctrl-D */
 			break;
 		if (c == 27) {
 			c = escape_digit();
@@ -332,7 +328,7 @@ static void hold(void)
 	struct pollfd p = { .fd = 0, .events = POLLIN };
 
 	fprintf(stderr, "bootfix: the volume stays unlocked until stdin ends, Enter or Ctrl-C\n");
-	while (!stop) {
+	while (!front_stop) {
 		char c;
 		int r = poll(&p, 1, 200);
 
@@ -380,7 +376,7 @@ static int exec(const struct front_verb *self, struct front_args *a)
 			fprintf(stderr, "bootfix unlock: give keys on stdin (--%s -), never "
 				"as an argument others can read\n",
 				ch == 'r' ? "recovery-password" : "password");
-			return EXIT_USAGE;
+			return FRONT_EXIT_USAGE;
 		}
 		*(ch == 'r' ? &want_rp : &want_pw) = 1;
 	}
@@ -424,7 +420,7 @@ static int exec(const struct front_verb *self, struct front_args *a)
 				recovery_ids(&t[0].bi, ids, sizeof(ids));
 			if (enter_recovery(ids, &rp) < 0) {
 				fprintf(stderr, "bootfix unlock: no recovery password entered\n");
-				code = EXIT_NOKEY;
+				code = FRONT_EXIT_NOT_DONE;
 				goto out;
 			}
 			typed.secret = rp.text;
@@ -443,7 +439,7 @@ static int exec(const struct front_verb *self, struct front_args *a)
 			}
 			if (ch < 0) {
 				fprintf(stderr, "bootfix unlock: no key on stdin\n");
-				code = EXIT_USAGE;
+				code = FRONT_EXIT_USAGE;
 				goto out;
 			}
 			typed.secret = secret;
@@ -453,7 +449,7 @@ static int exec(const struct front_verb *self, struct front_args *a)
 
 				/* checked before any slow key derivation is tried */
 				if (bitlocker_rp_parse(secret, slen, &rp, &bad) < 0) {
-					code = EXIT_NOKEY;
+					code = FRONT_EXIT_NOT_DONE;
 					front_error("cannot unlock %s: %s", dev, err_msg());
 					goto out;
 				}
@@ -468,7 +464,7 @@ static int exec(const struct front_verb *self, struct front_args *a)
 		code = front_error("cannot unlock %s: %s", dev, strerror(ENOMEM));
 		goto out;
 	}
-	for (size_t i = 0; i < nt && !stop; i++) {
+	for (size_t i = 0; i < nt && !front_stop; i++) {
 		struct keys_unlock_opts o = {
 			.kr = keydir ? &kr : NULL, .typed = typed.secret ? &typed : NULL,
 			.check = check, .typed_only = check, .tried = say_problem,
@@ -480,13 +476,13 @@ static int exec(const struct front_verb *self, struct front_args *a)
 		maps[i].loopfd = -1;
 		if (!t[i].have) {
 			front_error("cannot unlock %s: cannot read its BitLocker metadata", t[i].dev);
-			code = EXIT_CANNOT;
+			code = FRONT_EXIT_CANNOT;
 			continue;
 		}
 		if (keys_unlock(t[i].dev, &t[i].bi, &o, &maps[i], &res, &src) < 0) {
 			front_error("%s", err_msg());
-			if (code != EXIT_CANNOT)
-				code = res.wrong_key ? EXIT_NOKEY : EXIT_CANNOT;
+			if (code != FRONT_EXIT_CANNOT)
+				code = res.wrong_key ? FRONT_EXIT_NOT_DONE : FRONT_EXIT_CANNOT;
 			continue;
 		}
 		key_source_name(&src, srcname, sizeof(srcname));
@@ -501,7 +497,7 @@ static int exec(const struct front_verb *self, struct front_args *a)
 			printf("%s: mapped read-write at %s\n", t[i].dev, maps[i].path);
 		fflush(stdout);
 	}
-	if (stop)
+	if (front_stop)
 		interrupted = 1;
 	else if (!check && code == 0)
 		hold();
@@ -513,7 +509,7 @@ out:
 			snprintf(path, sizeof(path), "%s", maps[i].path);
 			if (bitlocker_close(&maps[i]) < 0) {
 				front_error("%s", err_msg());
-				code = EXIT_CANNOT;
+				code = FRONT_EXIT_CANNOT;
 			} else {
 				printf("%s: closed %s\n", t[i].dev, path);
 			}
@@ -533,7 +529,7 @@ out:
 	if (interrupted) {
 		fprintf(stderr, "bootfix: interrupted; every mapping closed\n");
 		if (code == 0)
-			code = EXIT_CANNOT;
+			code = FRONT_EXIT_CANNOT;
 	}
 	return code;
 }
