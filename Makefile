@@ -31,7 +31,8 @@ ENGINE = recovery/err.o recovery/file.o recovery/utc.o recovery/rules.o recovery
 ENGINE += recovery/auditlog.o recovery/auditlog_sign.o recovery/auditlog_read.o \
 	  recovery/auditlog_verify.o recovery/auditlog_append.o recovery/auditlog_row.o \
 	  recovery/auditlog_merge.o
-FRONTS = recovery/cli.o recovery/logcmd.o recovery/menu.o recovery/auto.o recovery/screen.o
+FRONTS = recovery/cli.o recovery/front.o recovery/record.o recovery/fixcmd.o recovery/rulescmd.o \
+	 recovery/logcmd.o recovery/menu.o recovery/auto.o recovery/screen.o
 # BitLocker: metadata, key sources, unlocking (docs/bitlocker.md)
 BITLOCKER = recovery/bitlocker_guid.o recovery/bitlocker_meta.o recovery/bitlocker_rp.o \
 	    recovery/bitlocker_bek.o recovery/bitlocker_derive.o recovery/bitlocker_unlock.o \
@@ -56,9 +57,12 @@ UNIT += tests/unit/test_bitlocker tests/unit/test_keys tests/unit/test_csv tests
 UNIT += tests/unit/test_text tests/unit/test_termkey tests/unit/test_sha256
 # children, FUSE daemons and the mount table (recovery/proc.c)
 UNIT += tests/unit/test_proc
-# the fronts' record and log screen rows (logcmd.c: no curses in it)
-UNIT += tests/unit/test_logcmd
-tests/unit/test_logcmd: recovery/logcmd.o
+# the record the fronts write and the log screen's rows (record.c: prints nothing)
+UNIT += tests/unit/test_record
+tests/unit/test_record: recovery/record.o
+# the layer the fronts share: verb entries, sizes, front_begin() (front.c)
+UNIT += tests/unit/test_front
+tests/unit/test_front: recovery/front.o recovery/record.o
 
 # file access on hostile trees (EIO, links, a full file system), the engine on
 # a plain folder as --root, ntfs-3g's answers, disks, hives, the JSON report
@@ -79,6 +83,7 @@ deps:
 
 check-unit: bootfix $(UNIT)
 	@for t in $(UNIT); do echo "== $$t"; ./$$t || exit 1; done
+	@echo "== tests/unit/test_includes.sh"; sh tests/unit/test_includes.sh
 
 check-cli: bootfix tests/tools/ntfs-logstate
 	@tests/run-suite.sh cli cli
@@ -165,8 +170,8 @@ install: bootfix
 	install -D -m 0644 docs/bootfix.8 $(DESTDIR)$(PREFIX)/share/man/man8/bootfix.8
 
 clean:
-	rm -f bootfix recovery/*.o $(UNIT) tests/tools/ntfs-logstate tests/tools/hive-set \
-	      $(FUZZ:%=tests/fuzz/fuzz_%)
+	rm -f bootfix recovery/*.o $(UNIT) tests/unit/test_logcmd tests/tools/ntfs-logstate \
+	      tests/tools/hive-set $(FUZZ:%=tests/fuzz/fuzz_%)
 	rm -rf tests/trash.* out
 
 .PHONY: all deps check check-unit check-cli check-tui check-fuzz fuzz fuzz-run bench install clean

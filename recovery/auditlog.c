@@ -406,10 +406,10 @@ int auditlog_write_run(struct audit_info *ai, const char *log_path, char **path,
 		int dfd = file_open(AT_FDCWD, ai->data_dir, O_RDONLY | O_DIRECTORY, 0), lfd = -1;
 
 		if (dfd < 0)
-			rc = err_set("cannot append to %s: cannot open %s: %s", *path, ai->data_dir,
-				     err_cause(errno));
+			rc = auditlog_append_failed(a, *path, "cannot open %s: %s", ai->data_dir,
+						    err_cause(errno));
 		else if ((lfd = file_mkdirs(dfd, "logs", 0755, NULL)) < 0)
-			rc = err_wrap("cannot append to %s", *path);
+			rc = auditlog_append_failed(a, *path, "%s", err_msg());
 		else
 			rc = auditlog_append(*path, rec, key, a);
 		if (lfd < 0 && !a->line)

@@ -100,6 +100,8 @@ struct auditlog_appended {
 	int is_signed;
 	char **warnings;	/* short of failure: "cannot update FILE.head: ...", caller frees */
 	size_t nwarnings;
+	char why[512];		/* not written: the cause alone, "read-only file system"
+				 * (err_msg() says "cannot append to PATH: " and it) */
 };
 
 /*
@@ -110,8 +112,8 @@ struct auditlog_appended {
  * a write that fails is cut back to the old length.  keyfile may be NULL or
  * name a missing file (no signature); an unusable key gives an unsigned
  * record with a note and a warning.  Returns 0 when the record is durably
- * in the log, or -1 with err_set() ("cannot append to PATH: CAUSE"); *a is
- * filled in both cases.
+ * in the log, or -1 with err_set() ("cannot append to PATH: CAUSE", CAUSE
+ * also in a->why); *a is filled in both cases.
  */
 int auditlog_append(const char *path, struct json_object *rec, const char *keyfile,
 		    struct auditlog_appended *a);
@@ -129,7 +131,8 @@ void auditlog_appended_free(struct auditlog_appended *a);
  * signed with DATA/keys/log-signing.pem when that exists.  *path gets the
  * log's path (caller frees).  Returns 0 when logged, 1 when there is
  * nowhere to log (neither log_path nor a data folder; *path NULL, *a empty),
- * -1 with err_set() when not logged: a->line then holds the record to show.
+ * -1 with err_set() when not logged: a->line then holds the record to show,
+ * and a->why the cause when the log could not be appended to (else "").
  */
 int auditlog_write_run(struct audit_info *ai, const char *log_path, char **path,
 		       struct auditlog_appended *a);
@@ -191,7 +194,9 @@ void auditlog_free(struct auditlog *log);
  * told each warning of a log that still verifies: "line 4: torn record
  * ...".  Returns 0 when intact
  * (*nrecords, may be NULL, gets the number of records), or -1 with
- * err_set() naming the first bad line and why: "line 5: ...".
+ * err_set() naming the first bad line and why: "line 5: ...".  warn (may
+ * be NULL) is called for each warning of a log that still verifies: "line
+ * 4: torn record ...".
  */
 int auditlog_verify(const struct auditlog *log, EVP_PKEY *const *keys, size_t nkeys,
 		    err_warn_fn warn, void *ctx, size_t *nrecords);

@@ -263,6 +263,17 @@ static EVP_PKEY *signing_key(const char *keyfile, struct json_object *rec,
 	return NULL;
 }
 
+/* "cannot append to PATH: CAUSE", with CAUSE kept apart in a->why; returns -1. */
+int auditlog_append_failed(struct auditlog_appended *a, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(a->why, sizeof(a->why), fmt, ap);
+	va_end(ap);
+	return err_set("cannot append to %s: %s", path, a->why);
+}
+
 int auditlog_append(const char *path, struct json_object *rec, const char *keyfile,
 		    struct auditlog_appended *a)
 {
@@ -282,17 +293,17 @@ int auditlog_append(const char *path, struct json_object *rec, const char *keyfi
 	a->line = auditlog_sign_line(rec, NULL);
 	dirfd = file_open_parent(path, &base);
 	if (dirfd < 0) {
-		err_set("cannot append to %s: %s", path, err_cause(errno));
+		auditlog_append_failed(a, path, "%s", err_cause(errno));
 		goto out;
 	}
 	fd = file_open(dirfd, base, O_RDWR | O_APPEND | O_CREAT, 0644);
 	if (fd < 0) {
-		err_set("cannot append to %s: %s", path, errno == ELOOP ? "it is a link" :
+		auditlog_append_failed(a, path, "%s", errno == ELOOP ? "it is a link" :
 			err_cause(errno));
 		goto out;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		err_set("cannot append to %s: not a regular file", path);
+		auditlog_append_failed(a, path, "not a regular file");
 		goto out;
 	}
 	/* two bootfix on one stick must not interleave: best effort, FAT has no locks everywhere */
@@ -300,7 +311,7 @@ int auditlog_append(const char *path, struct json_object *rec, const char *keyfi
 		;
 	if (fstat(fd, &st) < 0 || read_tail(fd, st.st_size, &t) < 0) {
 		e = errno;
-		err_set("cannot append to %s: %s", path, e == EBADMSG ?
+		auditlog_append_failed(a, path, "%s", e == EBADMSG ?
 			"it is not a bootfix log (it does not begin with a record)" :
 			e == EFBIG ? "no record in its last 64 MiB" : err_cause(e));
 		goto out;
@@ -318,14 +329,14 @@ int auditlog_append(const char *path, struct json_object *rec, const char *keyfi
 	free(a->line);
 	a->line = auditlog_sign_line(rec, k);
 	if (!a->line) {
-		err_set("cannot append to %s: cannot %s the record", path, k ? "sign" : "format");
+		auditlog_append_failed(a, path, "cannot %s the record", k ? "sign" : "format");
 		a->line = auditlog_sign_line(rec, NULL);
 		goto out;
 	}
 	len = strlen(a->line);
 	buf = malloc(len + 2);
 	if (!buf) {
-		err_set("cannot append to %s: %s", path, err_cause(ENOMEM));
+		auditlog_append_failed(a, path, "%s", err_cause(ENOMEM));
 		goto out;
 	}
 	memcpy(buf + t.needs_newline, a->line, len);
@@ -337,11 +348,11 @@ int auditlog_append(const char *path, struct json_object *rec, const char *keyfi
 		/* never leave half a record of ours behind: cut back to where we started */
 		if (ftruncate(fd, st.st_size) == 0)
 			fsync(fd);
-		err_set("cannot append to %s: %s", path, err_cause(e));
+		auditlog_append_failed(a, path, "%s", err_cause(e));
 		goto out;
 	}
 	if (file_sync_dir(dirfd) < 0) {
-		err_set("cannot append to %s: cannot sync its directory: %s", path, err_cause(errno));
+		auditlog_append_failed(a, path, "cannot sync its directory: %s", err_cause(errno));
 		goto out;
 	}
 	a->seq = t.seq;

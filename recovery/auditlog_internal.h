@@ -115,6 +115,8 @@ enum auditlog_kind auditlog_read_classify(const char *s, size_t len, int embedde
 					  const char **why);
 
 /* ---- auditlog_append.c ---- */
+int auditlog_append_failed(struct auditlog_appended *a, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /*
  * Write BASE.head in the directory dirfd (via BASE.head.tmp and rename, then

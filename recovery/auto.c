@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <linux/kd.h>
 #include <locale.h>
 #include <signal.h>
@@ -25,17 +24,17 @@
 #include <curses.h>
 
 #include "auto.h"
-#include "cli.h"
 #include "config.h"
 #include "engine.h"
 #include "err.h"
+#include "front.h"
 #include "identity.h"
-#include "logcmd.h"
 #include "menu.h"
-#include "version.h"
+#include "record.h"
 #include "screen.h"
 #include "text.h"
 #include "utc.h"
+#include "version.h"
 
 /* every line drawn may carry names from the volume: escaped (screen.h) */
 #define mvprintw screen_mvprintw
@@ -236,16 +235,11 @@ static void colours(void)
 	init_pair(6, COLOR_WHITE, COLOR_RED);
 }
 
-struct auto_ctx {
-	struct logcmd_run *lr;
-	const struct engine_opts *o;
-};
-
 static void begun(void *ctx, const struct run *r)
 {
-	struct auto_ctx *a = ctx;
+	struct front *f = ctx;
 
-	logcmd_begun(a->lr, a->o, r);
+	record_begun(&f->rec, &f->eo, r);
 }
 
 static void progress(void *ctx, const char *what)
@@ -257,6 +251,15 @@ static void progress(void *ctx, const char *what)
 		mvprintw(4, 2, "%.*s", COLS - 4, what);
 		refresh();
 	}
+}
+
+/* On the screen like progress; without one, on stderr (the serial line, a log). */
+static void warning(void *ctx, const char *msg)
+{
+	if (stdscr)
+		progress(ctx, msg);
+	else
+		fprintf(stderr, "bootfix: warning: %s\n", text_safe(msg));
 }
 
 /* Hand over to the menu with the same target and data folder. */
@@ -274,72 +277,39 @@ static int to_menu(const struct engine_opts *o)
 		argv[argc++] = (char *)o->device;
 	}
 	argv[argc] = NULL;
-	return menu_main(argc, argv);
+	return front_verb_run(&menu_verb, argc, argv);
 }
 
-int auto_main(int argc, char **argv)
+static const struct option opts[] = {
+	{ "device", required_argument, NULL, 'd' },
+	{ "data", required_argument, NULL, 'D' },
+	{ "after", required_argument, NULL, 'a' },
+	{ "countdown", required_argument, NULL, 'c' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int exec(const struct front_verb *self, struct front_args *a)
 {
-	static const struct option opts[] = {
-		{ "device", required_argument, NULL, 'd' },
-		{ "data", required_argument, NULL, 'D' },
-		{ "after", required_argument, NULL, 'a' },
-		{ "countdown", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct engine_output out = { .progress = progress, .begun = begun };
-	struct engine_opts o;
-	struct logcmd_run lr = { 0 };
-	struct auto_ctx actx = { &lr, &o };
-	struct ruleset rs = { 0 };
+	struct front f;
+	struct engine_output out = { .progress = progress, .warning = warning, .begun = begun,
+				     .ctx = &f };
+	struct engine_opts *o = &f.eo;
 	struct run r;
 	char why[512], note[1024] = "", tail[160], *serial, *unlogged = NULL;
-	const char *after_opt = NULL;
+	const char *after_opt = front_arg(a, 'a'), *countdown_opt = front_arg(a, 'c');
 	enum verdict_screen verdict;
-	enum config_after after;
-	int ch, countdown = -1, rc, code = 0;
+	enum config_after after = CONFIG_AFTER_POWEROFF;
+	int countdown = -1, code = FRONT_EXIT_OK;
 
-	memset(&o, 0, sizeof(o));
-	out.ctx = &actx;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "d:D:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'd': o.device = optarg; break;
-		case 'D': o.data_dir = optarg; break;
-		case 'a': after_opt = optarg; break;
-		case 'c':
-			countdown = atoi(optarg);
-			if (countdown < 0 || countdown > CONFIG_COUNTDOWN_MAX)
-				goto usage;
-			break;
-		case 'h':
-			printf("usage: %s\n", AUTO_USAGE);
-			return 0;
-		default:
-			goto usage;
-		}
+	memset(&f, 0, sizeof(f));
+	o->device = front_arg(a, 'd');
+	o->data_dir = front_arg(a, 'D');
+	if (countdown_opt) {
+		countdown = atoi(countdown_opt);
+		if (countdown < 0 || countdown > CONFIG_COUNTDOWN_MAX)
+			return front_usage(self);
 	}
-	if (optind < argc)
-		goto usage;
-	if (geteuid() != 0)
-		return cli_error("cannot run unattended: must be run as root");
-	o.data_dir = cli_data_dir(o.data_dir);
-	logcmd_load(&lr, &o);
-	if (lr.conf.nproblems || lr.unreadable[0]) {
-		/* a stick configured wrongly does nothing unattended: safe is the menu */
-		if (lr.unreadable[0])
-			fprintf(stderr, "bootfix: %s\n", text_safe(lr.unreadable));
-		for (size_t i = 0; i < lr.conf.nproblems; i++)
-			fprintf(stderr, "bootfix: %s\n", text_safe(lr.conf.problems[i]));
-		fprintf(stderr, "bootfix: bootfix.conf has problems: starting the menu instead "
-			"of the unattended mode\n");
-		logcmd_done(&lr);
-		o.operator_name = o.site = NULL;	/* they pointed into lr */
-		if (isatty(0))
-			sleep(5);	/* time to read it before the menu covers it */
-		return to_menu(&o);
-	}
-	after = lr.conf.after ? lr.conf.after : CONFIG_AFTER_POWEROFF;
 	if (after_opt) {
 		if (!strcmp(after_opt, "poweroff"))
 			after = CONFIG_AFTER_POWEROFF;
@@ -348,21 +318,34 @@ int auto_main(int argc, char **argv)
 		else if (!strcmp(after_opt, "wait"))
 			after = CONFIG_AFTER_WAIT;
 		else
-			goto usage;
+			return front_usage(self);
 	}
+	if (geteuid() != 0)
+		return front_error("cannot run unattended: must be run as root");
+	if ((code = front_begin(&f, FRONT_DATA_ENV)) != FRONT_EXIT_OK) {
+		front_end(&f);
+		return code;
+	}
+	if (f.rec.conf.nproblems || f.rec.unreadable[0]) {
+		/* a stick configured wrongly does nothing unattended: safe is the menu */
+		if (f.rec.unreadable[0])
+			fprintf(stderr, "bootfix: %s\n", text_safe(f.rec.unreadable));
+		for (size_t i = 0; i < f.rec.conf.nproblems; i++)
+			fprintf(stderr, "bootfix: %s\n", text_safe(f.rec.conf.problems[i]));
+		fprintf(stderr, "bootfix: bootfix.conf has problems: starting the menu instead "
+			"of the unattended mode\n");
+		front_end(&f);
+		if (isatty(0))
+			sleep(5);	/* time to read it before the menu covers it */
+		return to_menu(o);
+	}
+	if (!after_opt && f.rec.conf.after)
+		after = f.rec.conf.after;
 	if (countdown < 0)
-		countdown = lr.conf.countdown >= 0 ? lr.conf.countdown : 30;
-	if ((rc = cli_load_rules(&rs, o.data_dir)) < 0) {
-		cli_error("%s", err_msg());
-		logcmd_done(&lr);
-		return rc == -2 ? 2 : 3;
-	}
-	cli_catch_signals();
-	o.verb = ENGINE_FIX;
-	o.unattended_only = 1;
-	o.mode = "auto";
-	o.rules = &rs;
-	o.stop = &cli_stop;
+		countdown = f.rec.conf.countdown >= 0 ? f.rec.conf.countdown : 30;
+	o->verb = ENGINE_FIX;
+	o->unattended_only = 1;
+	o->mode = "auto";
 	screen_locale();
 	if (isatty(1) && initscr()) {
 		cbreak();
@@ -373,33 +356,32 @@ int auto_main(int argc, char **argv)
 			 BOOTFIX_VERSION);
 		refresh();
 	}
-	if (engine_run(&o, &out, &r) < 0) {
+	if (engine_run(o, &out, &r) < 0) {
 		char *err = strdup(err_msg());
 
 		if (stdscr)
 			endwin();
-		cli_error("%s", err ? err : err_msg());
+		code = front_error("%s", err ? err : err_msg());
 		/* the machine gets its record even when its disks could not be examined */
-		logcmd_finish(&lr, &o, &r, &rs, err ? err : "cannot run");
+		front_record(&f, &r, err ? err : "cannot run");
 		free(err);
 		run_free(&r);
-		rules_free(&rs);
-		logcmd_done(&lr);
-		return 3;
+		front_end(&f);
+		return code;
 	}
-	logcmd_record(&lr, &o, &r, &rs, NULL, note, sizeof(note), &unlogged);
+	record_write(&f.rec, o, &r, &f.rules, NULL, note, sizeof(note), &unlogged);
 	for (char *p = note; (p = strchr(p, '\n'));)
 		*p = ' ';
 	if (unlogged) {
 		/* the record must not be lost: onto the serial line, and no power-off
 		   until someone has seen the screen */
 		const char *ready = getenv("BOOTFIX_READY");
-		FILE *f = ready && *ready ? fopen(ready, "we") : NULL;
+		FILE *line = ready && *ready ? fopen(ready, "we") : NULL;
 
-		if (f) {
-			fprintf(f, "bootfix: audit record not written; here it is:\n%s\n",
+		if (line) {
+			fprintf(line, "bootfix: audit record not written; here it is:\n%s\n",
 				text_safe(unlogged));
-			fclose(f);
+			fclose(line);
 		}
 		after = CONFIG_AFTER_WAIT;
 	}
@@ -412,7 +394,8 @@ int auto_main(int argc, char **argv)
 		printf("%s: %s\n", verdict == AUTO_FIXED ? "FIXED" : verdict == AUTO_NOTHING ?
 		       "NOTHING TO FIX" : verdict == AUTO_CHECK ? "CHECK" : "NOT FIXED",
 		       text_safe(why[0] ? why : computer(&r)));
-		code = verdict == AUTO_NOT_FIXED ? 1 : verdict == AUTO_CHECK ? AUTO_EXIT_CHECK : 0;
+		code = verdict == AUTO_NOT_FIXED ? FRONT_EXIT_NOT_DONE : verdict == AUTO_CHECK ?
+		       FRONT_EXIT_CHECK : FRONT_EXIT_OK;
 		goto out;
 	}
 	/* CHECK wants a person as much as NOT FIXED does */
@@ -426,12 +409,12 @@ int auto_main(int argc, char **argv)
 				 after == CONFIG_AFTER_REBOOT ? "Rebooting" : "Powering off", left);
 		draw_result(verdict, &r, serial, why, note, tail);
 		if (after != CONFIG_AFTER_WAIT && left <= 0) {
-			code = after == CONFIG_AFTER_REBOOT ? MENU_EXIT_REBOOT : MENU_EXIT_POWEROFF;
+			code = after == CONFIG_AFTER_REBOOT ? FRONT_EXIT_REBOOT : FRONT_EXIT_POWEROFF;
 			break;
 		}
-		if (getch() != ERR || cli_stop) {
+		if (getch() != ERR || front_stop) {
 			endwin();
-			code = cli_stop ? 0 : to_menu(&o);
+			code = front_stop ? FRONT_EXIT_OK : to_menu(o);
 			goto out;
 		}
 	}
@@ -443,10 +426,14 @@ out:
 	free(unlogged);
 	free(serial);
 	run_free(&r);
-	rules_free(&rs);
-	logcmd_done(&lr);
+	front_end(&f);
 	return code;
-usage:
-	fprintf(stderr, "usage: %s\n", AUTO_USAGE);
-	return 2;
 }
+
+const struct front_verb auto_verb = {
+	.name = "auto",
+	.usage = "bootfix auto [--device FILE|DEV] [--data DIR] [--after poweroff|reboot|wait] "
+		 "[--countdown SECONDS]",
+	.shortopts = "d:D:h", .longopts = opts, .lower = 0, .upper = 0, .flags = FRONT_MOUNTS,
+	.exec = exec,
+};

@@ -4,19 +4,16 @@
 #ifndef BOOTFIX_AUTO_H
 #define BOOTFIX_AUTO_H
 
-#define AUTO_USAGE "bootfix auto [--device FILE|DEV] [--data DIR] " \
-		   "[--after poweroff|reboot|wait] [--countdown SECONDS]"
-
-/* Without a terminal: nothing left faulty, but files no rule decides. */
-#define AUTO_EXIT_CHECK 4
+struct front_verb;
 
 /*
- * Fix every disk without asking, write the audit record, show the result
- * and count down.  Returns MENU_EXIT_POWEROFF or MENU_EXIT_REBOOT for init
- * to act on, the menu's code when a key was pressed, 0 after "wait"; without
- * a terminal prints one line and returns 0 (fixed or nothing to fix), 1
- * (not fixed) or AUTO_EXIT_CHECK (a file to check); 2 usage, 3 could not run.
+ * `bootfix auto`, for cli.c's verb table: fix every disk without asking,
+ * write the audit record, show the result and count down.  Exits
+ * FRONT_EXIT_POWEROFF or FRONT_EXIT_REBOOT for init to act on, the menu's
+ * code when a key was pressed, 0 after "wait"; without a terminal prints
+ * one line and exits 0 (fixed or nothing to fix), 1 (not fixed) or
+ * FRONT_EXIT_CHECK (a file to check); 2 usage, 3 could not run.
  */
-int auto_main(int argc, char **argv);
+extern const struct front_verb auto_verb;
 
 #endif

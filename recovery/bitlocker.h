@@ -83,12 +83,17 @@ struct bitlocker_info {
 	size_t fvek_enc_len;
 };
 
+/* bitlocker_read()'s answer when dev holds no BitLocker volume at all. */
+#define BITLOCKER_NOT_BITLOCKER (-2)
+
 /*
  * Read and check the BitLocker metadata of dev (a partition, a disk or an
  * image file holding just the volume) into *bi.  The three metadata copies
  * are tried in order and the first whose CRC-32 is right is used.  Returns
- * 0, or -1 with err_set() naming dev and the cause (not BitLocker, Windows
- * Vista format, damaged metadata, ...).  Call bitlocker_info_clear() after.
+ * 0; BITLOCKER_NOT_BITLOCKER with err_set() when dev does not begin with a
+ * BitLocker volume header (a disk with partitions, another file system); or
+ * -1 with err_set() naming dev and the cause (cannot be read, Windows Vista
+ * format, damaged metadata, ...).  Call bitlocker_info_clear() after.
  */
 int bitlocker_read(const char *dev, struct bitlocker_info *bi);
 

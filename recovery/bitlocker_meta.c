@@ -166,6 +166,13 @@ static int parse_copy(const unsigned char *buf, size_t blk, struct bitlocker_inf
 	return 0;
 }
 
+/* Said apart from damaged metadata: a caller looks for BitLocker inside it then. */
+static int not_bitlocker(const char *name)
+{
+	err_set("cannot read BitLocker metadata of %s: not a BitLocker volume", name);
+	return BITLOCKER_NOT_BITLOCKER;
+}
+
 int bitlocker_read_fd(int fd, const char *name, struct bitlocker_info *bi)
 {
 	unsigned char hdr[512], *buf = NULL;
@@ -179,23 +186,23 @@ int bitlocker_read_fd(int fd, const char *name, struct bitlocker_info *bi)
 		return err_set("cannot read BitLocker metadata of %s: %s", name, strerror(errno));
 	bi->device_size = (uint64_t)size;
 	if (read_at(fd, 0, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr))
-		return err_set("cannot read BitLocker metadata of %s: not a BitLocker volume", name);
+		return not_bitlocker(name);
 	if (!memcmp(hdr + 3, "-FVE-FS-", 8)) {
 		at = 160;
 	} else if (!memcmp(hdr + 3, "MSWIN4.1", 8)) {
 		at = 424;
 		bi->togo = 1;
 	} else {
-		return err_set("cannot read BitLocker metadata of %s: not a BitLocker volume", name);
+		return not_bitlocker(name);
 	}
 	if (!memcmp(hdr, "\xeb\x52\x90", 3))
 		return err_set("cannot read BitLocker metadata of %s: the Windows Vista format of "
 			       "BitLocker is not supported", name);
 	if (memcmp(hdr, "\xeb\x58\x90", 3))
-		return err_set("cannot read BitLocker metadata of %s: not a BitLocker volume", name);
+		return not_bitlocker(name);
 	bi->eow = !memcmp(hdr + at, guid_eow, 16);
 	if (bi->togo && !bi->eow && memcmp(hdr + at, guid_normal, 16))
-		return err_set("cannot read BitLocker metadata of %s: not a BitLocker volume", name);
+		return not_bitlocker(name);
 	bi->sector_size = le16(hdr + 11) ? le16(hdr + 11) : 512;
 	for (int i = 0; i < 3; i++)
 		bi->metadata_offset[i] = le64(hdr + at + 16 + 8 * i);

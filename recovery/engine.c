@@ -78,6 +78,25 @@ static void say(const struct engine_output *out, const char *fmt, ...)
 	out->progress(out->ctx, buf);
 }
 
+static void warn(const struct engine_output *out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void warn(const struct engine_output *out, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	if (!out || (!out->warning && !out->progress))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (out->warning)
+		out->warning(out->ctx, buf);
+	else
+		out->progress(out->ctx, buf);
+}
+
 static void set_reason(struct volume *v, enum volume_outcome o, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -636,7 +655,14 @@ static void settle(const struct engine_opts *o, struct volume *v)
 static struct keyring run_keys;
 static int run_keys_read;
 
+/* A key file's problem, or a key that did not fit: a warning (err_warn_fn). */
 static void key_problem(void *ctx, const char *msg)
+{
+	warn(ctx, "%s", msg);
+}
+
+/* What was undone of a killed bootfix's mounts: progress (err_warn_fn). */
+static void recovered(void *ctx, const char *msg)
 {
 	say(ctx, "%s", msg);
 }
@@ -652,7 +678,7 @@ static const struct keyring *stick_keys(const struct engine_opts *o,
 		run_keys_read = 1;
 		snprintf(dir, sizeof(dir), "%s/keys", o->data_dir);
 		if (keys_load_dir(&run_keys, dir, key_problem, (void *)out) < 0)
-			say(out, "%s", err_msg());
+			warn(out, "%s", err_msg());
 	}
 	return &run_keys;
 }
@@ -917,7 +943,7 @@ static int take_lock(const struct engine_opts *o, const struct engine_output *ou
 	say(out, "waiting: another bootfix (on the other console?) is working on the disks");
 	while (flock(fd, LOCK_EX) < 0) {
 		if (errno != EINTR) {
-			say(out, "cannot wait for the other bootfix (%s): going on", strerror(errno));
+			warn(out, "cannot wait for the other bootfix (%s): going on", strerror(errno));
 			break;
 		}
 		if (o->stop && *o->stop) {
@@ -941,7 +967,7 @@ int engine_run(const struct engine_opts *o, const struct engine_output *out, str
 		return err_set("interrupted while waiting for the other bootfix: nothing was done");
 	}
 	/* holding the lock: what a killed bootfix left is undone before anything */
-	if (!o->root && runstate_recover(key_problem, (void *)out) < 0) {
+	if (!o->root && runstate_recover(recovered, (void *)out) < 0) {
 		e = errno;
 		memset(r, 0, sizeof(*r));
 		r->target = strdup(o->device ? o->device : "all disks");

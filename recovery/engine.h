@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "bitlocker.h"
+#include "err.h"
 #include "finding.h"
 #include "ntfs.h"
 #include "rules.h"
@@ -117,12 +118,18 @@ struct run {
  * How the engine tells a front what happens (after ncdu's dir_output).
  * Every callback may be NULL and is called on the thread that called
  * engine_run(); strings and structs passed are the engine's, valid during
- * the call only.  Order: progress any time; begun at most once per run,
- * before the first change to any volume; volume_done once per volume, after
- * it is unmounted.
+ * the call only.  Order: progress and warning any time; begun at most once
+ * per run, before the first change to any volume; volume_done once per
+ * volume, after it is unmounted.
  */
 struct engine_output {
 	void (*progress)(void *ctx, const char *what);
+	/* what a person must be able to read afterwards although nothing failed:
+	   a key file's skipped row, a key that did not open its volume, keys/
+	   that cannot be listed, the other bootfix's lock that cannot be waited
+	   for.  A front shows it even where it hides progress (stderr not a
+	   terminal).  NULL: said through progress instead */
+	err_warn_fn warning;
 	void (*volume_done)(void *ctx, const struct volume *v);
 	/* write-ahead: the front writes its "begun" audit record (and syncs it)
 	   before the engine moves anything; r is the run so far */

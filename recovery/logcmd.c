@@ -1,8 +1,8 @@
 /*
- * logcmd.c - `bootfix log VERB` for auditors, and the record the command
- * line writes after fix and restore (see logcmd.h, docs/log.md).
+ * logcmd.c - `bootfix log VERB`, the auditors' tool (see logcmd.h,
+ * docs/log.md).  The record the fronts write is record.c's.
  *
- * One table of verbs { name, usage, run } as in cli.c.  Every verb that
+ * One table of verb entries (front.h) as in cli.c.  Every verb that
  * reads logs reads all of them before it prints anything (a file it cannot
  * read is an error alone, not a table cut short), also checks them, and
  * says on stderr when one does not verify, but still shows what it can: an
@@ -11,37 +11,19 @@
  * file name): it is never printed raw to the terminal.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <strings.h>
 #include <wchar.h>
 
 #include "auditlog.h"
 #include "err.h"
-#include "text.h"
+#include "front.h"
 #include "logcmd.h"
+#include "text.h"
 
-#define EXIT_BAD 1
-#define EXIT_USAGE 2
-#define EXIT_CANNOT 3
-
-struct logverb {
-	const char *name;
-	const char *usage;
-	int (*run)(int argc, char **argv);
-};
-
-static const struct logverb *current;
-
-static int usage(void)
-{
-	fprintf(stderr, "usage: %s\n", current->usage);
-	return EXIT_USAGE;
-}
 
 /* ---- reading logs ---- */
 
@@ -237,59 +219,47 @@ static void warn_stdout(void *ctx, const char *msg)
 	printf("%s: warning: %s\n", text_safe(ctx), text_safe(msg));
 }
 
-static const struct option key_opts[] = {
+static const struct option verify_opts[] = {
+	{ "pubkey", required_argument, NULL, 'k' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option merge_opts[] = {
 	{ "pubkey", required_argument, NULL, 'k' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
-/*
- * The options of verify and merge: --pubkey FILE (any number; loaded into
- * *keys) and, when out is not NULL, -o OUT (required).  At least one FILE
- * must follow.  Returns -1 to go on (optind at the first FILE), else the
- * exit code to return (keys freed).
- */
-static int key_args(int argc, char **argv, EVP_PKEY ***keys, size_t *nkeys, const char **out)
+/* Every --pubkey FILE given, into *keys; 0, or -1 (said, keys freed). */
+static int pubkeys(const struct front_args *a, EVP_PKEY ***keys, size_t *nkeys)
 {
-	int ch;
+	const char *path;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, out ? "k:o:h" : "k:h", key_opts, NULL)) != -1) {
-		if (ch == 'k' && load_keys(optarg, keys, nkeys) == 0)
-			continue;
-		if (ch == 'o' && out) {
-			*out = optarg;
-			continue;
+	for (size_t i = 0; (path = front_arg_nth(a, 'k', i)); i++)
+		if (load_keys(path, keys, nkeys) < 0) {
+			free_keys(*keys, *nkeys);
+			*keys = NULL;
+			*nkeys = 0;
+			return -1;
 		}
-		free_keys(*keys, *nkeys);
-		if (ch == 'k')
-			return EXIT_CANNOT;
-		if (ch == 'h') {
-			printf("usage: %s\n", current->usage);
-			return 0;
-		}
-		return usage();
-	}
-	if ((out && !*out) || optind >= argc) {
-		free_keys(*keys, *nkeys);
-		return usage();
-	}
-	return -1;
+	return 0;
 }
 
-static int cmd_verify(int argc, char **argv)
+static int cmd_verify(const struct front_verb *self, struct front_args *a)
 {
 	EVP_PKEY **keys = NULL;
 	size_t nkeys = 0;
 	struct logs ls;
-	int ch, bad = 0;
+	int bad = 0;
 
-	if ((ch = key_args(argc, argv, &keys, &nkeys, NULL)) >= 0)
-		return ch;
-	if (read_logs(&ls, argv + optind, argc - optind, 0) < 0) {
+	(void)self;
+	if (pubkeys(a, &keys, &nkeys) < 0)
+		return FRONT_EXIT_CANNOT;
+	if (read_logs(&ls, a->argv, a->argc, 0) < 0) {
 		free_keys(keys, nkeys);
-		return EXIT_CANNOT;
+		return FRONT_EXIT_CANNOT;
 	}
 	for (size_t i = 0; i < ls.n; i++) {
 		char *name = ls.l[i].name;
@@ -305,35 +275,18 @@ static int cmd_verify(int argc, char **argv)
 	}
 	free_logs(&ls);
 	free_keys(keys, nkeys);
-	return bad ? EXIT_BAD : 0;
+	return bad ? FRONT_EXIT_NOT_DONE : 0;
 }
 
 /* ---- list ---- */
 
-static int plain_args(int argc, char **argv)
-{
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: %s\n", current->usage);
-		return 0;
-	}
-	if (argc < 2)
-		return usage();
-	for (int i = 1; i < argc; i++)
-		if (argv[i][0] == '-' && argv[i][1])
-			return usage();
-	return -1;
-}
-
-static int cmd_list(int argc, char **argv)
+static int cmd_list(const struct front_verb *self, struct front_args *a)
 {
 	struct table t = { .cols = 7 };
 	struct logs ls;
-	int rc = plain_args(argc, argv);
-
-	if (rc >= 0)
-		return rc;
-	if (read_logs(&ls, argv + 1, argc - 1, 1) < 0)
-		return EXIT_CANNOT;
+	(void)self;
+	if (read_logs(&ls, a->argv, a->argc, 1) < 0)
+		return FRONT_EXIT_CANNOT;
 	table_add(&t, (const char *const[]){ ls.n > 1 ? "FILE:LINE" : "LINE", "TIME", "COMPUTER",
 					    "SERIAL", "SITE", "ACTION", "OUTCOME" });
 	for (size_t f = 0; f < ls.n; f++)
@@ -423,48 +376,35 @@ static const struct option show_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int cmd_show(int argc, char **argv)
+static int cmd_show(const struct front_verb *self, struct front_args *a)
 {
-	const char *serial = NULL, *computer = NULL;
+	const char *serial = front_arg(a, 's'), *computer = front_arg(a, 'c');
 	struct logs ls;
 	size_t found = 0;
-	int ch, rc;
+	int rc;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "s:c:h", show_opts, NULL)) != -1) {
-		if (ch == 's')
-			serial = optarg;
-		else if (ch == 'c')
-			computer = optarg;
-		else if (ch == 'h') {
-			printf("usage: %s\n", current->usage);
-			return 0;
-		} else {
-			return usage();
-		}
-	}
-	if ((serial && computer) || optind >= argc)
-		return usage();
+	if (serial && computer)
+		return front_usage(self);
 	if (!serial && !computer) {
 		char *end;
 		unsigned long n;
 
-		if (argc - optind != 2)
-			return usage();
+		if (a->argc != 2)
+			return front_usage(self);
 		errno = 0;
-		n = strtoul(argv[optind + 1], &end, 10);
-		if (*end || !*argv[optind + 1] || errno || n == 0)
-			return usage();
-		if (read_logs(&ls, argv + optind, 1, 1) < 0)
-			return EXIT_CANNOT;
+		n = strtoul(a->argv[1], &end, 10);
+		if (*end || !*a->argv[1] || errno || n == 0)
+			return front_usage(self);
+		if (read_logs(&ls, a->argv, 1, 1) < 0)
+			return FRONT_EXIT_CANNOT;
 		if (n > ls.l[0].n) {
 			fprintf(stderr, "bootfix: %s has no line %lu (it has %zu)\n", ls.l[0].name, n,
 				ls.l[0].n);
-			rc = EXIT_BAD;
+			rc = FRONT_EXIT_NOT_DONE;
 		} else if (ls.l[0].lines[n - 1].kind == AUDITLOG_JUNK) {
 			fprintf(stderr, "bootfix: line %lu of %s is not a record: %s\n", n,
 				ls.l[0].name, ls.l[0].lines[n - 1].why);
-			rc = EXIT_BAD;
+			rc = FRONT_EXIT_NOT_DONE;
 		} else {
 			show(&ls.l[0].lines[n - 1]);
 			rc = 0;
@@ -472,8 +412,8 @@ static int cmd_show(int argc, char **argv)
 		free_logs(&ls);
 		return rc;
 	}
-	if (read_logs(&ls, argv + optind, argc - optind, 1) < 0)
-		return EXIT_CANNOT;
+	if (read_logs(&ls, a->argv, a->argc, 1) < 0)
+		return FRONT_EXIT_CANNOT;
 	for (size_t f = 0; f < ls.n; f++)
 		for (size_t i = 0; i < ls.l[f].n; i++)
 			if (shown(&ls.l[f].lines[i]) &&
@@ -484,7 +424,7 @@ static int cmd_show(int argc, char **argv)
 	if (!found)
 		fprintf(stderr, "bootfix: no record with %s '%s'\n", serial ? "serial" : "computer",
 			serial ? serial : computer);
-	rc = !found ? EXIT_BAD : 0;
+	rc = !found ? FRONT_EXIT_NOT_DONE : 0;
 	free_logs(&ls);
 	return rc;
 }
@@ -535,23 +475,22 @@ static const char *const csv_header[] = {
 	"outcome", "reason", "bitlocker_key_ids", "duration_ms", "sha256",
 };
 
-static int cmd_export(int argc, char **argv)
+static const struct option export_opts[] = {
+	{ "csv", no_argument, NULL, 'C' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int cmd_export(const struct front_verb *self, struct front_args *a)
 {
 	struct logs ls;
 	size_t nh = sizeof(csv_header) / sizeof(csv_header[0]);
 	int rc;
 
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: %s\n", current->usage);
-		return 0;
-	}
-	if (argc < 3 || strcmp(argv[1], "--csv"))
-		return usage();
-	rc = plain_args(argc - 1, argv + 1);
-	if (rc >= 0)
-		return rc;
-	if (read_logs(&ls, argv + 2, argc - 2, 1) < 0)
-		return EXIT_CANNOT;
+	if (!front_arg(a, 'C'))		/* the one format there is, named all the same */
+		return front_usage(self);
+	if (read_logs(&ls, a->argv, a->argc, 1) < 0)
+		return FRONT_EXIT_CANNOT;
 	fputs("\xef\xbb\xbf", stdout);	/* UTF-8 BOM: Excel then reads non-ASCII right */
 	for (size_t i = 0; i < nh; i++)
 		csv_field(csv_header[i], i + 1 == nh);
@@ -595,27 +534,29 @@ static int cmd_export(int argc, char **argv)
 			csv_field(l->sha256, 1);
 			auditlog_row_free(&r);
 		}
-	rc = fflush(stdout) == 0 ? 0 : EXIT_CANNOT;
+	rc = fflush(stdout) == 0 ? 0 : FRONT_EXIT_CANNOT;
 	free_logs(&ls);
 	return rc;
 }
 
 /* ---- merge ---- */
 
-static int cmd_merge(int argc, char **argv)
+static int cmd_merge(const struct front_verb *self, struct front_args *a)
 {
 	EVP_PKEY **keys = NULL;
 	size_t nkeys = 0;
-	const char *out = NULL;
+	const char *out = front_arg(a, 'o');
 	struct auditlog **logs = NULL;
 	struct logs ls = { 0 };
-	int ch, rc = EXIT_BAD, bad = 0;
+	int rc = FRONT_EXIT_NOT_DONE, bad = 0;
 	long n;
 
-	if ((ch = key_args(argc, argv, &keys, &nkeys, &out)) >= 0)
-		return ch;
-	if (read_logs(&ls, argv + optind, argc - optind, 0) < 0) {
-		rc = EXIT_CANNOT;
+	if (!out)
+		return front_usage(self);
+	if (pubkeys(a, &keys, &nkeys) < 0)
+		return FRONT_EXIT_CANNOT;
+	if (read_logs(&ls, a->argv, a->argc, 0) < 0) {
+		rc = FRONT_EXIT_CANNOT;
 		goto out;
 	}
 	logs = calloc(ls.n, sizeof(*logs));
@@ -632,7 +573,7 @@ static int cmd_merge(int argc, char **argv)
 	n = auditlog_merge(logs, ls.n, out);
 	if (n < 0) {
 		fprintf(stderr, "bootfix: %s\n", err_msg());
-		rc = EXIT_CANNOT;
+		rc = FRONT_EXIT_CANNOT;
 		goto out;
 	}
 	printf("%s: %ld record%s from %zu log%s\n", out, n, n == 1 ? "" : "s", ls.n,
@@ -746,7 +687,7 @@ static void count_zero(struct counter *c, const char *const *names, size_t n)
 		c->n[i] = 0;
 }
 
-static int cmd_summary(int argc, char **argv)
+static int cmd_summary(const struct front_verb *self, struct front_args *a)
 {
 	static const char *const actions[] = { "fix", "restore" };
 	static const char *const outcomes[] = { "fixed", "restored", "left", "nothing-to-fix",
@@ -754,12 +695,9 @@ static int cmd_summary(int argc, char **argv)
 	struct counter action = { 0 }, outcome = { 0 }, site = { 0 }, day = { 0 }, machines = { 0 };
 	struct logs ls;
 	long records = 0;
-	int rc = plain_args(argc, argv);
-
-	if (rc >= 0)
-		return rc;
-	if (read_logs(&ls, argv + 1, argc - 1, 1) < 0)
-		return EXIT_CANNOT;
+	(void)self;
+	if (read_logs(&ls, a->argv, a->argc, 1) < 0)
+		return FRONT_EXIT_CANNOT;
 	count_zero(&action, actions, sizeof(actions) / sizeof(actions[0]));
 	count_zero(&outcome, outcomes, sizeof(outcomes) / sizeof(outcomes[0]));
 	for (size_t f = 0; f < ls.n; f++)
@@ -796,17 +734,14 @@ static int cmd_summary(int argc, char **argv)
 
 /* ---- keys-used ---- */
 
-static int cmd_keys(int argc, char **argv)
+static int cmd_keys(const struct front_verb *self, struct front_args *a)
 {
 	struct table t = { .cols = 7 };
 	struct logs ls;
 	size_t uses = 0;
-	int rc = plain_args(argc, argv);
-
-	if (rc >= 0)
-		return rc;
-	if (read_logs(&ls, argv + 1, argc - 1, 1) < 0)
-		return EXIT_CANNOT;
+	(void)self;
+	if (read_logs(&ls, a->argv, a->argc, 1) < 0)
+		return FRONT_EXIT_CANNOT;
 	table_add(&t, (const char *const[]){ "KEY ID", "TIME", "COMPUTER", "SERIAL", "DEVICE",
 					    "SOURCE", ls.n > 1 ? "FILE:LINE" : "LINE" });
 	for (size_t f = 0; f < ls.n; f++)
@@ -850,294 +785,85 @@ static int cmd_keys(int argc, char **argv)
 
 /* ---- the verb table ---- */
 
-static const struct logverb logverbs[] = {
-	{ "verify", "bootfix log verify [--pubkey FILE]... FILE...", cmd_verify },
-	{ "list", "bootfix log list FILE...", cmd_list },
-	{ "show", "bootfix log show FILE N | --serial S FILE... | --computer NAME FILE...",
-	  cmd_show },
-	{ "export", "bootfix log export --csv FILE...", cmd_export },
-	{ "merge", "bootfix log merge [--pubkey FILE]... -o OUT FILE...", cmd_merge },
-	{ "summary", "bootfix log summary FILE...", cmd_summary },
-	{ "keys-used", "bootfix log keys-used FILE...", cmd_keys },
+static const struct option help_only[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
 };
 
-int logcmd_main(int argc, char **argv)
+static const struct front_verb verify_verb = {
+	.name = "verify", .usage = "bootfix log verify [--pubkey FILE]... FILE...",
+	.shortopts = "k:h", .longopts = verify_opts, .lower = 1, .upper = -1,
+	.exec = cmd_verify,
+};
+
+static const struct front_verb list_verb = {
+	.name = "list", .usage = "bootfix log list FILE...",
+	.shortopts = "h", .longopts = help_only, .lower = 1, .upper = -1,
+	.exec = cmd_list,
+};
+
+static const struct front_verb show_verb = {
+	.name = "show",
+	.usage = "bootfix log show FILE N | --serial S FILE... | --computer NAME FILE...",
+	.shortopts = "s:c:h", .longopts = show_opts, .lower = 1, .upper = -1,
+	.exec = cmd_show,
+};
+
+static const struct front_verb export_verb = {
+	.name = "export", .usage = "bootfix log export --csv FILE...",
+	.shortopts = "h", .longopts = export_opts, .lower = 1, .upper = -1,
+	.exec = cmd_export,
+};
+
+static const struct front_verb merge_verb = {
+	.name = "merge", .usage = "bootfix log merge [--pubkey FILE]... -o OUT FILE...",
+	.shortopts = "k:o:h", .longopts = merge_opts, .lower = 1, .upper = -1,
+	.exec = cmd_merge,
+};
+
+static const struct front_verb summary_verb = {
+	.name = "summary", .usage = "bootfix log summary FILE...",
+	.shortopts = "h", .longopts = help_only, .lower = 1, .upper = -1,
+	.exec = cmd_summary,
+};
+
+static const struct front_verb keys_verb = {
+	.name = "keys-used", .usage = "bootfix log keys-used FILE...",
+	.shortopts = "h", .longopts = help_only, .lower = 1, .upper = -1,
+	.exec = cmd_keys,
+};
+
+static const struct front_verb *const logverbs[] = {
+	&verify_verb, &list_verb, &show_verb, &export_verb, &merge_verb, &summary_verb,
+	&keys_verb,
+};
+
+/* `bootfix log VERB ...`: a table of its own, run the same way as the top one. */
+static int exec(const struct front_verb *self, struct front_args *a)
 {
 	size_t n = sizeof(logverbs) / sizeof(logverbs[0]);
+	const struct front_verb *v;
 
-	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
-	    !strcmp(argv[1], "-h")) {
-		FILE *o = argc < 2 ? stderr : stdout;
+	(void)self;
+	if (a->argc < 1 || !strcmp(a->argv[0], "help") || !strcmp(a->argv[0], "--help") ||
+	    !strcmp(a->argv[0], "-h")) {
+		FILE *o = a->argc < 1 ? stderr : stdout;
 
 		fprintf(o, "usage:\n");
 		for (size_t i = 0; i < n; i++)
-			fprintf(o, "  %s\n", logverbs[i].usage);
-		return argc < 2 ? EXIT_USAGE : 0;
+			fprintf(o, "  %s\n", logverbs[i]->usage);
+		return a->argc < 1 ? FRONT_EXIT_USAGE : FRONT_EXIT_OK;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(argv[1], logverbs[i].name)) {
-			current = &logverbs[i];
-			return logverbs[i].run(argc - 1, argv + 1);
-		}
-	fprintf(stderr, "bootfix: unknown log verb '%s' (try 'bootfix log help')\n", argv[1]);
-	return EXIT_USAGE;
+	v = front_verb_find(logverbs, n, a->argv[0]);
+	if (v)
+		return front_verb_run(v, a->argc, a->argv);
+	fprintf(stderr, "bootfix: unknown log verb '%s' (try 'bootfix log help')\n",
+		text_safe(a->argv[0]));
+	return FRONT_EXIT_USAGE;
 }
 
-/* ---- the record of a fix or restore ---- */
-
-void logcmd_load(struct logcmd_run *lr, struct engine_opts *eo)
-{
-	char *path;
-
-	config_init(&lr->conf);
-	lr->unreadable[0] = '\0';
-	if (!eo->data_dir)
-		return;
-	if (asprintf(&path, "%s/bootfix.conf", eo->data_dir) < 0)
-		return;
-	if (config_load(&lr->conf, path) < 0)
-		snprintf(lr->unreadable, sizeof(lr->unreadable), "%s (settings ignored)", err_msg());
-	free(path);
-	if (!eo->operator_name)
-		eo->operator_name = lr->conf.operator_name;
-	if (!eo->site)
-		eo->site = lr->conf.site;
-}
-
-void logcmd_prepare(struct logcmd_run *lr, struct engine_opts *eo)
-{
-	logcmd_load(lr, eo);
-	if (lr->unreadable[0])
-		fprintf(stderr, "bootfix: warning: %s\n", text_safe(lr->unreadable));
-	for (size_t i = 0; i < lr->conf.nproblems; i++)
-		fprintf(stderr, "bootfix: warning: %s\n", text_safe(lr->conf.problems[i]));
-}
-
-int logcmd_record(struct logcmd_run *lr, const struct engine_opts *eo, const struct run *r,
-		  const struct ruleset *rs, const char *error, char *note, size_t len, char **record)
-{
-	struct audit_info ai = {
-		.action = eo->verb == ENGINE_RESTORE ? "restore" : "fix",
-		.mode = eo->mode, .operator_name = eo->operator_name, .site = eo->site,
-		.stick = lr->conf.stick, .data_dir = eo->data_dir, .rules = rs, .run = r,
-		.error = error, .notes = lr->conf.problems, .nnotes = lr->conf.nproblems,
-	};
-	struct auditlog_appended a;
-	char *path = NULL, *unreadable[1] = { (char *)lr->unreadable };
-	int rc;
-	size_t o = 0;
-
-	/* what was wrong with bootfix.conf goes into the record too */
-	if (lr->unreadable[0]) {
-		ai.notes = unreadable;
-		ai.nnotes = 1;
-	}
-	rc = auditlog_write_run(&ai, lr->log_path, &path, &a);
-
-	note[0] = '\0';
-	if (record)
-		*record = NULL;
-	if (lr->begun_note[0]) {
-		o = (size_t)snprintf(note, len, "%s", lr->begun_note);
-		if (o >= len)
-			o = len - 1;
-		lr->begun_note[0] = '\0';
-	}
-	if (rc == 1) {
-		snprintf(note, len, "no audit log written (give --data DIR or --log FILE)");
-	} else if (rc == 0) {
-		if (a.torn_bytes)
-			o += (size_t)snprintf(note + o, len - o, "warning: %s ended in %zu bytes of an "
-					      "interrupted record; kept as they are and noted in "
-					      "the new record\n", path, a.torn_bytes);
-		for (size_t i = 0; i < a.nwarnings && o < len; i++)
-			o += (size_t)snprintf(note + o, len - o, "warning: %s\n", a.warnings[i]);
-		/* shown after "log: " by the menu: the words do not say "log" again */
-		if (o < len)
-			snprintf(note + o, len - o, "record %ld written to %s", a.seq, path);
-	} else {
-		const char *msg = err_msg();
-		size_t pl = path ? strlen(path) : 0;
-		char cause[1024];
-
-		/* "cannot append to FILE: why" is said as "cannot write log FILE: why" */
-		if (path && !strncmp(msg, "cannot append to ", 17) && !strncmp(msg + 17, path, pl) &&
-		    !strncmp(msg + 17 + pl, ": ", 2))
-			msg += 17 + pl + 2;
-		snprintf(cause, sizeof(cause), "%s", msg);
-		/* strerror() texts from lower layers begin with a capital */
-		if (cause[0] >= 'A' && cause[0] <= 'Z' && cause[1] >= 'a' && cause[1] <= 'z')
-			cause[0] = (char)(cause[0] - 'A' + 'a');
-		for (size_t i = 0; i < a.nwarnings && o < len; i++)
-			o += (size_t)snprintf(note + o, len - o, "warning: %s\n", a.warnings[i]);
-		if (o < len)
-			snprintf(note + o, len - o, "cannot write log %s: %s", path ? path : "", cause);
-		if (record && a.line)
-			*record = strdup(a.line);
-	}
-	free(path);
-	auditlog_appended_free(&a);
-	return rc;
-}
-
-int logcmd_begun(struct logcmd_run *lr, const struct engine_opts *eo, const struct run *r)
-{
-	struct audit_info ai = {
-		.action = eo->verb == ENGINE_RESTORE ? "restore" : "fix",
-		.mode = eo->mode, .operator_name = eo->operator_name, .site = eo->site,
-		.stick = lr->conf.stick, .data_dir = eo->data_dir, .rules = eo->rules, .run = r,
-		.notes = lr->conf.problems, .nnotes = lr->conf.nproblems, .begun = 1,
-	};
-	struct auditlog_appended a;
-	char *path = NULL;
-	int rc = auditlog_write_run(&ai, lr->log_path, &path, &a);
-	size_t o = 0;
-
-	/* what this first append found (a torn tail, a head it could not
-	   update) is said with the final record's note (logcmd_record) */
-	lr->begun_note[0] = '\0';
-	if (rc == 0 && a.torn_bytes)
-		o += (size_t)snprintf(lr->begun_note, sizeof(lr->begun_note), "warning: %s ended in "
-				      "%zu bytes of an interrupted record; kept as they are and "
-				      "noted in the new record\n", path, a.torn_bytes);
-	for (size_t i = 0; rc == 0 && i < a.nwarnings && o < sizeof(lr->begun_note); i++)
-		o += (size_t)snprintf(lr->begun_note + o, sizeof(lr->begun_note) - o, "warning: %s\n",
-				      a.warnings[i]);
-	/* not written: the final record will not be either, and is then shown */
-	free(path);
-	auditlog_appended_free(&a);
-	return rc;
-}
-
-int logcmd_finish(struct logcmd_run *lr, const struct engine_opts *eo, const struct run *r,
-		  const struct ruleset *rs, const char *error)
-{
-	char note[4096], *record = NULL;
-	int rc = logcmd_record(lr, eo, r, rs, error, note, sizeof(note), &record);
-
-	/* a target that could not even be examined keeps its one-line error */
-	if (rc != 1 || !error) {
-		for (char *line = note, *nl; line; line = nl) {
-			nl = strchr(line, '\n');
-			if (nl)
-				*nl++ = '\0';
-			if (*line)
-				fprintf(stderr, "bootfix: %s\n", text_safe(line));
-		}
-	}
-	if (record)
-		fprintf(stderr, "%s\n", text_safe(record));
-	free(record);
-	return rc;
-}
-
-void logcmd_done(struct logcmd_run *lr)
-{
-	config_free(&lr->conf);
-}
-
-/*
- * Append s to buf (at *o, len bytes) cut to cols terminal columns, never
- * inside a character, then pad it with spaces to cols when pad is set.
- * s is safe text (text_safe(): valid UTF-8, no controls).
- */
-static void fit(char *buf, size_t len, size_t *o, const char *s, size_t cols, int pad)
-{
-	size_t w = 0, n = strlen(s);
-	mbstate_t st;
-
-	memset(&st, 0, sizeof(st));
-	for (size_t i = 0; i < n;) {
-		unsigned char c = (unsigned char)s[i];
-		size_t k = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-		wchar_t wc;
-		int cw = 1;
-
-		if (k > n - i)
-			break;
-		if (mbrtowc(&wc, s + i, k, &st) == k && (cw = wcwidth(wc)) < 0)
-			cw = 1;
-		memset(&st, 0, sizeof(st));
-		if (w + (size_t)cw > cols || *o + k >= len)
-			break;
-		memcpy(buf + *o, s + i, k);
-		*o += k;
-		w += (size_t)cw;
-		i += k;
-	}
-	for (; pad && w < cols && *o + 1 < len; w++)
-		buf[(*o)++] = ' ';
-	buf[*o] = '\0';
-}
-
-int logcmd_tail(const struct logcmd_run *lr, const char *data_dir, char **lines, int max,
-		char *status, size_t len)
-{
-	struct auditlog log;
-	char *path = NULL;
-	size_t nrec = 0;
-	int n = 0;
-
-	status[0] = '\0';
-	if (lr && lr->log_path)
-		path = strdup(lr->log_path);
-	else if (!data_dir || asprintf(&path, "%s/" AUDITLOG_DEFAULT, data_dir) < 0)
-		path = NULL;
-	if (!path) {
-		snprintf(status, len, "no log: this stick has no data folder");
-		return 0;
-	}
-	if (access(path, F_OK) != 0 && errno == ENOENT) {
-		snprintf(status, len, "no records yet in %s", path);
-		free(path);
-		return 0;
-	}
-	if (auditlog_read(&log, path) < 0) {
-		snprintf(status, len, "cannot read the log: %s", err_msg());
-		auditlog_free(&log);
-		free(path);
-		return 0;
-	}
-	if (auditlog_verify(&log, NULL, 0, NULL, NULL, &nrec) == 0)
-		snprintf(status, len, "verify: intact, %zu record%s in %s", nrec, nrec == 1 ? "" : "s",
-			 path);
-	else
-		snprintf(status, len, "verify: DAMAGED: %s", err_msg());
-	for (size_t i = 0; i < log.n; i++) {
-		static const struct { size_t cols; int pad; } col[] = {
-			{ LOGCMD_TAIL_TIME, 1 }, { LOGCMD_TAIL_COMPUTER, 1 }, { LOGCMD_TAIL_SERIAL, 1 },
-			{ LOGCMD_TAIL_ACTION, 1 }, { LOGCMD_TAIL_OUTCOME, 0 },
-		};
-		struct auditlog_row r;
-		const char *cell[5];
-		char line[256];
-		size_t o = 0;
-
-		if (!shown(&log.lines[i]))
-			continue;
-		auditlog_row(log.lines[i].rec, &r);
-		cell[0] = r.time ? r.time : "?";
-		cell[1] = r.computer ? r.computer : "-";
-		cell[2] = r.product_serial ? r.product_serial : "-";
-		cell[3] = r.action ? r.action : "?";
-		cell[4] = r.outcome ? r.outcome : "?";
-		/* record text is hostile: escaped, then cut to its column */
-		for (size_t c = 0; c < 5; c++) {
-			if (c)
-				fit(line, sizeof(line), &o, "  ", 2, 0);
-			fit(line, sizeof(line), &o, text_safe(cell[c]), col[c].cols, col[c].pad);
-		}
-		auditlog_row_free(&r);
-		if (n == max) {
-			free(lines[0]);
-			memmove(lines, lines + 1, (size_t)(max - 1) * sizeof(*lines));
-			n--;
-		}
-		lines[n] = strdup(line);
-		if (lines[n])
-			n++;
-	}
-	auditlog_free(&log);
-	free(path);
-	return n;
-}
+const struct front_verb logcmd_verb = {
+	.name = "log",
+	.usage = "bootfix log verify|list|show|export|merge|summary|keys-used ...",
+	.exec = exec,
+};

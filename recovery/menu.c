@@ -14,7 +14,6 @@
  * so vt100 serial consoles draw them.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <pthread.h>
@@ -30,10 +29,10 @@
 
 #include "bitlocker.h"
 
-#include "cli.h"
 #include "engine.h"
 #include "err.h"
-#include "logcmd.h"
+#include "front.h"
+#include "record.h"
 #include "menu.h"
 #include "utc.h"
 #include "version.h"
@@ -60,11 +59,7 @@ enum { C_TITLE = 1, C_BAD, C_GOOD, C_WARN, C_SEL };
 
 struct menu {
 	enum menu_screen screen, back;	/* back: where Esc from help/log returns */
-	const char *device;		/* --device, or NULL for every disk */
-	const char *data_dir;
-	const char *operator_name;
-	const char *site;
-	struct ruleset rules;
+	struct front f;			/* --device, --data, operator, site; rules; the record */
 	struct run scan;		/* the overview's run */
 	struct run job_run;		/* the last fix or restore */
 	size_t sel;			/* selected volume in scan */
@@ -77,7 +72,6 @@ struct menu {
 	int quit;
 	char log_note[1024];		/* what happened to the audit record */
 	char *unlogged;			/* records that could not be written: shown at exit */
-	struct logcmd_run lr;		/* DATA/bootfix.conf and where the log goes */
 	char *loglines[64];		/* the log screen, read when it opens */
 	int nloglines;
 	char logstatus[512];
@@ -144,7 +138,7 @@ static void on_begun(void *ctx, const struct run *r)
 	struct menu *m = ctx;
 
 	if (working)
-		logcmd_begun(&m->lr, working, r);
+		record_begun(&m->f.rec, working, r);
 }
 
 /*
@@ -189,23 +183,18 @@ static int same_decision(const struct menu *m, const struct volume *now)
 static void *work(void *arg)
 {
 	struct menu *m = arg;
-	struct engine_output out = { .progress = on_progress, .volume_done = on_volume,
-				     .begun = on_begun, .ctx = m };
+	/* a warning shows where progress does: the screen has no other line for it */
+	struct engine_output out = { .progress = on_progress, .warning = on_progress,
+				     .volume_done = on_volume, .begun = on_begun, .ctx = m };
 	struct engine_opts o;
 	struct run r;
 	int rc;
 
-	memset(&o, 0, sizeof(o));
+	o = m->f.eo;		/* target, data folder, operator, site, rules, stop */
 	o.verb = m->job == JOB_FIX ? ENGINE_FIX : m->job == JOB_RESTORE ? ENGINE_RESTORE :
 		 ENGINE_SCAN;
-	o.device = m->device;
-	o.data_dir = m->data_dir;
 	o.mode = "menu";
-	o.operator_name = m->operator_name;
-	o.site = m->site;
-	o.rules = &m->rules;
 	o.policy = m->policy;
-	o.stop = &cli_stop;
 	if (m->job != JOB_SCAN || m->rescan_one)
 		o.only = m->scan.v[m->sel].key;
 	if (m->typed_for[0]) {
@@ -240,8 +229,9 @@ static void *work(void *arg)
 		int logged;
 
 		/* the same record as the CLI's, mode "menu"; written before the result shows */
-		logged = logcmd_record(&m->lr, &o, &r, &m->rules, rc < 0 ? (why ? why : "cannot run") :
-				       NULL, note, sizeof(note), &rec);
+		logged = record_write(&m->f.rec, &o, &r, &m->f.rules,
+				      rc < 0 ? (why ? why : "cannot run") : NULL, note, sizeof(note),
+				      &rec);
 		if (rc < 0)
 			err_set("%s", why ? why : "cannot run");
 		free(why);
@@ -477,13 +467,13 @@ static void release_stick(struct menu *m)
 	m->released = 0;
 	m->release_note[0] = '\0';
 	sync();
-	if (!m->data_dir || !mount_root(m->data_dir, &flags) || (flags & MS_RDONLY)) {
+	if (!m->f.eo.data_dir || !mount_root(m->f.eo.data_dir, &flags) || (flags & MS_RDONLY)) {
 		m->released = 1;
 		return;
 	}
-	if (mount(NULL, m->data_dir, NULL, MS_REMOUNT | MS_RDONLY | flags, NULL) < 0) {
+	if (mount(NULL, m->f.eo.data_dir, NULL, MS_REMOUNT | MS_RDONLY | flags, NULL) < 0) {
 		snprintf(m->release_note, sizeof(m->release_note), "cannot make the stick (%s) "
-			 "read-only: %s", m->data_dir, strerror(errno));
+			 "read-only: %s", m->f.eo.data_dir, strerror(errno));
 		return;
 	}
 	sync();
@@ -496,10 +486,10 @@ static void reclaim_stick(struct menu *m)
 	unsigned long flags;
 
 	m->release_note[0] = '\0';
-	if (m->released == 2 && mount_root(m->data_dir, &flags) &&
-	    mount(NULL, m->data_dir, NULL, MS_REMOUNT | (flags & ~MS_RDONLY), NULL) < 0)
+	if (m->released == 2 && mount_root(m->f.eo.data_dir, &flags) &&
+	    mount(NULL, m->f.eo.data_dir, NULL, MS_REMOUNT | (flags & ~MS_RDONLY), NULL) < 0)
 		snprintf(m->release_note, sizeof(m->release_note), "the stick (%s) cannot be "
-			 "written again: %s; records will not be saved", m->data_dir,
+			 "written again: %s; records will not be saved", m->f.eo.data_dir,
 			 strerror(errno));
 	m->released = 0;
 }
@@ -638,19 +628,6 @@ static char marker(int colour)
 	return colour == C_BAD ? '!' : colour == C_WARN ? '?' : ' ';
 }
 
-static void human_size(uint64_t n, char *buf, size_t len)
-{
-	const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double x = (double)n;
-	int u = 0;
-
-	while (x >= 1024 && u < 4) {
-		x /= 1024;
-		u++;
-	}
-	snprintf(buf, len, "%.1f %s", x, unit[u]);
-}
-
 static const char *base_name(const char *path)
 {
 	const char *s = strrchr(path, '\\');
@@ -784,11 +761,11 @@ static void draw_overview(struct menu *m)
 		y += screen_wrap(y, 2, COLS - 4, 2, "%s", m->job_err);
 	if (m->release_note[0] && !m->released)
 		y += screen_wrap(y, 2, COLS - 4, 2, "%s", m->release_note);
-	if (m->lr.unreadable[0] || m->lr.conf.nproblems) {
+	if (m->f.rec.unreadable[0] || m->f.rec.conf.nproblems) {
 		/* what the person who prepared the stick got wrong, said once, in colour */
 		paint_on(m, C_WARN, A_BOLD);
-		y += screen_wrap(y, 2, COLS - 4, 2, "%s", m->lr.unreadable[0] ? m->lr.unreadable :
-				 m->lr.conf.problems[0]);
+		y += screen_wrap(y, 2, COLS - 4, 2, "%s", m->f.rec.unreadable[0] ?
+				 m->f.rec.unreadable : m->f.rec.conf.problems[0]);
 		paint_off(m, C_WARN, A_BOLD);
 	}
 	if (m->scan.n == 0)
@@ -803,7 +780,7 @@ static void draw_overview(struct menu *m)
 		int colour;
 		const char *words = state_words(m, v, buf, sizeof(buf), &colour);
 
-		human_size(v->size, size, sizeof(size));
+		text_size(v->size, size, sizeof(size));
 		if (i == m->sel)
 			attron(A_REVERSE);
 		mvprintw(y, 0, OV_FMT, i == m->sel ? '>' : ' ', marker(colour), i + 1,
@@ -838,7 +815,7 @@ static void draw_details(struct menu *m)
 	char size[32], ver[256], disk[256];
 
 	title(m, "details");
-	human_size(v->size, size, sizeof(size));
+	text_size(v->size, size, sizeof(size));
 	mvprintw(y++, 1, "%s  %s  %s%s%s%s", v->device, v->fstype ? v->fstype : "", size,
 		 v->label ? "  label \"" : "", v->label ? v->label : "", v->label ? "\"" : "");
 	if (v->disk_model || v->disk_serial)
@@ -1186,7 +1163,7 @@ static void read_log(struct menu *m)
 {
 	for (int i = 0; i < m->nloglines; i++)
 		free(m->loglines[i]);
-	m->nloglines = logcmd_tail(&m->lr, m->data_dir, m->loglines, 64, m->logstatus,
+	m->nloglines = record_tail(&m->f.rec, m->f.eo.data_dir, m->loglines, 64, m->logstatus,
 				   sizeof(m->logstatus));
 }
 
@@ -1261,8 +1238,8 @@ static void draw_log(struct menu *m)
 	title(m, "log on this stick");
 	mvprintw(y++, 1, "%.*s", COLS - 2, m->logstatus);
 	y++;
-	mvprintw(y++, 1, "%-*s  %-*s  %-*s  %-*s  %s", LOGCMD_TAIL_TIME, "Time (UTC)",
-		 LOGCMD_TAIL_COMPUTER, "Computer", LOGCMD_TAIL_SERIAL, "Serial", LOGCMD_TAIL_ACTION,
+	mvprintw(y++, 1, "%-*s  %-*s  %-*s  %-*s  %s", RECORD_TAIL_TIME, "Time (UTC)",
+		 RECORD_TAIL_COMPUTER, "Computer", RECORD_TAIL_SERIAL, "Serial", RECORD_TAIL_ACTION,
 		 "Action", "Outcome");
 	/* the newest records that fit */
 	n = m->nloglines - (LINES - 3 - y);
@@ -1599,7 +1576,7 @@ static int handle_key(struct menu *m, int ch)
 			}
 			if (machine_done(m) && is_enter(ch) && m->under_init) {
 				/* the stick was released when this screen came up */
-				m->exit_code = MENU_EXIT_REBOOT;
+				m->exit_code = FRONT_EXIT_REBOOT;
 				m->quit = 1;
 				return 1;
 			}
@@ -1618,7 +1595,7 @@ static int handle_key(struct menu *m, int ch)
 		return 1;
 	case SCR_POWER:
 		if (ch >= '1' && ch <= '3') {
-			m->exit_code = MENU_EXIT_POWEROFF + (ch - '1');
+			m->exit_code = FRONT_EXIT_POWEROFF + (ch - '1');
 			m->quit = 1;
 		} else if (ch == 27 || ch == 'q') {
 			m->screen = m->power_back == SCR_RESULT ? SCR_RESULT : SCR_OVERVIEW;
@@ -1694,64 +1671,44 @@ static void colours(struct menu *m)
 	init_pair(C_SEL, COLOR_BLACK, COLOR_WHITE);
 }
 
-int menu_main(int argc, char **argv)
+static const struct option opts[] = {
+	{ "device", required_argument, NULL, 'd' },
+	{ "data", required_argument, NULL, 'D' },
+	{ "operator", required_argument, NULL, 'o' },
+	{ "site", required_argument, NULL, 's' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int exec(const struct front_verb *self, struct front_args *a)
 {
-	static const struct option opts[] = {
-		{ "device", required_argument, NULL, 'd' },
-		{ "data", required_argument, NULL, 'D' },
-		{ "operator", required_argument, NULL, 'o' },
-		{ "site", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct menu m;
 	int ch, ready = 0, rc;
 
+	(void)self;
 	memset(&m, 0, sizeof(m));
-	pthread_mutex_init(&m.lock, NULL);
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "d:D:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'd': m.device = optarg; break;
-		case 'D': m.data_dir = optarg; break;
-		case 'o': m.operator_name = optarg; break;
-		case 's': m.site = optarg; break;
-		case 'h':
-			printf("usage: %s\n", MENU_USAGE);
-			return 0;
-		default:
-			fprintf(stderr, "usage: %s\n", MENU_USAGE);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "usage: %s\n", MENU_USAGE);
-		return 2;
-	}
+	m.f.eo.device = front_arg(a, 'd');
+	m.f.eo.data_dir = front_arg(a, 'D');
+	m.f.eo.operator_name = front_arg(a, 'o');
+	m.f.eo.site = front_arg(a, 's');
 	if (!isatty(0) || !isatty(1))
-		return cli_error("cannot start the menu: not a terminal (use bootfix scan / fix)");
+		return front_error("cannot start the menu: not a terminal (use bootfix scan / fix)");
 	if (geteuid() != 0)
-		return cli_error("cannot start the menu: must be run as root");
-	m.data_dir = cli_data_dir(m.data_dir);
-	{
-		struct engine_opts eo = { .data_dir = m.data_dir, .operator_name = m.operator_name,
-					  .site = m.site };
-
-		logcmd_load(&m.lr, &eo);
-		m.operator_name = eo.operator_name;
-		m.site = eo.site;
+		return front_error("cannot start the menu: must be run as root");
+	if ((rc = front_begin(&m.f, FRONT_DATA_ENV)) != FRONT_EXIT_OK) {
+		front_end(&m.f);
+		return rc;
 	}
-	if ((rc = cli_load_rules(&m.rules, m.data_dir)) < 0) {
-		cli_error("%s", err_msg());
-		return rc == -2 ? 2 : 3;
-	}
+	pthread_mutex_init(&m.lock, NULL);
 	m.under_init = getenv("BOOTFIX_INIT") != NULL;
 	bitlocker_no_core_dumps();	/* keys may be typed */
-	cli_catch_signals();	/* Ctrl-C too: the running job winds down, then the menu ends */
+	/* Ctrl-C too (front_begin()): the running job winds down, then the menu ends */
 	screen_locale();
-	if (!initscr())
-		return cli_error("cannot start the menu: unknown terminal type '%s'",
-				 getenv("TERM") ? getenv("TERM") : "");
+	if (!initscr()) {
+		front_end(&m.f);
+		return front_error("cannot start the menu: unknown terminal type '%s'",
+				   getenv("TERM") ? getenv("TERM") : "");
+	}
 	cbreak();
 	noecho();
 	nonl();
@@ -1770,7 +1727,7 @@ int menu_main(int argc, char **argv)
 			signal_ready();
 			ready = 1;
 		}
-		if (cli_stop && !m.busy)
+		if (front_stop && !m.busy)
 			break;
 		ch = read_key(&m);
 		if (ch)
@@ -1780,7 +1737,7 @@ int menu_main(int argc, char **argv)
 	}
 	if (m.busy)
 		pthread_join(m.worker, NULL);
-	if (m.exit_code != MENU_EXIT_POWEROFF && m.exit_code != MENU_EXIT_REBOOT)
+	if (m.exit_code != FRONT_EXIT_POWEROFF && m.exit_code != FRONT_EXIT_REBOOT)
 		reclaim_stick(&m);	/* the stick stays in use after the menu */
 	endwin();
 	if (m.unlogged)
@@ -1788,10 +1745,16 @@ int menu_main(int argc, char **argv)
 	free(m.unlogged);
 	for (int i = 0; i < m.nloglines; i++)
 		free(m.loglines[i]);
-	logcmd_done(&m.lr);
 	forget_key(&m);
 	run_free(&m.scan);
 	run_free(&m.job_run);
-	rules_free(&m.rules);
+	front_end(&m.f);
 	return m.exit_code;
 }
+
+const struct front_verb menu_verb = {
+	.name = "menu",
+	.usage = "bootfix menu [--device FILE|DEV] [--data DIR] [--operator NAME] [--site NAME]",
+	.shortopts = "d:D:h", .longopts = opts, .lower = 0, .upper = 0, .flags = FRONT_MOUNTS,
+	.exec = exec,
+};

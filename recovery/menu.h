@@ -4,18 +4,15 @@
 #ifndef BOOTFIX_MENU_H
 #define BOOTFIX_MENU_H
 
-#define MENU_USAGE "bootfix menu [--device FILE|DEV] [--data DIR] [--operator NAME] [--site NAME]"
-
-/* Exit codes the stick's init acts on after the menu ends. */
-#define MENU_EXIT_POWEROFF 10
-#define MENU_EXIT_REBOOT 11
-#define MENU_EXIT_SHELL 12
+struct front_verb;
 
 /*
- * Run the menu on the terminal until the user quits; returns the exit code
- * (0, or one of MENU_EXIT_* chosen on the power screen, 2 usage, 3 could
- * not run).  Needs a terminal and root.
+ * `bootfix menu`, for cli.c's verb table (and bootfix alone on a
+ * terminal, and auto when a key is pressed): run the menu on the terminal
+ * until the user quits.  Exits 0, or one of FRONT_EXIT_POWEROFF, _REBOOT,
+ * _SHELL chosen on the power screen (front.h), 2 usage, 3 could not run.
+ * Needs a terminal and root.
  */
-int menu_main(int argc, char **argv);
+extern const struct front_verb menu_verb;
 
 #endif

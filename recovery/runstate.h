@@ -36,6 +36,7 @@ void runstate_drop(const char *kind, const char *a);
  * Undo what bootfix processes that no longer run left in the state files
  * of the run folder; say is told one line per thing cleaned up.  Returns 0 (nothing left, or all undone), or -1 with
  * err_set() naming what is still there and the command that removes it.
+ * say (may be NULL) is told one line per thing cleaned up.
  */
 int runstate_recover(err_warn_fn say, void *ctx);
 

@@ -10,7 +10,6 @@
  * the buffers that held them are scrubbed.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,19 +19,15 @@
 #include <unistd.h>
 
 #include "bitlocker.h"
-#include "cli.h"
 #include "disk.h"
 #include "err.h"
-#include "text.h"
+#include "front.h"
 #include "keys.h"
+#include "text.h"
 #include "unlockcmd.h"
 
-#define EXIT_NOKEY 1
-#define EXIT_USAGE 2
-#define EXIT_CANNOT 3
 #define SECRET_MAX 1024
 
-#define stop cli_stop
 
 static void say_problem(void *ctx, const char *msg)
 {
@@ -50,7 +45,7 @@ static int read_line(char *buf, size_t len, size_t *n)
 		char c;
 		ssize_t r = read(0, &c, 1);
 
-		if (r < 0 && errno == EINTR && !stop)
+		if (r < 0 && errno == EINTR && !front_stop)
 			continue;
 		if (r <= 0)
 			return *n ? 0 : -1;
@@ -198,7 +193,7 @@ static int enter_recovery(const char *ids, struct bitlocker_rp *rp)
 	for (;;) {
 		int c = read_byte();
 
-		if (c < 0 || c == 3 || c == 4 || stop)		/* EOF, Ctrl-C, Ctrl-D */
+		if (c < 0 || c == 3 || c == 4 || front_stop)		/* EOF, Ctrl-C, Ctrl-D */
 			break;
 		if (c == 27) {
 			c = escape_digit();
@@ -249,11 +244,12 @@ static int find_targets(const char *dev, int check, struct loopdev *lo, struct t
 	struct blockdev *b = NULL;
 	size_t nb = 0;
 	const char *path = dev;
-	int blk;
+	int blk, rc;
 
 	*out = NULL;
 	*n = 0;
-	if (bitlocker_read(dev, &probe) == 0) {
+	rc = bitlocker_read(dev, &probe);
+	if (rc == 0) {
 		*out = calloc(1, sizeof(**out));
 		if (!*out)
 			return err_set("cannot unlock %s: %s", dev, strerror(ENOMEM));
@@ -263,8 +259,8 @@ static int find_targets(const char *dev, int check, struct loopdev *lo, struct t
 		*n = 1;
 		return 0;
 	}
-	if (!strstr(err_msg(), "not a BitLocker volume"))
-		return -1;
+	if (rc != BITLOCKER_NOT_BITLOCKER)
+		return -1;	/* BitLocker, but its metadata cannot be read: said as it is */
 	blk = disk_is_blockdev(dev);
 	if (blk < 0)
 		return -1;
@@ -315,24 +311,13 @@ static void print_volume(const struct target *t)
 		printf("  %s\n", why);
 }
 
-static void recovery_ids(const struct bitlocker_info *bi, char *buf, size_t len)
-{
-	size_t o = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < bi->nprot && o + 40 < len; i++)
-		if (bi->prot[i].kind == BITLOCKER_RECOVERY_PASSWORD)
-			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? " or " : "",
-					      bi->prot[i].guid);
-}
-
 /* Hold the mappings until stdin gives a line or ends, or a signal comes. */
 static void hold(void)
 {
 	struct pollfd p = { .fd = 0, .events = POLLIN };
 
 	fprintf(stderr, "bootfix: the volume stays unlocked until stdin ends, Enter or Ctrl-C\n");
-	while (!stop) {
+	while (!front_stop) {
 		char c;
 		int r = poll(&p, 1, 200);
 
@@ -345,19 +330,21 @@ static void hold(void)
 	}
 }
 
-int unlockcmd_main(int argc, char **argv)
+static const struct option opts[] = {
+	{ "device", required_argument, NULL, 'd' },
+	{ "keys", required_argument, NULL, 'k' },
+	{ "data", required_argument, NULL, 'D' },
+	{ "recovery-password", required_argument, NULL, 'r' },
+	{ "password", required_argument, NULL, 'p' },
+	{ "check", no_argument, NULL, 'c' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int exec(const struct front_verb *self, struct front_args *a)
 {
-	static const struct option opts[] = {
-		{ "device", required_argument, NULL, 'd' },
-		{ "keys", required_argument, NULL, 'k' },
-		{ "data", required_argument, NULL, 'D' },
-		{ "recovery-password", required_argument, NULL, 'r' },
-		{ "password", required_argument, NULL, 'p' },
-		{ "check", no_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *dev = NULL, *keydir = NULL, *data = NULL;
+	const char *dev = front_arg(a, 'd'), *keydir = front_arg(a, 'k');
+	const char *data = front_arg(a, 'D');
 	char keypath[4096], secret[SECRET_MAX];
 	struct bitlocker_key typed = { 0 };
 	struct bitlocker_rp rp;
@@ -366,47 +353,37 @@ int unlockcmd_main(int argc, char **argv)
 	struct target *t = NULL;
 	struct bitlocker_mapping *maps = NULL;
 	size_t nt = 0, slen = 0;
-	int ch, check = 0, want_rp = 0, want_pw = 0, code = 0, interrupted = 0;
+	int ch, check = front_arg(a, 'c') != NULL, want_rp = 0, want_pw = 0, code = 0;
+	int interrupted = 0;
 
 	memset(&rp, 0, sizeof(rp));
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "d:k:D:r:p:ch", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'd': dev = optarg; break;
-		case 'k': keydir = optarg; break;
-		case 'D': data = optarg; break;
-		case 'r':
-		case 'p':
-			if (strcmp(optarg, "-")) {
-				fprintf(stderr, "bootfix unlock: give keys on stdin (--%s -), never "
-					"as an argument others can read\n",
-					ch == 'r' ? "recovery-password" : "password");
-				return EXIT_USAGE;
-			}
-			*(ch == 'r' ? &want_rp : &want_pw) = 1;
-			break;
-		case 'c': check = 1; break;
-		case 'h':
-			printf("usage: %s\n", UNLOCK_USAGE);
-			return 0;
-		default:
-			goto usage;
+	for (size_t i = 0; i < a->nopt; i++) {
+		ch = a->opt[i].ch;
+		if (ch != 'r' && ch != 'p')
+			continue;
+		if (strcmp(a->opt[i].value, "-")) {
+			fprintf(stderr, "bootfix unlock: give keys on stdin (--%s -), never "
+				"as an argument others can read\n",
+				ch == 'r' ? "recovery-password" : "password");
+			return FRONT_EXIT_USAGE;
 		}
+		*(ch == 'r' ? &want_rp : &want_pw) = 1;
 	}
-	if (optind < argc || !dev || (want_rp && want_pw))
-		goto usage;
-	data = cli_data_dir(data);
+	/* no operand is named back: it may be a key typed in the wrong place */
+	if (a->argc > 0 || !dev || (want_rp && want_pw))
+		return front_usage(self);
+	data = front_data_dir(data);
 	if (!keydir && data) {
 		snprintf(keypath, sizeof(keypath), "%s/keys", data);
 		keydir = keypath;
 	}
 	if (!check && geteuid() != 0)
-		return cli_error("cannot unlock %s read-write: must be run as root (--check only "
+		return front_error("cannot unlock %s read-write: must be run as root (--check only "
 				 "verifies the key)", dev);
 	bitlocker_no_core_dumps();
-	cli_catch_signals();
+	front_catch_signals();
 	if (find_targets(dev, check, &lo, &t, &nt) < 0) {
-		code = cli_error("%s", err_msg());
+		code = front_error("%s", err_msg());
 		goto out;
 	}
 	for (size_t i = 0; i < nt; i++)
@@ -418,7 +395,7 @@ int unlockcmd_main(int argc, char **argv)
 	fflush(stdout);
 	if (keydir) {
 		if (keys_load_dir(&kr, keydir, say_problem, NULL) < 0) {
-			code = cli_error("%s", err_msg());
+			code = front_error("%s", err_msg());
 			goto out;
 		}
 		fprintf(stderr, "bootfix: %zu key%s and %zu startup key%s from %s\n", kr.n,
@@ -429,10 +406,10 @@ int unlockcmd_main(int argc, char **argv)
 			char ids[200] = "";
 
 			if (nt && t[0].have)
-				recovery_ids(&t[0].bi, ids, sizeof(ids));
+				bitlocker_recovery_ids(&t[0].bi, " or ", 0, ids, sizeof(ids));
 			if (enter_recovery(ids, &rp) < 0) {
 				fprintf(stderr, "bootfix unlock: no recovery password entered\n");
-				code = EXIT_NOKEY;
+				code = FRONT_EXIT_NOT_DONE;
 				goto out;
 			}
 			typed.secret = rp.text;
@@ -451,7 +428,7 @@ int unlockcmd_main(int argc, char **argv)
 			}
 			if (ch < 0) {
 				fprintf(stderr, "bootfix unlock: no key on stdin\n");
-				code = EXIT_USAGE;
+				code = FRONT_EXIT_USAGE;
 				goto out;
 			}
 			typed.secret = secret;
@@ -461,8 +438,8 @@ int unlockcmd_main(int argc, char **argv)
 
 				/* checked before any slow key derivation is tried */
 				if (bitlocker_rp_parse(secret, slen, &rp, &bad) < 0) {
-					code = EXIT_NOKEY;
-					cli_error("cannot unlock %s: %s", dev, err_msg());
+					code = FRONT_EXIT_NOT_DONE;
+					front_error("cannot unlock %s: %s", dev, err_msg());
 					goto out;
 				}
 				typed.secret = rp.text;
@@ -473,10 +450,10 @@ int unlockcmd_main(int argc, char **argv)
 	}
 	maps = calloc(nt ? nt : 1, sizeof(*maps));
 	if (!maps) {
-		code = cli_error("cannot unlock %s: %s", dev, strerror(ENOMEM));
+		code = front_error("cannot unlock %s: %s", dev, strerror(ENOMEM));
 		goto out;
 	}
-	for (size_t i = 0; i < nt && !stop; i++) {
+	for (size_t i = 0; i < nt && !front_stop; i++) {
 		struct keys_unlock_opts o = {
 			.kr = keydir ? &kr : NULL, .typed = typed.secret ? &typed : NULL,
 			.check = check, .typed_only = check, .tried = say_problem,
@@ -487,14 +464,14 @@ int unlockcmd_main(int argc, char **argv)
 
 		maps[i].loopfd = -1;
 		if (!t[i].have) {
-			cli_error("cannot unlock %s: cannot read its BitLocker metadata", t[i].dev);
-			code = EXIT_CANNOT;
+			front_error("cannot unlock %s: cannot read its BitLocker metadata", t[i].dev);
+			code = FRONT_EXIT_CANNOT;
 			continue;
 		}
 		if (keys_unlock(t[i].dev, &t[i].bi, &o, &maps[i], &res, &src) < 0) {
-			cli_error("%s", err_msg());
-			if (code != EXIT_CANNOT)
-				code = res.wrong_key ? EXIT_NOKEY : EXIT_CANNOT;
+			front_error("%s", err_msg());
+			if (code != FRONT_EXIT_CANNOT)
+				code = res.wrong_key ? FRONT_EXIT_NOT_DONE : FRONT_EXIT_CANNOT;
 			continue;
 		}
 		keys_source_name(&src, srcname, sizeof(srcname));
@@ -509,7 +486,7 @@ int unlockcmd_main(int argc, char **argv)
 			printf("%s: mapped read-write at %s\n", t[i].dev, maps[i].path);
 		fflush(stdout);
 	}
-	if (stop)
+	if (front_stop)
 		interrupted = 1;
 	else if (!check && code == 0)
 		hold();
@@ -520,8 +497,8 @@ out:
 
 			snprintf(path, sizeof(path), "%s", maps[i].path);
 			if (bitlocker_close(&maps[i]) < 0) {
-				cli_error("%s", err_msg());
-				code = EXIT_CANNOT;
+				front_error("%s", err_msg());
+				code = FRONT_EXIT_CANNOT;
 			} else {
 				printf("%s: closed %s\n", t[i].dev, path);
 			}
@@ -541,10 +518,15 @@ out:
 	if (interrupted) {
 		fprintf(stderr, "bootfix: interrupted; every mapping closed\n");
 		if (code == 0)
-			code = EXIT_CANNOT;
+			code = FRONT_EXIT_CANNOT;
 	}
 	return code;
-usage:
-	fprintf(stderr, "usage: %s\n", UNLOCK_USAGE);
-	return EXIT_USAGE;
 }
+
+const struct front_verb unlockcmd_verb = {
+	.name = "unlock",
+	.usage = "bootfix unlock --device FILE|DEV [--keys DIR | --data DIR] "
+		 "[--recovery-password - | --password -] [--check]",
+	.shortopts = "d:k:D:r:p:ch", .longopts = opts, .lower = 0, .upper = -1,
+	.exec = exec,
+};

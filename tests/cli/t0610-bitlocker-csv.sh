@@ -119,6 +119,21 @@ test_expect_success 'a wrong key for the key ID is reported, the next file still
 	grep -F "from CSV file b.csv line" mixed.out
 '
 
+test_expect_success 'scan into a log: key-file problems and a key that does not fit are warnings' '
+	mkdir -p warn/keys &&
+	cp keys-mixed/a-stale.csv warn/keys/ &&
+	printf "KeyId,RecoveryPassword\n{8F7E1A9B-0000-4000-8000-000000000001},\nno-id,123\n" \
+		> warn/keys/b-bad.csv &&
+	expect_exit 0 $BOOTFIX scan --device $IMGS/bitlk-aes-xts-128.img --data warn \
+		> warn.out 2> warn.err &&
+	cat warn.err &&
+	grep -Fx "bootfix: warning: b-bad.csv line 2: skipped: no recovery password for key ID 8F7E1A9B-0000-4000-8000-000000000001" warn.err &&
+	grep -Fx "bootfix: warning: b-bad.csv line 3: skipped: no key ID in it" warn.err &&
+	grep "^bootfix: warning: .*the recovery password is wrong (tried key ID 64311DEA-4587-4029-924A-BA299647998E)" warn.err &&
+	! grep -F 404558 warn.err warn.out &&
+	grep -E "BitLocker key ID 64311DEA .*  locked$" warn.out
+'
+
 # fleet_export FILE : 20 000 made-up keys in UTF-16, the one we need at row 12346
 fleet_export() {
 	python3 - "$1" <<-'PY'

@@ -895,6 +895,10 @@ static void test_write_run(void **state)
 	ai.data_dir = "/nonexistent-bootfix-data";
 	assert_int_equal(auditlog_write_run(&ai, NULL, &p, &a), -1);
 	assert_non_null(strstr(err_msg(), "cannot append to /nonexistent-bootfix-data/logs/"));
+	/* the cause alone, for a front that says it its own way */
+	assert_string_equal(a.why, "cannot open /nonexistent-bootfix-data: no such file or "
+			    "directory");
+	assert_non_null(strstr(err_msg(), a.why));
 	assert_non_null(a.line);
 	assert_non_null(strstr(a.line, "\"computer_name\":\"PC-W\""));
 	free(p);

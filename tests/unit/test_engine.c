@@ -141,7 +141,8 @@ static int in_vol(const char *rel)
 
 static void run(enum engine_verb verb, struct engine_opts *o, struct seen *s, struct run *r)
 {
-	struct engine_output out = { on_progress, on_done, on_begun, s };
+	struct engine_output out = { .progress = on_progress, .volume_done = on_done,
+				     .begun = on_begun, .ctx = s };
 
 	o->verb = verb;
 	if (!o->root)

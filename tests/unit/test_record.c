@@ -1,7 +1,7 @@
 /*
- * test_logcmd.c - the fronts' side of the audit log (cmocka): the record a
- * front writes with logcmd_record() (a volume left as it is, a restore),
- * the note it shows, and the rows of the menu's log screen (logcmd_tail()).
+ * test_record.c - the record the fronts write (cmocka): the record a
+ * front writes with record_write() (a volume left as it is, a restore),
+ * the note it shows, and the rows of the menu's log screen (record_tail()).
  * The log is a plain file below a temporary data folder.
  */
 #include <locale.h>
@@ -18,7 +18,7 @@
 
 #include "auditlog.h"
 #include "err.h"
-#include "logcmd.h"
+#include "record.h"
 
 static char dir[64];
 static char data[128];
@@ -27,7 +27,7 @@ static char logfile[192];
 static int setup(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/bootfix-logcmd.XXXXXX");
+	strcpy(dir, "/tmp/bootfix-record.XXXXXX");
 	if (!mkdtemp(dir))
 		return -1;
 	snprintf(data, sizeof(data), "%s/data", dir);
@@ -113,18 +113,18 @@ static int columns(const char *s)
 static void test_record_left(void **state)
 {
 	struct engine_opts eo = { .verb = ENGINE_FIX, .mode = "menu", .data_dir = data };
-	struct logcmd_run lr = { 0 };
+	struct record lr = { 0 };
 	struct json_object *o, *m, *v;
 	char note[1024], *record = (char *)"unset";
 	struct run r;
 
 	(void)state;
-	logcmd_load(&lr, &eo);
+	record_load(&lr, &eo);
 	one_volume(&r, OUTCOME_LEFT, 0, "PC-LEFT", "quarantine",
 		   "left as it is: Windows is hibernated on it");
 	r.v[0].hibernated = 1;
 	r.v[0].problem = PROBLEM_HIBERNATED;
-	assert_int_equal(logcmd_record(&lr, &eo, &r, NULL, NULL, note, sizeof(note), &record), 0);
+	assert_int_equal(record_write(&lr, &eo, &r, NULL, NULL, note, sizeof(note), &record), 0);
 	assert_null(record);
 	/* shown after "log: ": no "log" twice, the record's number and where */
 	{
@@ -149,23 +149,23 @@ static void test_record_left(void **state)
 	assert_string_equal(member(v, "computer_name"), "PC-LEFT");
 	json_object_put(o);
 	run_free(&r);
-	logcmd_done(&lr);
+	record_done(&lr);
 }
 
 /* A restore that put the file back: restored, said as such. */
 static void test_record_restore(void **state)
 {
 	struct engine_opts eo = { .verb = ENGINE_RESTORE, .mode = "cli", .data_dir = data };
-	struct logcmd_run lr = { 0 };
+	struct record lr = { 0 };
 	struct json_object *o, *v;
 	char note[1024], want[512];
 	struct run r;
 
 	(void)state;
-	logcmd_load(&lr, &eo);
+	record_load(&lr, &eo);
 	one_volume(&r, OUTCOME_FIXED, 1, "PC-BACK", "restore", "1 file restored or already in place");
 	r.v[0].findings[0].verdict = VERDICT_UNKNOWN;
-	assert_int_equal(logcmd_record(&lr, &eo, &r, NULL, NULL, note, sizeof(note), NULL), 0);
+	assert_int_equal(record_write(&lr, &eo, &r, NULL, NULL, note, sizeof(note), NULL), 0);
 	snprintf(want, sizeof(want), "record 2 written to %s", logfile);
 	assert_string_equal(note, want);
 	o = last_record();
@@ -175,7 +175,37 @@ static void test_record_restore(void **state)
 	assert_string_equal(member(json_object_array_get_idx(v, 0), "outcome"), "restored");
 	json_object_put(o);
 	run_free(&r);
-	logcmd_done(&lr);
+	record_done(&lr);
+}
+
+/*
+ * A log that cannot be written: the note says "cannot write log FILE:
+ * CAUSE" with the cause as the engine gave it apart (never cut out of a
+ * message), and the record comes back to be shown.  --log names a folder
+ * here; nothing is added to the stick's log.
+ */
+static void test_record_unwritable(void **state)
+{
+	struct engine_opts eo = { .verb = ENGINE_FIX, .mode = "cli", .data_dir = data };
+	struct record lr = { 0 };
+	char note[1024], want[512], bad[256], *unlogged = NULL;
+	struct run r;
+
+	(void)state;
+	/* a name with ": " in it: the old way cut the message at the wrong place */
+	snprintf(bad, sizeof(bad), "%s/cannot append to: x", dir);
+	assert_int_equal(mkdir(bad, 0755), 0);
+	record_load(&lr, &eo);
+	lr.log_path = bad;
+	one_volume(&r, OUTCOME_FIXED, 1, "PC-NOLOG", "quarantine", "1 file quarantined");
+	assert_int_equal(record_write(&lr, &eo, &r, NULL, NULL, note, sizeof(note), &unlogged), -1);
+	snprintf(want, sizeof(want), "cannot write log %s: is a directory", bad);
+	assert_string_equal(note, want);
+	assert_non_null(unlogged);
+	assert_non_null(strstr(unlogged, "\"computer_name\":\"PC-NOLOG\""));
+	free(unlogged);
+	run_free(&r);
+	record_done(&lr);
 }
 
 /* "名前" four times: 8 characters, 16 columns */
@@ -187,39 +217,39 @@ static void test_record_hostile(void **state)
 {
 	static const char *const names[] = { "\x1b]0;pwned\x07\x1b[2J", WIDE "X" };
 	struct engine_opts eo = { .verb = ENGINE_FIX, .mode = "menu", .data_dir = data };
-	struct logcmd_run lr = { 0 };
+	struct record lr = { 0 };
 	char note[1024];
 	struct run r;
 
 	(void)state;
-	logcmd_load(&lr, &eo);
+	record_load(&lr, &eo);
 	for (int i = 0; i < 2; i++) {
 		one_volume(&r, OUTCOME_LEFT, 0, names[i], "quarantine",
 			   "left as it is: fast restart");
-		assert_int_equal(logcmd_record(&lr, &eo, &r, NULL, NULL, note, sizeof(note), NULL),
+		assert_int_equal(record_write(&lr, &eo, &r, NULL, NULL, note, sizeof(note), NULL),
 				 0);
 		assert_non_null(strstr(note, i ? "record 4 written to " : "record 3 written to "));
 		run_free(&r);
 	}
-	logcmd_done(&lr);
+	record_done(&lr);
 }
 
 /*
  * The menu's log screen: TIME  COMPUTER  SERIAL  ACTION  OUTCOME, the
- * columns LOGCMD_TAIL_* wide, two spaces apart.
+ * columns RECORD_TAIL_* wide, two spaces apart.
  */
 static void test_tail(void **state)
 {
-	const size_t action_at = LOGCMD_TAIL_TIME + 2 + LOGCMD_TAIL_COMPUTER + 2 +
-				 LOGCMD_TAIL_SERIAL + 2;
-	const size_t outcome_at = action_at + LOGCMD_TAIL_ACTION + 2;
-	struct logcmd_run lr = { 0 };
+	const size_t action_at = RECORD_TAIL_TIME + 2 + RECORD_TAIL_COMPUTER + 2 +
+				 RECORD_TAIL_SERIAL + 2;
+	const size_t outcome_at = action_at + RECORD_TAIL_ACTION + 2;
+	struct record lr = { 0 };
 	char *lines[8], status[512];
 	int n;
 
 	(void)state;
-	assert_int_equal(outcome_at + LOGCMD_TAIL_OUTCOME, 78);
-	n = logcmd_tail(&lr, data, lines, 8, status, sizeof(status));
+	assert_int_equal(outcome_at + RECORD_TAIL_OUTCOME, 78);
+	n = record_tail(&lr, data, lines, 8, status, sizeof(status));
 	assert_int_equal(n, 4);
 	assert_non_null(strstr(status, "verify: intact, 4 records in "));
 	/* left and restored, each with its action; ASCII rows: bytes are columns */
@@ -247,14 +277,14 @@ static void test_tail(void **state)
 	/* the same with a smaller max: the newest rows */
 	for (int i = 0; i < n; i++)
 		free(lines[i]);
-	n = logcmd_tail(&lr, data, lines, 1, status, sizeof(status));
+	n = record_tail(&lr, data, lines, 1, status, sizeof(status));
 	assert_int_equal(n, 1);
 	assert_int_equal(strncmp(lines[0] + 22, WIDE, 21), 0);
 	free(lines[0]);
 	/* no data folder, no log yet */
-	assert_int_equal(logcmd_tail(NULL, NULL, lines, 8, status, sizeof(status)), 0);
+	assert_int_equal(record_tail(NULL, NULL, lines, 8, status, sizeof(status)), 0);
 	assert_string_equal(status, "no log: this stick has no data folder");
-	assert_int_equal(logcmd_tail(NULL, dir, lines, 8, status, sizeof(status)), 0);
+	assert_int_equal(record_tail(NULL, dir, lines, 8, status, sizeof(status)), 0);
 	assert_non_null(strstr(status, "no records yet in "));
 }
 
@@ -263,6 +293,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_left),
 		cmocka_unit_test(test_record_restore),
+		cmocka_unit_test(test_record_unwritable),
 		cmocka_unit_test(test_record_hostile),
 		cmocka_unit_test(test_tail),
 	};
