@@ -32,6 +32,7 @@ ENGINE += recovery/auditlog.o recovery/auditlog_sign.o recovery/auditlog_read.o 
 	  recovery/auditlog_verify.o recovery/auditlog_append.o recovery/auditlog_row.o \
 	  recovery/auditlog_merge.o
 FRONTS = recovery/cli.o recovery/front.o recovery/record.o recovery/fixcmd.o recovery/rulescmd.o \
+	 recovery/menu_work.o recovery/menu_draw.o \
 	 recovery/logcmd.o recovery/menu.o recovery/auto.o recovery/screen.o
 # BitLocker: metadata, key sources, unlocking (docs/bitlocker.md)
 BITLOCKER = recovery/bitlocker_guid.o recovery/bitlocker_meta.o recovery/bitlocker_rp.o \
