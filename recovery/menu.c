@@ -14,6 +14,7 @@
  * so vt100 serial consoles draw them.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <langinfo.h>
 #include <locale.h>
@@ -33,6 +34,7 @@
 #include "cli.h"
 #include "engine.h"
 #include "err.h"
+#include "file.h"
 #include "logcmd.h"
 #include "menu.h"
 #include "utc.h"
@@ -101,6 +103,8 @@ struct menu {
 	enum volume_problem leave_problem;	/* JOB_LEAVE: what the decision was about */
 	char leave_buf[128];
 	int job_logged;			/* the job's record: 0 written, 1 nowhere to write, -1 not */
+	char *tell;			/* for BOOTFIX_READY, said by the UI thread: tell() */
+	enum menu_screen drawn;		/* the screen last drawn: a new one is drawn whole */
 	enum menu_screen power_back;	/* where Esc from the power screen returns */
 	/* worker */
 	pthread_t worker;
@@ -251,19 +255,20 @@ static void *work(void *arg)
 			*p = ' ';	/* one text, wrapped on the screen */
 		snprintf(m->log_note, sizeof(m->log_note), "%s", note);
 		if (rec) {
-			char *all = NULL;
-			const char *ready = getenv("BOOTFIX_READY");
-			FILE *f = ready && *ready ? fopen(ready, "we") : NULL;
+			const char *safe = text_safe(rec);
+			char *all = NULL, *say = NULL;
 
-			/* not lost: onto the serial line now, and on stderr when the menu ends */
-			if (f) {
-				fprintf(f, "bootfix: audit record not written; here it is:\n%s\n", rec);
-				fclose(f);
+			/* not lost: onto the serial line as soon as the result shows
+			   (by the UI thread: it owns the terminal), and on stderr when
+			   the menu ends */
+			if (asprintf(&say, "%sbootfix: audit record not written; here it is:\n%s\n",
+				     m->tell ? m->tell : "", safe) >= 0) {
+				free(m->tell);
+				m->tell = say;
 			}
-
 			if (asprintf(&all, "%s%s%s\n", m->unlogged ? m->unlogged : "",
 				     m->unlogged ? "" : "bootfix: these audit records could not be "
-				     "written; keep them:\n", rec) >= 0) {
+				     "written; keep them:\n", safe) >= 0) {
 				free(m->unlogged);
 				m->unlogged = all;
 			}
@@ -1122,9 +1127,13 @@ static void draw_result(struct menu *m)
 		screen_wrap(bottom, 1, COLS - 2, 2, "Log: %s", m->log_note);
 	next = next_step(m, v, &ncolour);
 	if (m->job_logged < 0) {
+		const char *ready = getenv("BOOTFIX_READY");
+
+		/* where the record is instead (tell(), and stderr at the end) */
 		paint_on(m, C_BAD, A_BOLD);
 		screen_wrap(LINES - 4, 1, COLS - 2, 1, "! The record was NOT saved: keep the stick in "
-			    "(the record is on the serial line).");
+			    "(%s).", ready && *ready ? "copy on the serial line" :
+			    "shown when the menu ends");
 		paint_off(m, C_BAD, A_BOLD);
 	} else if (machine_done(m) && !m->released && m->release_note[0])
 		screen_wrap(LINES - 4, 1, COLS - 2, 1, "%s", m->release_note);
@@ -1273,6 +1282,12 @@ static void draw_log(struct menu *m)
 
 static void draw(struct menu *m)
 {
+	/* a new screen is drawn on a cleared terminal: whatever reached it
+	   behind curses' back (a kernel message on the console) goes then, not
+	   only where this screen differs from the last */
+	if (m->screen != m->drawn)
+		clearok(curscr, TRUE);
+	m->drawn = m->screen;
 	erase();
 	if (LINES < MENU_MIN_LINES || COLS < MENU_MIN_COLS) {
 		/* nothing else acts at this size (handle_key): only q */
@@ -1495,6 +1510,10 @@ static int handle_key(struct menu *m, int ch)
 
 	if (ch == KEY_RESIZE)
 		return 1;
+	if (ch == 'L' - '@') {		/* Ctrl-L: the whole screen again, as in vi or less */
+		clearok(curscr, TRUE);
+		return 1;
+	}
 	if (LINES < MENU_MIN_LINES || COLS < MENU_MIN_COLS) {
 		/* the screen cannot show what a key would do: nothing acts blind */
 		if (ch == 'q' || ch == 'Q')
@@ -1665,19 +1684,50 @@ static int read_key(struct menu *m)
 	return key > 0 && key < 256 ? key : 0;
 }
 
-/* Tell whoever waits (init, tests, the benchmark) that the menu is up. */
-static void signal_ready(void)
+/*
+ * Say m->tell to whoever watches BOOTFIX_READY (init, the tests, the
+ * benchmark, a technician's serial log): "bootfix: menu ready", a record
+ * that could not be written.  On the stick that is the serial console,
+ * the very terminal the serial menu draws on: text written into the live
+ * screen would stay there, and its newline on the last line would scroll
+ * the terminal under curses, which then draws each later screen only
+ * where it thinks it changed.  So curses steps aside first (endwin: the
+ * cursor on the last line, the terminal's own modes), the text goes out,
+ * and the screen is drawn again whole.  Any other file, or the terminal
+ * once the menu has ended, gets the text as it is.  UI thread only.
+ */
+static void tell(struct menu *m)
 {
 	const char *path = getenv("BOOTFIX_READY");
-	FILE *f;
+	struct stat ours, theirs;
+	char *text;
+	int fd, ontty;
 
-	if (!path || !*path)
+	pthread_mutex_lock(&m->lock);
+	text = m->tell;
+	m->tell = NULL;
+	pthread_mutex_unlock(&m->lock);
+	if (!text || !path || !*path) {
+		free(text);
 		return;
-	f = fopen(path, "we");
-	if (!f)
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOCTTY | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		free(text);
 		return;
-	fputs("bootfix: menu ready\n", f);
-	fclose(f);
+	}
+	/* ontty: curses runs on that terminal (not when the menu is ending) */
+	ontty = !isendwin() && fstat(fd, &theirs) == 0 && S_ISCHR(theirs.st_mode) &&
+		fstat(1, &ours) == 0 && S_ISCHR(ours.st_mode) && ours.st_rdev == theirs.st_rdev;
+	if (ontty)
+		endwin();
+	file_writeall(fd, text, strlen(text));
+	close(fd);
+	free(text);
+	if (ontty) {
+		clearok(curscr, TRUE);
+		refresh();
+	}
 }
 
 static void colours(struct menu *m)
@@ -1705,7 +1755,7 @@ int menu_main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct menu m;
-	int ch, ready = 0, rc;
+	int ch, rc;
 
 	memset(&m, 0, sizeof(m));
 	pthread_mutex_init(&m.lock, NULL);
@@ -1761,15 +1811,12 @@ int menu_main(int argc, char **argv)
 	curs_set(0);
 	timeout(100);
 	colours(&m);
+	m.tell = strdup("bootfix: menu ready\n");	/* said once the first screen is drawn */
 	start(&m, JOB_SCAN);
 	draw(&m);
 	while (!m.quit) {
 		int redraw = reap(&m);
 
-		if (!ready) {
-			signal_ready();
-			ready = 1;
-		}
 		if (cli_stop && !m.busy)
 			break;
 		ch = read_key(&m);
@@ -1777,15 +1824,18 @@ int menu_main(int argc, char **argv)
 			redraw |= handle_key(&m, ch);
 		if (redraw || m.busy)
 			draw(&m);
+		tell(&m);	/* after the screen it concerns is drawn */
 	}
 	if (m.busy)
 		pthread_join(m.worker, NULL);
 	if (m.exit_code != MENU_EXIT_POWEROFF && m.exit_code != MENU_EXIT_REBOOT)
 		reclaim_stick(&m);	/* the stick stays in use after the menu */
 	endwin();
+	tell(&m);	/* a record the last job could not write, not said yet */
 	if (m.unlogged)
 		fputs(m.unlogged, stderr);
 	free(m.unlogged);
+	free(m.tell);
 	for (int i = 0; i < m.nloglines; i++)
 		free(m.loglines[i]);
 	logcmd_done(&m.lr);
