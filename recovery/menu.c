@@ -15,17 +15,20 @@
  * restart changes, a restore) defaults to the safe answer.  Nothing needs
  * F-keys; lines are plain ASCII so vt100 serial consoles draw them.
  */
+#include <fcntl.h>
 #include <langinfo.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <curses.h>
 
 #include "bitlocker.h"
 #include "err.h"
+#include "file.h"
 #include "front.h"
 #include "menu.h"
 #include "menu_internal.h"
@@ -206,6 +209,10 @@ static int handle_key(struct menu *m, int ch)
 
 	if (ch == KEY_RESIZE)
 		return 1;
+	if (ch == 'L' - '@') {		/* Ctrl-L: the whole screen again, as in vi or less */
+		clearok(curscr, TRUE);
+		return 1;
+	}
 	if (LINES < MENU_MIN_LINES || COLS < MENU_MIN_COLS) {
 		/* the screen cannot show what a key would do: nothing acts blind */
 		if (ch == 'q' || ch == 'Q')
@@ -376,19 +383,50 @@ static int read_key(struct menu *m)
 	return key > 0 && key < 256 ? key : 0;
 }
 
-/* Tell whoever waits (init, tests, the benchmark) that the menu is up. */
-static void signal_ready(void)
+/*
+ * Say m->tell to whoever watches BOOTFIX_READY (init, the tests, the
+ * benchmark, a technician's serial log): "bootfix: menu ready", a record
+ * that could not be written.  On the stick that is the serial console,
+ * the very terminal the serial menu draws on: text written into the live
+ * screen would stay there, and its newline on the last line would scroll
+ * the terminal under curses, which then draws each later screen only
+ * where it thinks it changed.  So curses steps aside first (endwin: the
+ * cursor on the last line, the terminal's own modes), the text goes out,
+ * and the screen is drawn again whole.  Any other file, or the terminal
+ * once the menu has ended, gets the text as it is.  UI thread only.
+ */
+static void tell(struct menu *m)
 {
 	const char *path = getenv("BOOTFIX_READY");
-	FILE *f;
+	struct stat ours, theirs;
+	char *text;
+	int fd, ontty;
 
-	if (!path || !*path)
+	pthread_mutex_lock(&m->lock);
+	text = m->tell;
+	m->tell = NULL;
+	pthread_mutex_unlock(&m->lock);
+	if (!text || !path || !*path) {
+		free(text);
 		return;
-	f = fopen(path, "we");
-	if (!f)
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOCTTY | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		free(text);
 		return;
-	fputs("bootfix: menu ready\n", f);
-	fclose(f);
+	}
+	/* ontty: curses runs on that terminal (not when the menu is ending) */
+	ontty = !isendwin() && fstat(fd, &theirs) == 0 && S_ISCHR(theirs.st_mode) &&
+		fstat(1, &ours) == 0 && S_ISCHR(ours.st_mode) && ours.st_rdev == theirs.st_rdev;
+	if (ontty)
+		endwin();
+	file_writeall(fd, text, strlen(text));
+	close(fd);
+	free(text);
+	if (ontty) {
+		clearok(curscr, TRUE);
+		refresh();
+	}
 }
 
 static void colours(struct menu *m)
@@ -417,7 +455,7 @@ static const struct option opts[] = {
 static int exec(const struct front_verb *self, struct front_args *a)
 {
 	struct menu m;
-	int ch, ready = 0, rc;
+	int ch, rc;
 
 	(void)self;
 	memset(&m, 0, sizeof(m));
@@ -452,15 +490,12 @@ static int exec(const struct front_verb *self, struct front_args *a)
 	curs_set(0);
 	timeout(100);
 	colours(&m);
+	m.tell = strdup("bootfix: menu ready\n");	/* said once the first screen is drawn */
 	menu_start(&m, JOB_SCAN);
 	menu_draw(&m);
 	while (!m.quit) {
 		int redraw = menu_reap(&m);
 
-		if (!ready) {
-			signal_ready();
-			ready = 1;
-		}
 		if (front_stop && !m.busy)
 			break;
 		ch = read_key(&m);
@@ -468,15 +503,18 @@ static int exec(const struct front_verb *self, struct front_args *a)
 			redraw |= handle_key(&m, ch);
 		if (redraw || m.busy)
 			menu_draw(&m);
+		tell(&m);	/* after the screen it concerns is drawn */
 	}
 	if (m.busy)
 		pthread_join(m.worker, NULL);
 	if (m.exit_code != FRONT_EXIT_POWEROFF && m.exit_code != FRONT_EXIT_REBOOT)
 		menu_reclaim_stick(&m);	/* the stick stays in use after the menu */
 	endwin();
+	tell(&m);	/* a record the last job could not write, not said yet */
 	if (m.unlogged)
 		fputs(m.unlogged, stderr);
 	free(m.unlogged);
+	free(m.tell);
 	for (int i = 0; i < m.nloglines; i++)
 		free(m.loglines[i]);
 	menu_forget_key(&m);

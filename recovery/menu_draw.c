@@ -548,8 +548,12 @@ static void draw_result(struct menu *m)
 	next = next_step(m, v, &ncolour);
 	if (m->job_logged < 0) {
 		paint_on(m, C_BAD, A_BOLD);
+		const char *ready = getenv("BOOTFIX_READY");
+
+		/* where the record is instead (menu.c's tell(), and stderr at the end) */
 		screen_wrap(LINES - 4, 1, COLS - 2, 1, "! The record was NOT saved: keep the stick in "
-			    "(the record is on the serial line).");
+			    "(%s).", ready && *ready ? "copy on the serial line" :
+			    "shown when the menu ends");
 		paint_off(m, C_BAD, A_BOLD);
 	} else if (menu_machine_done(m) && !m->released && m->release_note[0])
 		screen_wrap(LINES - 4, 1, COLS - 2, 1, "%s", m->release_note);
@@ -698,6 +702,12 @@ static void draw_log(struct menu *m)
 
 void menu_draw(struct menu *m)
 {
+	/* a new screen is drawn on a cleared terminal: whatever reached it
+	   behind curses' back (a kernel message on the console) goes then, not
+	   only where this screen differs from the last */
+	if (m->screen != m->drawn)
+		clearok(curscr, TRUE);
+	m->drawn = m->screen;
 	erase();
 	if (LINES < MENU_MIN_LINES || COLS < MENU_MIN_COLS) {
 		/* nothing else acts at this size (handle_key): only q */

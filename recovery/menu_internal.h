@@ -72,6 +72,8 @@ struct menu {
 	char leave_buf[128];
 	int job_logged;			/* the job's record: 0 written, 1 nowhere to write, -1 not */
 	enum menu_screen power_back;	/* where Esc from the power screen returns */
+	char *tell;			/* for BOOTFIX_READY, said by the UI thread (menu.c) */
+	enum menu_screen drawn;		/* the screen last drawn: a new one is drawn whole */
 	/* worker */
 	pthread_t worker;
 	int busy;			/* a job runs: guarded by lock */

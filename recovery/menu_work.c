@@ -17,6 +17,7 @@
 
 #include "err.h"
 #include "menu_internal.h"
+#include "text.h"
 
 /* ---- the worker: the engine off the UI thread ---- */
 
@@ -149,19 +150,20 @@ static void *work(void *arg)
 			*p = ' ';	/* one text, wrapped on the screen */
 		snprintf(m->log_note, sizeof(m->log_note), "%s", note);
 		if (rec) {
-			char *all = NULL;
-			const char *ready = getenv("BOOTFIX_READY");
-			FILE *f = ready && *ready ? fopen(ready, "we") : NULL;
+			const char *safe = text_safe(rec);
+			char *all = NULL, *say = NULL;
 
-			/* not lost: onto the serial line now, and on stderr when the menu ends */
-			if (f) {
-				fprintf(f, "bootfix: audit record not written; here it is:\n%s\n", rec);
-				fclose(f);
+			/* not lost: onto the serial line as soon as the result shows
+			   (by the UI thread: it owns the terminal), and on stderr when
+			   the menu ends */
+			if (asprintf(&say, "%sbootfix: audit record not written; here it is:\n%s\n",
+				     m->tell ? m->tell : "", safe) >= 0) {
+				free(m->tell);
+				m->tell = say;
 			}
-
 			if (asprintf(&all, "%s%s%s\n", m->unlogged ? m->unlogged : "",
 				     m->unlogged ? "" : "bootfix: these audit records could not be "
-				     "written; keep them:\n", rec) >= 0) {
+				     "written; keep them:\n", safe) >= 0) {
 				free(m->unlogged);
 				m->unlogged = all;
 			}

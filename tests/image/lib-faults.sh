@@ -70,33 +70,6 @@ exec "$FAULT_REAL_QEMU" "${args[@]}"
 EOF
 chmod +x "$FAULT_BIN/qemu-system-x86_64"
 
-cat > "$FAULT_BIN/qmp.py" <<'EOF'
-# qmp.py SOCKET COMMAND [JSON-ARGS]: one QMP command, its "return" as JSON
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(60)
-s.connect(sys.argv[1])
-f = s.makefile("rw")
-def reply():
-    while True:
-        line = f.readline()
-        if not line:
-            sys.exit("qmp: connection closed")
-        m = json.loads(line)
-        if "return" in m or "error" in m:
-            return m
-json.loads(f.readline())		# greeting
-f.write(json.dumps({"execute": "qmp_capabilities"}) + "\n"); f.flush(); reply()
-cmd = {"execute": sys.argv[2]}
-if len(sys.argv) > 3 and sys.argv[3]:
-    cmd["arguments"] = json.loads(sys.argv[3])
-f.write(json.dumps(cmd) + "\n"); f.flush()
-m = reply()
-if "error" in m:
-    sys.exit("qmp: %s: %s" % (sys.argv[2], m["error"].get("desc")))
-print(json.dumps(m["return"]))
-EOF
-
 fault_boot() {
 	local name=$1 blk=''
 	shift
@@ -122,7 +95,7 @@ fault_boot() {
 }
 
 qmp() {
-	python3 "$FAULT_BIN/qmp.py" "$TRASH/$1.qmp" "$2" "${3:-}"
+	python3 "$TOP/tests/tools/qmp.py" "$TRASH/$1.qmp" "$2" "${3:-}"
 }
 
 disk_stat() {

@@ -87,6 +87,7 @@ test_expect_success 'a record that cannot be written (the log immutable): NOT sa
 	menu --device disk.img --data data && wait_for "1 faulty file" 60 &&
 	keys Enter && wait_for "[ Fix ]" && keys Enter && wait_for "FIXED" 60 &&
 	wait_for "NOT saved" && ! screen | grep -F "Remove the stick, then" &&
+	screen | grep -F "keep the stick in (shown when the menu ends)." &&
 	super_opts data | grep -q "^rw" && keys Enter && sleep 2 &&
 	! screen | grep -F "menu-exit=11" && keys q && wait_for "menu-exit=0" &&
 	chattr -i data/logs/bootfix.jsonl
