@@ -17,6 +17,7 @@
 
 #include "err.h"
 #include "menu_internal.h"
+#include "proc.h"
 #include "text.h"
 
 /* ---- the worker: the engine off the UI thread ---- */
@@ -333,31 +334,26 @@ static int mount_root(const char *dir, unsigned long *flags)
 		{ "relatime", MS_RELATIME }, { "sync", MS_SYNCHRONOUS }, { "dirsync", MS_DIRSYNC },
 		{ "lazytime", MS_LAZYTIME }, { "mand", MS_MANDLOCK },
 	};
-	char *real = realpath(dir, NULL), *line = NULL;
-	size_t cap = 0;
+	char *real = realpath(dir, NULL);
+	struct proc_mount pm;
 	int found = 0;
-	FILE *f = real ? fopen("/proc/self/mountinfo", "re") : NULL;
+	FILE *f = real ? proc_mountinfo_open() : NULL;
 
 	*flags = 0;
-	while (f && getline(&line, &cap, f) > 0) {
-		char root[4096], point[4096], opts[1024];
-
-		/* ID PARENT MAJ:MIN ROOT POINT OPTIONS ...; the last match wins */
-		if (sscanf(line, "%*s %*s %*s %4095s %4095s %1023s", root, point, opts) != 3)
+	/* the last mount on that point wins: it is the one seen there */
+	while (f && proc_mountinfo_next(f, &pm)) {
+		unoctal(pm.point);	/* a space is "\040" there */
+		if (strcmp(pm.point, real))
 			continue;
-		unoctal(point);		/* a space is "\040" there */
-		if (strcmp(point, real))
-			continue;
-		found = !strcmp(root, "/");
+		found = !strcmp(pm.root, "/");
 		*flags = 0;
-		for (char *o = strtok(opts, ","); o; o = strtok(NULL, ","))
+		for (char *o = strtok(pm.options, ","); o; o = strtok(NULL, ","))
 			for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
 				if (!strcmp(o, known[k].opt))
 					*flags |= known[k].flag;
 	}
 	if (f)
 		fclose(f);
-	free(line);
 	free(real);
 	return found;
 }

@@ -246,8 +246,8 @@ int proc_mountinfo_next(FILE *f, struct proc_mount *m)
 		char *dash;
 
 		memset(m, 0, sizeof(*m));
-		if (sscanf(line, "%*s %*s %u:%u %*s %1023s %1023s", &m->major, &m->minor, m->point,
-			   m->options) != 4)
+		if (sscanf(line, "%*s %*s %u:%u %1023s %1023s %1023s", &m->major, &m->minor, m->root,
+			   m->point, m->options) != 5)
 			continue;
 		dash = strstr(line, " - ");
 		if (dash)

@@ -92,6 +92,7 @@ int proc_stop_daemon(const char *dir, pid_t pid, long wait_ms, int term);
 /* One line of /proc/self/mountinfo (see proc(5)); fields are cut at 1023 bytes. */
 struct proc_mount {
 	unsigned int major, minor;	/* st_dev of the file system */
+	char root[1024];		/* the folder of the file system mounted: "/" for its root */
 	char point[1024];		/* the mount point, octal escapes (\040) kept */
 	char options[1024];		/* per-mount options: "rw,nosuid,..." */
 	char source[1024];		/* "/dev/sda1" (a FUSE file system: what it was given) */
