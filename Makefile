@@ -31,6 +31,8 @@ ENGINE = recovery/err.o recovery/file.o recovery/utc.o recovery/rules.o recovery
 ENGINE += recovery/auditlog.o recovery/auditlog_sign.o recovery/auditlog_read.o \
 	  recovery/auditlog_verify.o recovery/auditlog_append.o recovery/auditlog_row.o \
 	  recovery/auditlog_merge.o
+# the auditors' HTML report (bootfix log report)
+ENGINE += recovery/logreport.o
 FRONTS = recovery/cli.o recovery/front.o recovery/record.o recovery/fixcmd.o recovery/rulescmd.o \
 	 recovery/menu_work.o recovery/menu_draw.o \
 	 recovery/logcmd.o recovery/menu.o recovery/auto.o recovery/screen.o
@@ -40,6 +42,8 @@ BITLOCKER = recovery/bitlocker_guid.o recovery/bitlocker_meta.o recovery/bitlock
 	    recovery/bitlocker_dislocker.o
 ENGINE += $(BITLOCKER) recovery/keys.o recovery/csv.o
 FRONTS += recovery/unlockcmd.o
+# bootfix log report: reads the logs for logreport.c's page
+FRONTS += recovery/reportcmd.o
 # keys from a terminal's raw bytes (the menu); no curses, no I/O
 ENGINE += recovery/termkey.o
 

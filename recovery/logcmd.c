@@ -22,6 +22,7 @@
 #include "err.h"
 #include "front.h"
 #include "logcmd.h"
+#include "reportcmd.h"
 #include "text.h"
 
 
@@ -835,7 +836,7 @@ static const struct front_verb keys_verb = {
 
 static const struct front_verb *const logverbs[] = {
 	&verify_verb, &list_verb, &show_verb, &export_verb, &merge_verb, &summary_verb,
-	&keys_verb,
+	&keys_verb, &reportcmd_verb,
 };
 
 /* `bootfix log VERB ...`: a table of its own, run the same way as the top one. */
@@ -864,6 +865,6 @@ static int exec(const struct front_verb *self, struct front_args *a)
 
 const struct front_verb logcmd_verb = {
 	.name = "log",
-	.usage = "bootfix log verify|list|show|export|merge|summary|keys-used ...",
+	.usage = "bootfix log verify|list|show|export|merge|summary|keys-used|report ...",
 	.exec = exec,
 };

@@ -1,0 +1,1616 @@
+/*
+ * logreport.c - the auditors' report: aggregates of many logs' records and
+ * the one HTML page that shows them (see logreport.h, docs/log.md).
+ *
+ * Nothing of a record is kept but what the page shows: counts in small
+ * tables keyed by name (sites, operators, rules), fixes per hour and site,
+ * the latest record's facts per machine, the key IDs used and the run
+ * times.  The page is written in one pass with inline CSS and inline SVG
+ * made here; every text from a record goes through logreport_html_text().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auditlog.h"
+#include "err.h"
+#include "file.h"
+#include "logreport.h"
+#include "utc.h"
+#include "version.h"
+
+/* ---- outcomes and what to do next ---- */
+
+enum rep_outcome {
+	RO_FIXED, RO_RESTORED, RO_LEFT, RO_NOTHING, RO_REFUSED, RO_FAILED, RO_INTERRUPTED,
+	RO_OTHER, RO_N
+};
+
+static const char *const rep_outcome_name[RO_N] = {
+	"fixed", "restored", "left", "nothing-to-fix", "refused", "failed", "interrupted",
+	"other",
+};
+
+/* The not-fixed table's order: what a person has to do first comes first. */
+enum rep_next {
+	NX_OK, NX_HIBERNATED, NX_LOCKED, NX_CHECK_FILE, NX_INTERRUPTED, NX_NO_WINDOWS,
+	NX_FAILED, NX_REFUSED, NX_UNKNOWN, NX_LEFT, NX_RESTORED, NX_N
+};
+
+static const char *const next_name[NX_N] = {
+	"fixed or clean", "hibernated / fast restart", "BitLocker locked",
+	"file to check", "interrupted", "no Windows seen", "failed", "refused",
+	"outcome not known", "left as it is", "restored",
+};
+
+static const char *const next_action[NX_N] = {
+	"",
+	"ask whether the hibernated session may be lost, then fix with "
+	"--discard-hibernation or --kill-fast-restart",
+	"find the recovery key by its key ID and put it on the stick, then fix again",
+	"look at the file the reason names (verdict unknown) and decide",
+	"the fix was cut short: bootfix scan the machine, then fix again",
+	"no Windows volume was seen: wrong disk, or a disk controller the stick has no "
+	"driver for",
+	"read the reason, deal with it, then fix again",
+	"read the reason: the operator can override it",
+	"read the record: its outcome is not one bootfix writes",
+	"a person chose to leave it: nothing to do unless that changes",
+	"files were put back on purpose: the machine crashes again",
+};
+
+static enum rep_outcome outcome_of(const char *s)
+{
+	for (int i = 0; s && i < RO_OTHER; i++)
+		if (!strcmp(s, rep_outcome_name[i]))
+			return (enum rep_outcome)i;
+	return RO_OTHER;
+}
+
+/* ---- small JSON readers (NULL when absent or of another type) ---- */
+
+static struct json_object *member(struct json_object *o, const char *k, enum json_type t)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, t))
+		return NULL;
+	return v;
+}
+
+static const char *str(struct json_object *o, const char *k)
+{
+	struct json_object *v = member(o, k, json_type_string);
+
+	return v ? json_object_get_string(v) : NULL;
+}
+
+static int flag(struct json_object *o, const char *k)
+{
+	struct json_object *v = member(o, k, json_type_boolean);
+
+	return v && json_object_get_boolean(v);
+}
+
+/* ---- names to indexes (sites, operators, rules, machines, runs) ---- */
+
+struct dict {
+	char **names;		/* by index, in the order first seen */
+	size_t n, alloc;
+	size_t *slot;		/* open addressing: index + 1, 0 empty */
+	size_t cap;		/* a power of two, at least twice n */
+};
+
+static size_t hash(const char *s)
+{
+	size_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static long dict_find(const struct dict *d, const char *s)
+{
+	if (!d->cap)
+		return -1;
+	for (size_t i = hash(s) & (d->cap - 1);; i = (i + 1) & (d->cap - 1)) {
+		if (!d->slot[i])
+			return -1;
+		if (!strcmp(d->names[d->slot[i] - 1], s))
+			return (long)(d->slot[i] - 1);
+	}
+}
+
+static int dict_grow(struct dict *d)
+{
+	size_t cap = d->cap ? d->cap * 2 : 64, *slot = calloc(cap, sizeof(*slot));
+
+	if (!slot)
+		return -1;
+	for (size_t k = 0; k < d->n; k++) {
+		size_t i = hash(d->names[k]) & (cap - 1);
+
+		while (slot[i])
+			i = (i + 1) & (cap - 1);
+		slot[i] = k + 1;
+	}
+	free(d->slot);
+	d->slot = slot;
+	d->cap = cap;
+	return 0;
+}
+
+/* The index of s, added when new (*added set); -1 when out of memory. */
+static long dict_add(struct dict *d, const char *s, int *added)
+{
+	long at = dict_find(d, s);
+	size_t i;
+
+	if (added)
+		*added = 0;
+	if (at >= 0)
+		return at;
+	if ((d->n + 1) * 2 > d->cap && dict_grow(d) < 0)
+		return -1;
+	if (d->n == d->alloc) {
+		size_t na = d->alloc ? d->alloc * 2 : 16;
+		char **g = realloc(d->names, na * sizeof(*g));
+
+		if (!g)
+			return -1;
+		d->names = g;
+		d->alloc = na;
+	}
+	if (!(d->names[d->n] = strdup(s)))
+		return -1;
+	for (i = hash(s) & (d->cap - 1); d->slot[i]; i = (i + 1) & (d->cap - 1))
+		;
+	d->slot[i] = ++d->n;
+	if (added)
+		*added = 1;
+	return (long)(d->n - 1);
+}
+
+static void dict_free(struct dict *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->names[i]);
+	free(d->names);
+	free(d->slot);
+	memset(d, 0, sizeof(*d));
+}
+
+/* Make room for index i in an array of elements of size sz (zeroed). */
+static int room(void **a, size_t *alloc, size_t i, size_t sz)
+{
+	size_t na;
+	char *g;
+
+	if (i < *alloc)
+		return 0;
+	na = *alloc ? *alloc : 16;
+	while (na <= i)
+		na *= 2;
+	g = realloc(*a, na * sz);
+	if (!g)
+		return -1;
+	memset(g + *alloc * sz, 0, (na - *alloc) * sz);
+	*a = g;
+	*alloc = na;
+	return 0;
+}
+
+/* ---- fixes per hour and site ---- */
+
+struct hours {
+	uint64_t *key;		/* hour << 20 | site, + 1; 0 empty */
+	long *n;
+	size_t cap, used;
+};
+
+#define SITE_BITS 20
+#define SITE_MAX ((1L << SITE_BITS) - 1)
+
+static int hours_add(struct hours *h, long long hour, long site)
+{
+	uint64_t k = ((uint64_t)hour << SITE_BITS | (uint64_t)(site > SITE_MAX ? SITE_MAX : site)) + 1;
+	size_t i;
+
+	if ((h->used + 1) * 2 > h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 256;
+		uint64_t *key = calloc(cap, sizeof(*key));
+		long *n = calloc(cap, sizeof(*n));
+
+		if (!key || !n) {
+			free(key);
+			free(n);
+			return err_set("cannot count fixes per hour: %s", strerror(ENOMEM));
+		}
+		for (size_t j = 0; j < h->cap; j++) {
+			if (!h->key[j])
+				continue;
+			for (i = (size_t)(h->key[j] * 0x9e3779b97f4a7c15ULL) & (cap - 1); key[i];
+			     i = (i + 1) & (cap - 1))
+				;
+			key[i] = h->key[j];
+			n[i] = h->n[j];
+		}
+		free(h->key);
+		free(h->n);
+		h->key = key;
+		h->n = n;
+		h->cap = cap;
+	}
+	for (i = (size_t)(k * 0x9e3779b97f4a7c15ULL) & (h->cap - 1); h->key[i] && h->key[i] != k;
+	     i = (i + 1) & (h->cap - 1))
+		;
+	if (!h->key[i]) {
+		h->key[i] = k;
+		h->used++;
+	}
+	h->n[i]++;
+	return 0;
+}
+
+/* ---- what the report holds ---- */
+
+struct tally {
+	long out[RO_N];		/* records by outcome */
+};
+
+struct ruletally {
+	long findings, faulty, quarantined, unknown;
+};
+
+/* The facts of one record that the page may show. */
+struct facts {
+	enum rep_outcome outcome;
+	enum rep_next next;
+	long long t;		/* its time, or LLONG_MIN when it has none that parses */
+	long duration_ms;	/* -1 unknown */
+	char *time, *site, *operator_name, *computer, *serial, *machine, *reason, *source;
+};
+
+struct rep_machine {
+	struct facts f;		/* of its latest record */
+	size_t order;		/* when that record was fed */
+};
+
+struct keyuse {
+	char *key_id, *device, *from, *time;
+	size_t machine;
+};
+
+struct source {
+	struct logreport_source_info info;	/* strings owned */
+	int declared;
+	long records, begun, signed_records;
+	struct dict sig_keys;			/* sig_key values seen */
+};
+
+struct pending {
+	struct facts f;
+	size_t order;
+	int done;		/* its run's record followed */
+};
+
+struct logreport {
+	struct source *src;
+	size_t nsrc;
+	long records, junk_time;	/* records fed (begun ones held included); without a time */
+	long out[RO_N];			/* records by outcome */
+	struct dict sites, operators, rules, machines, runs, keyseen;
+	struct tally *site_t, *op_t;
+	size_t site_alloc, op_alloc;
+	struct ruletally *rule_t;
+	size_t rule_alloc;
+	struct rep_machine *mach;
+	size_t mach_alloc;
+	struct keyuse *keys;
+	size_t nkeys, keys_alloc;
+	struct pending *pend;
+	size_t pend_alloc;
+	struct hours hours;
+	long *dur;			/* duration_ms of fixed records */
+	size_t ndur, dur_alloc;
+	struct facts slowest;
+	size_t order;
+	int oom;
+};
+
+static void facts_free(struct facts *f)
+{
+	free(f->time);
+	free(f->site);
+	free(f->operator_name);
+	free(f->computer);
+	free(f->serial);
+	free(f->machine);
+	free(f->reason);
+	free(f->source);
+	memset(f, 0, sizeof(*f));
+}
+
+/* A copy of s cut to at most max bytes on a character boundary (NULL stays NULL). */
+static char *dup_cut(const char *s, size_t max)
+{
+	size_t n;
+	char *d;
+
+	if (!s)
+		return NULL;
+	n = strlen(s);
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	d = malloc(n + 1);
+	if (d) {
+		memcpy(d, s, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
+#define TEXT_MAX 600		/* bytes kept of any one text of a record */
+
+static int facts_copy(struct facts *to, const struct facts *from)
+{
+	*to = *from;
+	to->time = dup_cut(from->time, TEXT_MAX);
+	to->site = dup_cut(from->site, TEXT_MAX);
+	to->operator_name = dup_cut(from->operator_name, TEXT_MAX);
+	to->computer = dup_cut(from->computer, TEXT_MAX);
+	to->serial = dup_cut(from->serial, TEXT_MAX);
+	to->machine = dup_cut(from->machine, 4 * TEXT_MAX);
+	to->reason = dup_cut(from->reason, TEXT_MAX);
+	to->source = dup_cut(from->source, TEXT_MAX);
+	if ((from->time && !to->time) || (from->site && !to->site) ||
+	    (from->operator_name && !to->operator_name) || (from->computer && !to->computer) ||
+	    (from->serial && !to->serial) || (from->machine && !to->machine) ||
+	    (from->reason && !to->reason) || (from->source && !to->source)) {
+		facts_free(to);
+		return err_set("cannot count a record: %s", strerror(ENOMEM));
+	}
+	return 0;
+}
+
+struct logreport *logreport_new(void)
+{
+	struct logreport *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		err_set("cannot make a report: %s", strerror(ENOMEM));
+	else
+		r->slowest.duration_ms = -1;
+	return r;
+}
+
+static struct source *find_source(struct logreport *r, const char *name)
+{
+	for (size_t i = r->nsrc; i-- > 0;)
+		if (!strcmp(r->src[i].info.name, name))
+			return &r->src[i];
+	return NULL;
+}
+
+static struct source *add_source(struct logreport *r, const char *name)
+{
+	struct source *g = realloc(r->src, (r->nsrc + 1) * sizeof(*g)), *s;
+
+	if (!g)
+		return NULL;
+	r->src = g;
+	s = &g[r->nsrc];
+	memset(s, 0, sizeof(*s));
+	if (!(s->info.name = strdup(name)))
+		return NULL;
+	r->nsrc++;
+	return s;
+}
+
+int logreport_source(struct logreport *r, const struct logreport_source_info *si)
+{
+	const char *name = si->name ? si->name : "-";
+	struct source *s = find_source(r, name);
+
+	if (!s && !(s = add_source(r, name)))
+		return err_set("cannot add %s to the report: %s", name, strerror(ENOMEM));
+	free((char *)s->info.why);
+	free((char *)s->info.keys);
+	s->info.intact = si->intact;
+	s->info.records = si->records;
+	s->info.sigs_checked = si->sigs_checked;
+	s->info.why = si->why ? strdup(si->why) : NULL;
+	s->info.keys = si->keys ? strdup(si->keys) : NULL;
+	s->declared = 1;
+	return 0;
+}
+
+/* ---- one record ---- */
+
+/* What to do next about a machine whose latest record is rec with outcome o. */
+static enum rep_next classify(struct json_object *rec, enum rep_outcome o)
+{
+	struct json_object *vols = member(rec, "volumes", json_type_array);
+	int hib = 0, locked = 0, unknown = 0, windows = 0;
+	size_t n = vols ? json_object_array_length(vols) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(vols, i);
+		struct json_object *f = member(v, "findings", json_type_array);
+		const char *p = str(v, "problem"), *vo = str(v, "outcome");
+		int stuck = vo && (!strcmp(vo, "refused") || !strcmp(vo, "failed"));
+
+		windows += flag(v, "windows");
+		if (stuck && p && strcmp(p, "none"))
+			hib++;
+		if (flag(v, "bitlocker_locked") && (stuck || o == RO_NOTHING))
+			locked++;
+		for (size_t k = 0; f && k < json_object_array_length(f); k++) {
+			const char *verdict = str(json_object_array_get_idx(f, k), "verdict");
+
+			unknown += verdict && !strcmp(verdict, "unknown");
+		}
+	}
+	switch (o) {
+	case RO_FIXED:
+		return NX_OK;
+	case RO_RESTORED:
+		return NX_RESTORED;
+	case RO_LEFT:
+		return NX_LEFT;
+	case RO_INTERRUPTED:
+		return NX_INTERRUPTED;
+	case RO_OTHER:
+		return NX_UNKNOWN;
+	case RO_NOTHING:
+		return locked ? NX_LOCKED : unknown ? NX_CHECK_FILE : !windows ? NX_NO_WINDOWS : NX_OK;
+	default:
+		break;
+	}
+	if (hib)
+		return NX_HIBERNATED;
+	if (locked)
+		return NX_LOCKED;
+	if (unknown && o == RO_REFUSED)
+		return NX_CHECK_FILE;
+	return o == RO_FAILED ? NX_FAILED : NX_REFUSED;
+}
+
+/*
+ * Which machine a record is about: as `log summary` counts machines, the
+ * firmware's UUID, else its serial number, else the Windows computer names,
+ * else (nothing to tell it by) the record alone.
+ */
+static const char *machine_key(const struct auditlog_row *row, size_t order, char *buf,
+			       size_t len)
+{
+	if (row->product_uuid && *row->product_uuid)
+		snprintf(buf, len, "uuid:%s", row->product_uuid);
+	else if (row->product_serial && *row->product_serial)
+		snprintf(buf, len, "serial:%s", row->product_serial);
+	else if (row->computer && *row->computer)
+		snprintf(buf, len, "name:%s", row->computer);
+	else	/* nothing tells it apart: a machine of its own */
+		snprintf(buf, len, "record:%zu", order);
+	return buf;
+}
+
+static long long parse_time(const char *s)
+{
+	time_t t;
+
+	return s && utc_parse(s, &t) == 0 ? (long long)t : LLONG_MIN;
+}
+
+static struct tally *tally_at(struct logreport *r, struct dict *d, struct tally **t,
+			      size_t *alloc, const char *name)
+{
+	long i = dict_add(d, name && *name ? name : "(none)", NULL);
+
+	if (i < 0 || room((void **)t, alloc, (size_t)i, sizeof(**t)) < 0) {
+		r->oom = 1;
+		return NULL;
+	}
+	return &(*t)[i];
+}
+
+/* Count a record whose facts are final (a begun record alone counts at the end). */
+static int apply(struct logreport *r, const struct facts *f, size_t order)
+{
+	struct tally *t;
+	long m;
+	int added;
+
+	r->out[f->outcome]++;
+	if ((t = tally_at(r, &r->sites, &r->site_t, &r->site_alloc, f->site)))
+		t->out[f->outcome]++;
+	if ((t = tally_at(r, &r->operators, &r->op_t, &r->op_alloc, f->operator_name)))
+		t->out[f->outcome]++;
+	if (f->t == LLONG_MIN)
+		r->junk_time++;
+	if (f->outcome == RO_FIXED && f->t != LLONG_MIN) {
+		long s = dict_find(&r->sites, f->site && *f->site ? f->site : "(none)");
+		long long hour = f->t / 3600 - (f->t % 3600 < 0);
+
+		if (s >= 0 && hour > -(1LL << 40) && hour < (1LL << 40) &&
+		    hours_add(&r->hours, hour + (1LL << 40), s) < 0)
+			return -1;
+	}
+	if (f->outcome == RO_FIXED && f->duration_ms >= 0) {
+		if (room((void **)&r->dur, &r->dur_alloc, r->ndur, sizeof(*r->dur)) < 0)
+			return err_set("cannot count run times: %s", strerror(ENOMEM));
+		r->dur[r->ndur++] = f->duration_ms;
+		if (f->duration_ms > r->slowest.duration_ms) {
+			facts_free(&r->slowest);
+			if (facts_copy(&r->slowest, f) < 0)
+				return -1;
+		}
+	}
+	if (!f->machine)
+		return 0;
+	m = dict_add(&r->machines, f->machine, &added);
+	if (m < 0 || room((void **)&r->mach, &r->mach_alloc, (size_t)m, sizeof(*r->mach)) < 0)
+		return err_set("cannot count machines: %s", strerror(ENOMEM));
+	/* the latest record decides; for records of one time, the one fed last */
+	if (added || f->t > r->mach[m].f.t ||
+	    (f->t == r->mach[m].f.t && order > r->mach[m].order)) {
+		struct facts copy;
+
+		if (facts_copy(&copy, f) < 0)
+			return -1;
+		facts_free(&r->mach[m].f);
+		r->mach[m].f = copy;
+		r->mach[m].order = order;
+	}
+	return 0;
+}
+
+static int add_keys(struct logreport *r, struct json_object *rec, const char *machine,
+		    const char *time)
+{
+	struct json_object *keys = member(rec, "bitlocker", json_type_array);
+	long m = machine ? dict_find(&r->machines, machine) : -1;
+
+	for (size_t i = 0; keys && i < json_object_array_length(keys); i++) {
+		struct json_object *k = json_object_array_get_idx(keys, i);
+		const char *id = str(k, "key_id");
+		char *seen;
+		int added;
+
+		if (!id)
+			continue;
+		if (asprintf(&seen, "%s\x1f%s", machine ? machine : "?", id) < 0)
+			return err_set("cannot count keys: %s", strerror(ENOMEM));
+		added = 0;
+		if (dict_add(&r->keyseen, seen, &added) < 0) {
+			free(seen);
+			return err_set("cannot count keys: %s", strerror(ENOMEM));
+		}
+		free(seen);
+		if (!added)
+			continue;
+		if (room((void **)&r->keys, &r->keys_alloc, r->nkeys, sizeof(*r->keys)) < 0)
+			return err_set("cannot count keys: %s", strerror(ENOMEM));
+		r->keys[r->nkeys] = (struct keyuse){
+			.key_id = dup_cut(id, 200), .device = dup_cut(str(k, "device"), 200),
+			.from = dup_cut(str(k, "source"), 300), .time = dup_cut(time, 64),
+			.machine = m >= 0 ? (size_t)m : SIZE_MAX,
+		};
+		r->nkeys++;
+	}
+	return 0;
+}
+
+static void rule_count(struct logreport *r, struct json_object *rec)
+{
+	struct json_object *vols = member(rec, "volumes", json_type_array);
+
+	for (size_t i = 0; vols && i < json_object_array_length(vols); i++) {
+		struct json_object *f =
+			member(json_object_array_get_idx(vols, i), "findings", json_type_array);
+
+		for (size_t k = 0; f && k < json_object_array_length(f); k++) {
+			struct json_object *x = json_object_array_get_idx(f, k);
+			const char *rule = str(x, "rule"), *verdict = str(x, "verdict"),
+				   *action = str(x, "action");
+			long at = dict_add(&r->rules, rule && *rule ? rule : "(no rule)", NULL);
+			struct ruletally *t;
+
+			if (at < 0 || room((void **)&r->rule_t, &r->rule_alloc, (size_t)at,
+					   sizeof(*r->rule_t)) < 0) {
+				r->oom = 1;
+				return;
+			}
+			t = &r->rule_t[at];
+			t->findings++;
+			t->faulty += verdict && !strcmp(verdict, "faulty");
+			t->unknown += verdict && !strcmp(verdict, "unknown");
+			t->quarantined += action && !strcmp(action, "quarantine") && flag(x, "done");
+		}
+	}
+}
+
+int logreport_record(struct logreport *r, struct json_object *rec, const char *source)
+{
+	struct auditlog_row row;
+	struct facts f;
+	struct source *s;
+	char key[4096];
+	const char *stage = str(rec, "stage"), *run = str(rec, "run");
+	int begun = stage && !strcmp(stage, "begun"), rc = 0;
+	size_t order = ++r->order;
+
+	source = source ? source : "-";
+	if (!(s = find_source(r, source)) && !(s = add_source(r, source)))
+		return err_set("cannot count a record: %s", strerror(ENOMEM));
+	s->records++;
+	s->begun += begun;
+	if (str(rec, "sig")) {
+		const char *sk = str(rec, "sig_key");
+
+		s->signed_records++;
+		if (sk && s->sig_keys.n < 16 && dict_add(&s->sig_keys, sk, NULL) < 0)
+			r->oom = 1;
+	}
+	r->records++;
+	auditlog_row(rec, &row);
+	f = (struct facts){
+		.outcome = begun ? RO_INTERRUPTED : outcome_of(row.outcome),
+		.t = parse_time(row.time),
+		.duration_ms = row.duration_ms,
+		.time = (char *)row.time, .site = (char *)row.site,
+		.operator_name = (char *)row.operator_name, .computer = row.computer,
+		.serial = (char *)(row.product_serial ? row.product_serial : row.product_uuid),
+		.machine = (char *)machine_key(&row, order, key, sizeof(key)),
+		.reason = (char *)row.reason, .source = (char *)source,
+	};
+	f.next = classify(rec, f.outcome);
+	if (begun && run) {
+		/* held until its run's record comes; alone at the end, interrupted */
+		long p = dict_add(&r->runs, run, NULL);
+
+		if (p < 0 || room((void **)&r->pend, &r->pend_alloc, (size_t)p, sizeof(*r->pend)) < 0)
+			rc = err_set("cannot count a record: %s", strerror(ENOMEM));
+		else if (!r->pend[p].f.time && !r->pend[p].done && !r->pend[p].order)
+			rc = facts_copy(&r->pend[p].f, &f);
+		if (rc == 0 && p >= 0)
+			r->pend[p].order = order;
+		/* a key used before the cut must be rotated all the same */
+		if (rc == 0)
+			rc = add_keys(r, rec, f.machine, row.time);
+		auditlog_row_free(&row);
+		return rc;
+	}
+	if (run) {
+		long p = dict_find(&r->runs, run);
+
+		if (p >= 0 && !r->pend[p].done) {
+			r->pend[p].done = 1;
+			facts_free(&r->pend[p].f);
+		}
+	}
+	rc = apply(r, &f, order);
+	if (rc == 0)
+		rc = add_keys(r, rec, f.machine, row.time);
+	if (rc == 0)
+		rule_count(r, rec);
+	auditlog_row_free(&row);
+	return rc;
+}
+
+void logreport_free(struct logreport *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nsrc; i++) {
+		free((char *)r->src[i].info.name);
+		free((char *)r->src[i].info.why);
+		free((char *)r->src[i].info.keys);
+		dict_free(&r->src[i].sig_keys);
+	}
+	free(r->src);
+	for (size_t i = 0; i < r->machines.n; i++)
+		facts_free(&r->mach[i].f);
+	for (size_t i = 0; i < r->runs.n; i++)
+		facts_free(&r->pend[i].f);
+	for (size_t i = 0; i < r->nkeys; i++) {
+		free(r->keys[i].key_id);
+		free(r->keys[i].device);
+		free(r->keys[i].from);
+		free(r->keys[i].time);
+	}
+	dict_free(&r->sites);
+	dict_free(&r->operators);
+	dict_free(&r->rules);
+	dict_free(&r->machines);
+	dict_free(&r->runs);
+	dict_free(&r->keyseen);
+	free(r->site_t);
+	free(r->op_t);
+	free(r->rule_t);
+	free(r->mach);
+	free(r->keys);
+	free(r->pend);
+	free(r->hours.key);
+	free(r->hours.n);
+	free(r->dur);
+	facts_free(&r->slowest);
+	free(r);
+}
+
+/* ---- HTML text ---- */
+
+/* Length of the valid UTF-8 sequence at p (1-4) and its code point, or 0. */
+static size_t utf8_char(const unsigned char *p, uint32_t *cp)
+{
+	size_t n;
+	uint32_t c;
+
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+		c = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		c = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		c = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c < 0xe000))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* Characters that change how text around them reads, or hide: shown as \uXXXX. */
+static int invisible(uint32_t c)
+{
+	return (c >= 0x80 && c <= 0x9f) || c == 0x061c || (c >= 0x200b && c <= 0x200f) ||
+	       (c >= 0x2028 && c <= 0x202e) || (c >= 0x2060 && c <= 0x2069) || c == 0xfeff ||
+	       (c >= 0xfff9 && c <= 0xfffb);
+}
+
+void logreport_html_text(FILE *out, const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t chars = 0;
+
+	if (!s || !*s) {
+		fputc('-', out);
+		return;
+	}
+	while (*p) {
+		uint32_t c;
+		size_t n = utf8_char(p, &c);
+
+		if (chars++ >= max) {
+			fputs("\xe2\x80\xa6", out);	/* … */
+			return;
+		}
+		if (!n) {
+			fputs("\xef\xbf\xbd", out);	/* U+FFFD */
+			p++;
+			continue;
+		}
+		if (c < 0x20 || c == 0x7f)
+			fprintf(out, "\\x%02X", (unsigned)c);
+		else if (invisible(c))
+			fprintf(out, "\\u%04X", (unsigned)c);
+		else if (c == '&')
+			fputs("&amp;", out);
+		else if (c == '<')
+			fputs("&lt;", out);
+		else if (c == '>')
+			fputs("&gt;", out);
+		else if (c == '"')
+			fputs("&quot;", out);
+		else if (c == '\'')
+			fputs("&#39;", out);
+		else
+			fwrite(p, 1, n, out);
+		p += n;
+	}
+}
+
+/* Record text in a table cell, isolated from the text around it. */
+static void cell(FILE *o, const char *s, size_t max)
+{
+	fputs("<td><bdi>", o);
+	logreport_html_text(o, s, max);
+	fputs("</bdi></td>", o);
+}
+
+static void num(FILE *o, long n)
+{
+	fprintf(o, "<td class=\"n\">%ld</td>", n);
+}
+
+/* ---- the page ---- */
+
+static const char *const outcome_colour[RO_N] = {
+	"#2e7d32", "#6a1b9a", "#757575", "#0277bd", "#ef6c00", "#c62828", "#ad1457", "#455a64",
+};
+
+/* Sites in the chart: the busiest get a colour each, the rest share grey. */
+#define CHART_SITES 8
+static const char *const site_colour[CHART_SITES + 1] = {
+	"#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#ad1457", "#9e9d24", "#4e342e",
+	"#9e9e9e",
+};
+
+static const char css[] =
+	"*{box-sizing:border-box}"
+	"body{font:14px/1.4 'DejaVu Sans',Arial,sans-serif;color:#212121;margin:0 auto;"
+	"max-width:1100px;padding:16px}"
+	"h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:24px 0 8px;"
+	"border-bottom:2px solid #424242;break-after:avoid}"
+	"h3{font-size:15px;margin:12px 0 6px;break-after:avoid}"
+	"p{margin:4px 0}.muted{color:#616161}"
+	"table{border-collapse:collapse;width:100%;margin:4px 0 8px}table.counts{width:auto;min-width:60%}"
+	"thead{display:table-header-group}tr{break-inside:avoid}"
+	"th,td{border:1px solid #bdbdbd;padding:3px 6px;text-align:left;vertical-align:top;"
+	"unicode-bidi:isolate;overflow-wrap:anywhere}"
+	"th{background:#eeeeee}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;"
+	"white-space:nowrap}"
+	"bdi{unicode-bidi:isolate}"
+	".banner{padding:10px 14px;border-radius:4px;font-size:16px;font-weight:bold;"
+	"color:#fff;margin:8px 0}"
+	".good{background:#2e7d32}.bad{background:#c62828}.warn{background:#ef6c00}"
+	".ok{color:#2e7d32;font-weight:bold}.ko{color:#c62828;font-weight:bold}"
+	".cards{display:flex;flex-wrap:wrap;gap:8px;margin:8px 0}"
+	".card{flex:1 1 120px;border:1px solid #bdbdbd;border-left:8px solid #999;"
+	"padding:6px 10px;break-inside:avoid}"
+	".card .v{font-size:26px;font-weight:bold}.card .k{font-size:12px;color:#424242}"
+	".sw{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}"
+	"ul.legend{list-style:none;padding:0;margin:4px 0;display:flex;flex-wrap:wrap;gap:12px}"
+	"svg{width:100%;height:auto;break-inside:avoid}"
+	"section{margin-bottom:12px}.keep{break-inside:avoid}"
+	"code{font-family:'DejaVu Sans Mono',monospace;font-size:12px}"
+	"@page{size:A4;margin:12mm}"
+	"@media print{body{max-width:none;padding:0;font-size:11px}"
+	"*{-webkit-print-color-adjust:exact;print-color-adjust:exact}"
+	"section.page{break-before:page}h2{margin-top:8px}}";
+
+static void write_head(FILE *o, struct logreport *r, long long made)
+{
+	char when[UTC_LEN];
+
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+	      "style-src 'unsafe-inline'; img-src data:\">\n"
+	      "<meta name=\"referrer\" content=\"no-referrer\">\n"
+	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n", o);
+	fprintf(o, "<title>bootfix audit report, %zu machines</title>\n<style>%s</style>\n"
+		"</head><body>\n", r->machines.n, css);
+	fprintf(o, "<h1>bootfix audit report</h1>\n<p class=\"muted\">Made by bootfix %s on %s "
+		"from <span id=\"n-logs\">%zu</span> log%s holding <span id=\"n-records\">%ld"
+		"</span> records of <span id=\"n-machines\">%zu</span> machine%s. Every figure "
+		"comes from the records; a record's time is the clock of the machine it was "
+		"made on.</p>\n", BOOTFIX_VERSION, utc_format((time_t)made, when), r->nsrc,
+		r->nsrc == 1 ? "" : "s", r->records, r->machines.n, r->machines.n == 1 ? "" : "s");
+}
+
+static void write_sources(FILE *o, struct logreport *r)
+{
+	size_t bad = 0, unchecked = 0;
+
+	for (size_t i = 0; i < r->nsrc; i++) {
+		bad += r->src[i].declared && !r->src[i].info.intact;
+		unchecked += !r->src[i].declared;
+	}
+	fputs("<section id=\"logs\"><h2>1. The logs, and whether they verify</h2>\n", o);
+	if (bad)
+		fprintf(o, "<div class=\"banner bad\" id=\"verdict\">%zu of %zu logs do NOT verify: "
+			"records were changed, removed or added after they were written. Their "
+			"records are counted below all the same.</div>\n", bad, r->nsrc);
+	else if (unchecked)
+		fprintf(o, "<div class=\"banner warn\" id=\"verdict\">%zu of %zu logs were not "
+			"checked</div>\n", unchecked, r->nsrc);
+	else
+		fprintf(o, "<div class=\"banner good\" id=\"verdict\">All %zu logs verify: every "
+			"record is as it was written</div>\n", r->nsrc);
+	fputs("<table id=\"logs-table\"><thead><tr><th>log</th><th>verification</th>"
+	      "<th class=\"n\">records</th><th>signatures</th><th>signing keys seen "
+	      "(SHA-256 of the public key)</th></tr></thead><tbody>\n", o);
+	for (size_t i = 0; i < r->nsrc; i++) {
+		struct source *s = &r->src[i];
+
+		fputs("<tr>", o);
+		cell(o, s->info.name, 200);
+		if (!s->declared)
+			fputs("<td class=\"ko\">not checked</td>", o);
+		else if (s->info.intact)
+			fputs("<td class=\"ok\">intact</td>", o);
+		else {
+			fputs("<td class=\"ko\">does not verify: <bdi>", o);
+			logreport_html_text(o, s->info.why, 400);
+			fputs("</bdi></td>", o);
+		}
+		num(o, s->records);
+		if (s->declared && s->info.intact && s->info.sigs_checked) {
+			fputs("<td class=\"ok\">all good, checked with <bdi>", o);
+			logreport_html_text(o, s->info.keys, 300);
+			fputs("</bdi></td>", o);
+		} else if (s->signed_records == 0) {
+			fputs("<td class=\"ko\">none: anyone could have written these records</td>", o);
+		} else {
+			fprintf(o, "<td>%ld of %ld records signed; not checked (give --pubkey)</td>",
+				s->signed_records, s->records);
+		}
+		fputs("<td><code>", o);
+		for (size_t k = 0; k < s->sig_keys.n; k++) {
+			if (k)
+				fputs("<br>", o);
+			logreport_html_text(o, s->sig_keys.names[k], 64);
+		}
+		if (!s->sig_keys.n)
+			fputs("-", o);
+		fputs("</code></td></tr>\n", o);
+	}
+	fputs("</tbody></table></section>\n", o);
+}
+
+struct rank {
+	long total;
+	size_t i;
+};
+
+static int rank_cmp(const void *a, const void *b)
+{
+	const struct rank *x = a, *y = b;
+
+	if (x->total != y->total)
+		return x->total < y->total ? 1 : -1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Indexes 0..n sorted by total[] biggest first, ties in first-seen order; NULL if no memory. */
+static size_t *ranked(const long *total, size_t n)
+{
+	struct rank *rk = malloc((n ? n : 1) * sizeof(*rk));
+	size_t *ix = malloc((n ? n : 1) * sizeof(*ix));
+
+	if (!rk || !ix) {
+		free(rk);
+		free(ix);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		rk[i] = (struct rank){ total[i], i };
+	qsort(rk, n, sizeof(*rk), rank_cmp);
+	for (size_t i = 0; i < n; i++)
+		ix[i] = rk[i].i;
+	free(rk);
+	return ix;
+}
+
+/* Whether any name has a record of an outcome bootfix does not write. */
+static int other_any(const struct tally *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i].out[RO_OTHER])
+			return 1;
+	return 0;
+}
+
+/* A table of names by outcome counts (sites, operators), the busiest first. */
+static void write_tally(FILE *o, const char *id, const char *what, struct dict *d,
+			struct tally *t)
+{
+	long *total = calloc(d->n ? d->n : 1, sizeof(*total));
+	size_t *ix;
+	int other;
+
+	for (size_t i = 0; total && i < d->n; i++)
+		for (int k = 0; k < RO_N; k++)
+			total[i] += t[i].out[k];
+	ix = total ? ranked(total, d->n) : NULL;
+	other = other_any(t, d->n);
+	fprintf(o, "<h3>Records by %s</h3>\n<table class=\"counts\" id=\"%s\"><thead><tr><th>%s</th>", what, id,
+		what);
+	for (int k = 0; k < RO_N; k++)
+		if (k != RO_OTHER || other)
+			fprintf(o, "<th class=\"n\">%s</th>", rep_outcome_name[k]);
+	fputs("<th class=\"n\">records</th></tr></thead><tbody>\n", o);
+	for (size_t j = 0; ix && j < d->n && j < LOGREPORT_ROWS; j++) {
+		size_t i = ix[j];
+
+		fputs("<tr>", o);
+		cell(o, d->names[i], 120);
+		for (int k = 0; k < RO_N; k++)
+			if (k != RO_OTHER || other)
+				num(o, t[i].out[k]);
+		num(o, total[i]);
+		fputs("</tr>\n", o);
+	}
+	fputs("</tbody></table>\n", o);
+	if (d->n > LOGREPORT_ROWS)
+		fprintf(o, "<p class=\"muted\">and %zu more %ss, with fewer records, not listed "
+			"(bootfix log summary lists them all)</p>\n", d->n - LOGREPORT_ROWS, what);
+	free(ix);
+	free(total);
+}
+
+/* Begun records still alone: their runs were cut short. */
+static int finish(struct logreport *r)
+{
+	for (size_t p = 0; p < r->runs.n; p++) {
+		struct pending *pd = &r->pend[p];
+
+		if (pd->done || !pd->order)
+			continue;
+		pd->done = 1;
+		if (apply(r, &pd->f, pd->order) < 0)
+			return -1;
+		facts_free(&pd->f);
+	}
+	return 0;
+}
+
+static void write_totals(FILE *o, struct logreport *r)
+{
+	long m[RO_N] = { 0 };
+
+	for (size_t i = 0; i < r->machines.n; i++)
+		m[r->mach[i].f.outcome]++;
+	fputs("<section id=\"totals\"><h2>2. Totals</h2>\n<h3>Machines, by the outcome of their "
+	      "latest record</h3>\n<div class=\"cards\">", o);
+	for (int k = 0; k < RO_N; k++) {
+		if (k == RO_OTHER && !m[k])
+			continue;
+		fprintf(o, "<div class=\"card\" style=\"border-left-color:%s\"><div class=\"v\" "
+			"id=\"machines-%s\">%ld</div><div class=\"k\">%s</div></div>",
+			outcome_colour[k], rep_outcome_name[k], m[k], rep_outcome_name[k]);
+	}
+	fputs("</div>\n<h3>Records, by outcome</h3>\n<table class=\"counts\" id=\"by-outcome\"><thead><tr>", o);
+	for (int k = 0; k < RO_N; k++)
+		if (k != RO_OTHER || r->out[k])
+			fprintf(o, "<th class=\"n\">%s</th>", rep_outcome_name[k]);
+	fputs("<th class=\"n\">records</th></tr></thead><tbody><tr>", o);
+	{
+		long all = 0;
+
+		for (int k = 0; k < RO_N; k++) {
+			all += r->out[k];
+			if (k != RO_OTHER || r->out[k])
+				num(o, r->out[k]);
+		}
+		num(o, all);
+	}
+	fputs("</tr></tbody></table>\n<p class=\"muted\">A machine fixed after a refusal has "
+	      "two records: both are counted here, and the machine once above, by its latest "
+	      "record. A begun record whose run's record follows is not counted; one "
+	      "alone is interrupted.</p>\n", o);
+	write_tally(o, "by-site", "site", &r->sites, r->site_t);
+	write_tally(o, "by-operator", "operator", &r->operators, r->op_t);
+	fputs("<h3>Files found, by the rule that judged them</h3>\n<table class=\"counts\" id=\"by-rule\"><thead>"
+	      "<tr><th>rule</th><th class=\"n\">files</th><th class=\"n\">faulty</th>"
+	      "<th class=\"n\">quarantined</th><th class=\"n\">unknown</th></tr></thead>"
+	      "<tbody>\n", o);
+	{
+		long *total = calloc(r->rules.n ? r->rules.n : 1, sizeof(*total));
+		size_t *ix;
+
+		for (size_t i = 0; total && i < r->rules.n; i++)
+			total[i] = r->rule_t[i].findings;
+		ix = total ? ranked(total, r->rules.n) : NULL;
+		for (size_t j = 0; ix && j < r->rules.n && j < LOGREPORT_ROWS; j++) {
+			struct ruletally *t = &r->rule_t[ix[j]];
+
+			fputs("<tr>", o);
+			cell(o, r->rules.names[ix[j]], 120);
+			num(o, t->findings);
+			num(o, t->faulty);
+			num(o, t->quarantined);
+			num(o, t->unknown);
+			fputs("</tr>\n", o);
+		}
+		if (!r->rules.n)
+			fputs("<tr><td colspan=\"5\">no file was found by any rule</td></tr>\n", o);
+		free(ix);
+		free(total);
+	}
+	fputs("</tbody></table></section>\n", o);
+}
+
+/* A step of 1, 2 or 5 times a power of ten giving about five lines up to max. */
+static long nice_step(long max)
+{
+	long step = 1;
+
+	while (max / step > 5) {
+		if (max / (step * 2) <= 5)
+			return step * 2;
+		if (max / (step * 5) <= 5)
+			return step * 5;
+		step *= 10;
+	}
+	return step;
+}
+
+#define CHART_BINS 240
+
+struct hourcount {
+	long long hour;
+	int slot;
+	long n;
+};
+
+static int hc_cmp(const void *a, const void *b)
+{
+	const struct hourcount *x = a, *y = b;
+
+	return x->hour < y->hour ? -1 : x->hour > y->hour;
+}
+
+static void bin_label(char *buf, size_t len, long long hour, long long w)
+{
+	char t[UTC_LEN];
+
+	utc_format((time_t)(hour * 3600), t);
+	if (w >= 24)
+		snprintf(buf, len, "%.10s", t);
+	else
+		snprintf(buf, len, "%.10s %.2s:00", t, t + 11);
+}
+
+static void write_chart(FILE *o, struct logreport *r)
+{
+	size_t n = 0, nsites = r->sites.n;
+	struct hourcount *hc = malloc((r->hours.used ? r->hours.used : 1) * sizeof(*hc));
+	int *slot = malloc((nsites ? nsites : 1) * sizeof(*slot));
+	long *fixed = calloc(nsites ? nsites : 1, sizeof(*fixed));
+	long slot_total[CHART_SITES + 1] = { 0 };
+	size_t *ix = NULL, lo, hi, nbins;
+	long total = 0, dropped = 0, *bins = NULL, ymax = 0, step;
+	long long w, first;
+	int nslots = 0;
+
+	fputs("<section id=\"hours\" class=\"keep\"><h2>3. Machines fixed per hour, per site"
+	      "</h2>\n", o);
+	if (!hc || !slot || !fixed)
+		goto out;
+	for (size_t i = 0; i < nsites; i++)
+		fixed[i] = r->site_t[i].out[RO_FIXED];
+	if (!(ix = ranked(fixed, nsites)))
+		goto out;
+	for (size_t j = 0; j < nsites; j++)
+		slot[ix[j]] = j < CHART_SITES && fixed[ix[j]] ? (int)j : CHART_SITES;
+	for (size_t i = 0; i < r->hours.cap; i++) {
+		uint64_t k;
+
+		if (!r->hours.key[i])
+			continue;
+		k = r->hours.key[i] - 1;
+		hc[n].hour = (long long)(k >> SITE_BITS) - (1LL << 40);
+		hc[n].slot = (k & SITE_MAX) < nsites ? slot[k & SITE_MAX] : CHART_SITES;
+		hc[n].n = r->hours.n[i];
+		total += hc[n].n;
+		n++;
+	}
+	if (!n) {
+		fputs("<p id=\"chart-none\">No record says a machine was fixed at a known time.</p>\n", o);
+		goto out;
+	}
+	qsort(hc, n, sizeof(*hc), hc_cmp);
+	/* a machine whose clock is years off must not squash the incident into one bar */
+	lo = 0;
+	hi = n - 1;
+	while (hc[hi].hour - hc[lo].hour >= CHART_BINS) {
+		int low = hc[lo].n <= hc[hi].n;
+		long drop = low ? hc[lo].n : hc[hi].n;
+
+		if ((dropped + drop) * 100 > total)
+			break;
+		dropped += drop;
+		if (low)
+			lo++;
+		else
+			hi--;
+	}
+	w = 1;
+	if (hc[hi].hour - hc[lo].hour >= CHART_BINS) {
+		long long days = (hc[hi].hour / 24 - hc[lo].hour / 24) + 1;
+
+		w = 24 * ((days + CHART_BINS - 1) / CHART_BINS);
+	}
+	first = hc[lo].hour - ((hc[lo].hour % w) + w) % w;
+	nbins = (size_t)((hc[hi].hour - first) / w + 1);
+	if (!(bins = calloc(nbins * (CHART_SITES + 1), sizeof(*bins))))
+		goto out;
+	for (size_t i = lo; i <= hi; i++) {
+		size_t b = (size_t)((hc[i].hour - first) / w);
+
+		bins[b * (CHART_SITES + 1) + hc[i].slot] += hc[i].n;
+		slot_total[hc[i].slot] += hc[i].n;
+	}
+	for (size_t b = 0; b < nbins; b++) {
+		long sum = 0;
+
+		for (int s = 0; s <= CHART_SITES; s++)
+			sum += bins[b * (CHART_SITES + 1) + s];
+		ymax = sum > ymax ? sum : ymax;
+	}
+	step = nice_step(ymax);
+	ymax = (ymax + step - 1) / step * step;
+	for (int s = 0; s <= CHART_SITES; s++)
+		nslots += slot_total[s] > 0;
+	fputs("<ul class=\"legend\" id=\"chart-legend\">", o);
+	for (size_t j = 0; j < nsites && j < CHART_SITES; j++) {
+		if (!fixed[ix[j]])
+			break;
+		fprintf(o, "<li data-slot=\"%zu\"><span class=\"sw\" style=\"background:%s\"></span>"
+			"<bdi>", j, site_colour[j]);
+		logreport_html_text(o, r->sites.names[ix[j]], 60);
+		fprintf(o, "</bdi> <span class=\"muted\">(%ld)</span></li>", slot_total[j]);
+	}
+	if (slot_total[CHART_SITES])
+		fprintf(o, "<li data-slot=\"%d\"><span class=\"sw\" style=\"background:%s\"></span>"
+			"other sites <span class=\"muted\">(%ld)</span></li>", CHART_SITES,
+			site_colour[CHART_SITES], slot_total[CHART_SITES]);
+	fputs("</ul>\n", o);
+	{
+		const double x0 = 56, x1 = 990, y0 = 16, y1 = 250;
+		double bw = (x1 - x0) / (double)nbins, bar = bw * 0.8 > 48 ? 48 : bw * 0.8;
+		size_t every = (nbins + 9) / 10;
+
+		fprintf(o, "<svg id=\"chart\" viewBox=\"0 0 1000 300\" role=\"img\" "
+			"xmlns=\"http://www.w3.org/2000/svg\" font-size=\"11\" "
+			"font-family=\"DejaVu Sans,Arial,sans-serif\">\n"
+			"<desc>Machines fixed per %s, stacked by site</desc>\n",
+			w == 1 ? "hour" : w == 24 ? "day" : "period of days");
+		for (long y = 0; y <= ymax; y += step) {
+			double yy = y1 - (y1 - y0) * (double)y / (double)(ymax ? ymax : 1);
+
+			fprintf(o, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+				"stroke=\"#e0e0e0\"/><text x=\"%.1f\" y=\"%.1f\" "
+				"text-anchor=\"end\">%ld</text>\n", x0, x1, yy, yy, x0 - 4, yy + 4, y);
+		}
+		for (size_t b = 0; b < nbins; b++) {
+			long below = 0;
+			char label[40];
+
+			bin_label(label, sizeof(label), first + (long long)b * w, w);
+			for (int s = 0; s <= CHART_SITES; s++) {
+				long v = bins[b * (CHART_SITES + 1) + s];
+				double h = (y1 - y0) * (double)v / (double)ymax,
+				       y = y1 - (y1 - y0) * (double)below / (double)ymax - h;
+
+				if (!v)
+					continue;
+				fprintf(o, "<rect class=\"bar\" data-bin=\"%s\" data-slot=\"%d\" "
+					"data-n=\"%ld\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" "
+					"height=\"%.2f\" fill=\"%s\"><title>%s: %ld fixed</title>"
+					"</rect>\n", label, s, v, x0 + bw * ((double)b + 0.5) - bar / 2, y,
+					bar, h, site_colour[s], label, v);
+				below += v;
+			}
+			if (b % every == 0)
+				fprintf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>"
+					"\n", x0 + bw * ((double)b + 0.5), y1 + 16, label + 5);
+		}
+		fprintf(o, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#424242\"/>"
+			"\n<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#616161\">each "
+			"bar: one %s, UTC</text>\n</svg>\n", x0, x1, y1, y1, (x0 + x1) / 2, y1 + 40,
+			w == 1 ? "hour" : w == 24 ? "day" : "period of days");
+	}
+	fprintf(o, "<p class=\"muted\">Records with outcome fixed and a time, <span "
+		"id=\"chart-total\">%ld</span> drawn", total - dropped);
+	if (dropped)
+		fprintf(o, "; <span id=\"chart-outside\">%ld</span> dated far from the others "
+			"(a machine's clock is wrong?) are left out of the chart", dropped);
+	fputs(".</p>\n", o);
+out:
+	fputs("</section>\n", o);
+	free(hc);
+	free(slot);
+	free(fixed);
+	free(ix);
+	free(bins);
+}
+
+static struct logreport *sort_r;	/* for qsort: the page is written by one thread */
+
+static int notfixed_cmp(const void *a, const void *b)
+{
+	const struct facts *x = &sort_r->mach[*(const size_t *)a].f;
+	const struct facts *y = &sort_r->mach[*(const size_t *)b].f;
+	int c;
+
+	if (x->next != y->next)
+		return x->next < y->next ? -1 : 1;
+	if ((c = strcmp(x->site ? x->site : "", y->site ? y->site : "")))
+		return c;
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return strcmp(x->machine ? x->machine : "", y->machine ? y->machine : "");
+}
+
+static void write_notfixed(FILE *o, struct logreport *r)
+{
+	size_t *ix = malloc((r->machines.n ? r->machines.n : 1) * sizeof(*ix)), n = 0;
+	long per[NX_N] = { 0 }, shown[NX_N] = { 0 };
+
+	fputs("<section id=\"notfixed-section\" class=\"page\"><h2>4. Machines not fixed, the "
+	      "next action first</h2>\n", o);
+	if (!ix) {
+		fputs("<p>out of memory</p></section>\n", o);
+		return;
+	}
+	for (size_t i = 0; i < r->machines.n; i++)
+		if (r->mach[i].f.next != NX_OK) {
+			ix[n++] = i;
+			per[r->mach[i].f.next]++;
+		}
+	sort_r = r;
+	qsort(ix, n, sizeof(*ix), notfixed_cmp);
+	if (!n) {
+		fputs("<div class=\"banner good\" id=\"notfixed-none\">Every machine's latest record "
+		      "is fixed, or clean with nothing to fix</div>\n", o);
+		goto out;
+	}
+	fprintf(o, "<p><span id=\"notfixed-count\">%zu</span> machine%s whose latest record is "
+		"not fixed (a machine counts by its latest record).</p>\n", n, n == 1 ? "" : "s");
+	fputs("<table id=\"notfixed-summary\"><thead><tr><th>why</th><th>what to do</th>"
+	      "<th class=\"n\">machines</th></tr></thead><tbody>\n", o);
+	for (int k = 1; k < NX_N; k++)
+		if (per[k])
+			fprintf(o, "<tr data-next=\"%d\"><td>%s</td><td>%s</td><td class=\"n\">%ld"
+				"</td></tr>\n", k, next_name[k], next_action[k], per[k]);
+	fputs("</tbody></table>\n<table id=\"notfixed\"><thead><tr><th>why</th><th>computer"
+	      "</th><th>serial / UUID</th><th>site</th><th>time</th><th>outcome</th>"
+	      "<th>reason</th><th>log</th></tr></thead><tbody>\n", o);
+	for (size_t j = 0; j < n && j < LOGREPORT_ROWS; j++) {
+		const struct facts *f = &r->mach[ix[j]].f;
+
+		shown[f->next]++;
+		fprintf(o, "<tr data-next=\"%d\"><td>%s</td>", f->next, next_name[f->next]);
+		cell(o, f->computer, 60);
+		cell(o, f->serial, 40);
+		cell(o, f->site, 40);
+		cell(o, f->time, 24);
+		fprintf(o, "<td>%s</td>", rep_outcome_name[f->outcome]);
+		cell(o, f->reason, 300);
+		cell(o, f->source, 60);
+		fputs("</tr>\n", o);
+	}
+	fputs("</tbody></table>\n", o);
+	if (n > LOGREPORT_ROWS) {
+		fprintf(o, "<p id=\"notfixed-more\">%zu more machines not fixed are not listed "
+			"here (bootfix log list shows every record):", n - LOGREPORT_ROWS);
+		for (int k = 1; k < NX_N; k++)
+			if (per[k] > shown[k])
+				fprintf(o, " %s %ld;", next_name[k], per[k] - shown[k]);
+		fputs("</p>\n", o);
+	}
+out:
+	fputs("</section>\n", o);
+	free(ix);
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct keyuse *x = a, *y = b;
+	const char *cx = x->machine != SIZE_MAX && sort_r->mach[x->machine].f.computer ?
+			 sort_r->mach[x->machine].f.computer : "";
+	const char *cy = y->machine != SIZE_MAX && sort_r->mach[y->machine].f.computer ?
+			 sort_r->mach[y->machine].f.computer : "";
+	int c = strcmp(cx, cy);
+
+	return c ? c : strcmp(x->key_id ? x->key_id : "", y->key_id ? y->key_id : "");
+}
+
+static void write_keys(FILE *o, struct logreport *r)
+{
+	struct dict ids = { 0 };
+
+	fputs("<section id=\"keys-section\"><h2>5. BitLocker key IDs used: rotate these keys"
+	      "</h2>\n", o);
+	for (size_t i = 0; i < r->nkeys; i++)
+		if (r->keys[i].key_id && dict_add(&ids, r->keys[i].key_id, NULL) < 0)
+			break;
+	if (!r->nkeys) {
+		fputs("<p id=\"keys-none\">No record says a BitLocker key was used.</p></section>\n", o);
+		return;
+	}
+	fprintf(o, "<p><span id=\"keys-count\">%zu</span> key IDs used on <span "
+		"id=\"keys-uses\">%zu</span> machine-key pairs. The records hold key IDs only, "
+		"never a key: look each up in the key store and rotate the key.</p>\n", ids.n,
+		r->nkeys);
+	sort_r = r;
+	qsort(r->keys, r->nkeys, sizeof(*r->keys), key_cmp);
+	fputs("<table id=\"keys\"><thead><tr><th>key ID</th><th>computer</th><th>serial / UUID"
+	      "</th><th>site</th><th>device</th><th>key came from</th><th>time</th></tr></thead>"
+	      "<tbody>\n", o);
+	for (size_t i = 0; i < r->nkeys && i < LOGREPORT_ROWS; i++) {
+		const struct keyuse *k = &r->keys[i];
+		const struct facts *f = k->machine != SIZE_MAX ? &r->mach[k->machine].f : NULL;
+
+		fputs("<tr><td><code><bdi>", o);
+		logreport_html_text(o, k->key_id, 80);
+		fputs("</bdi></code></td>", o);
+		cell(o, f ? f->computer : NULL, 60);
+		cell(o, f ? f->serial : NULL, 40);
+		cell(o, f ? f->site : NULL, 40);
+		cell(o, k->device, 40);
+		cell(o, k->from, 80);
+		cell(o, k->time, 24);
+		fputs("</tr>\n", o);
+	}
+	fputs("</tbody></table>\n", o);
+	if (r->nkeys > LOGREPORT_ROWS)
+		fprintf(o, "<p id=\"keys-more\">%zu more uses not listed here: bootfix log "
+			"keys-used lists them all.</p>\n", r->nkeys - LOGREPORT_ROWS);
+	fputs("</section>\n", o);
+	dict_free(&ids);
+}
+
+static int long_cmp(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void duration(char *buf, size_t len, long ms)
+{
+	if (ms < 60000)
+		snprintf(buf, len, "%.1f s", (double)ms / 1000);
+	else if (ms < 3600000)
+		snprintf(buf, len, "%ld min %02ld s", ms / 60000, ms / 1000 % 60);
+	else
+		snprintf(buf, len, "%ld h %02ld min", ms / 3600000, ms / 60000 % 60);
+}
+
+static void write_times(FILE *o, struct logreport *r)
+{
+	static const long edge[] = { 30000, 60000, 120000, 300000, 600000, 1800000, LONG_MAX };
+	static const char *const edge_name[] = { "under 30 s", "30 s - 1 min", "1 - 2 min",
+						 "2 - 5 min", "5 - 10 min", "10 - 30 min",
+						 "30 min or more" };
+	long count[7] = { 0 }, most = 1;
+	char med[32], p90[32], slow[32];
+
+	fputs("<section id=\"time-section\" class=\"keep\"><h2>6. Time per machine</h2>\n", o);
+	if (!r->ndur) {
+		fputs("<p id=\"time-none\">No fixed record gives its run time.</p></section>\n", o);
+		return;
+	}
+	qsort(r->dur, r->ndur, sizeof(*r->dur), long_cmp);
+	for (size_t i = 0; i < r->ndur; i++)
+		for (int b = 0; b < 7; b++)
+			if (r->dur[i] < edge[b]) {
+				count[b]++;
+				break;
+			}
+	for (int b = 0; b < 7; b++)
+		most = count[b] > most ? count[b] : most;
+	duration(med, sizeof(med), r->dur[(r->ndur - 1) / 2]);
+	duration(p90, sizeof(p90), r->dur[(r->ndur - 1) * 9 / 10]);
+	duration(slow, sizeof(slow), r->dur[r->ndur - 1]);
+	fprintf(o, "<p>From bootfix starting on a machine to its record (the run's duration_ms; "
+		"the time to boot the stick is not recorded), over <span id=\"time-n\">%zu</span> "
+		"fixed records.</p>\n<div class=\"cards\"><div class=\"card\"><div class=\"v\" "
+		"id=\"time-median\" data-ms=\"%ld\">%s</div><div class=\"k\">median</div></div>"
+		"<div class=\"card\"><div class=\"v\" id=\"time-p90\" data-ms=\"%ld\">%s</div>"
+		"<div class=\"k\">9 in 10 machines within</div></div><div class=\"card\"><div "
+		"class=\"v\" id=\"time-slowest\" data-ms=\"%ld\">%s</div><div class=\"k\">slowest: "
+		"<bdi>", r->ndur, r->dur[(r->ndur - 1) / 2], med, r->dur[(r->ndur - 1) * 9 / 10],
+		p90, r->dur[r->ndur - 1], slow);
+	logreport_html_text(o, r->slowest.computer ? r->slowest.computer : r->slowest.serial, 40);
+	fputs("</bdi>, <bdi>", o);
+	logreport_html_text(o, r->slowest.time, 24);
+	fputs("</bdi></div></div></div>\n<svg id=\"time-chart\" viewBox=\"0 0 1000 170\" "
+	      "role=\"img\" xmlns=\"http://www.w3.org/2000/svg\" font-size=\"12\" "
+	      "font-family=\"DejaVu Sans,Arial,sans-serif\"><desc>Fixed machines by run time"
+	      "</desc>\n", o);
+	for (int b = 0; b < 7; b++) {
+		double wd = 700.0 * (double)count[b] / (double)most, y = 4 + 23.0 * b;
+
+		fprintf(o, "<text x=\"150\" y=\"%.0f\" text-anchor=\"end\">%s</text><rect "
+			"class=\"tbar\" data-n=\"%ld\" x=\"160\" y=\"%.0f\" width=\"%.1f\" "
+			"height=\"17\" fill=\"#1565c0\"/><text x=\"%.1f\" y=\"%.0f\">%ld</text>\n",
+			y + 13, edge_name[b], count[b], y, wd, 166 + wd, y + 13, count[b]);
+	}
+	fputs("</svg></section>\n", o);
+}
+
+int logreport_write(struct logreport *r, FILE *o, long long made)
+{
+	if (finish(r) < 0)
+		return -1;
+	write_head(o, r, made ? made : (long long)time(NULL));
+	if (r->oom)
+		fputs("<div class=\"banner bad\">Out of memory while counting: some figures are "
+		      "short</div>\n", o);
+	write_sources(o, r);
+	write_totals(o, r);
+	write_chart(o, r);
+	write_notfixed(o, r);
+	write_keys(o, r);
+	write_times(o, r);
+	fputs("<footer class=\"muted\"><p>Where the figures come from: docs/log.md, \"The "
+	      "report\". Records with no time that parses: ", o);
+	fprintf(o, "<span id=\"n-untimed\">%ld</span>.</p></footer>\n</body></html>\n",
+		r->junk_time);
+	if (fflush(o) != 0 || ferror(o))
+		return err_set("cannot write the report: %s", strerror(errno ? errno : EIO));
+	return 0;
+}
+
+int logreport_write_path(struct logreport *r, const char *path, int replace)
+{
+	char *buf = NULL, *base = NULL, tmp[64];
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	int dfd = -1, fd = -1, rc = -1, made = 0;
+
+	if (!mem)
+		return err_set("cannot write %s: %s", path, strerror(errno));
+	if (logreport_write(r, mem, 0) < 0) {
+		fclose(mem);
+		free(buf);
+		return err_wrap("cannot write %s", path);
+	}
+	fclose(mem);
+	dfd = file_open_parent(path, &base);
+	if (dfd < 0) {
+		err_set("cannot write %s: %s", path, strerror(errno));
+		goto out;
+	}
+	snprintf(tmp, sizeof(tmp), ".bootfix-report.%ld.tmp", (long)getpid());
+	fd = file_open(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	if (fd < 0) {
+		err_set("cannot write %s: %s", path, strerror(errno));
+		goto out;
+	}
+	made = 1;
+	if (file_writeall(fd, buf, len) < 0 || fsync(fd) < 0) {
+		err_set("cannot write %s: %s", path, strerror(errno));
+		goto out;
+	}
+	close(fd);
+	fd = -1;
+	/* a link never replaces: the page appears whole, or the file there stays */
+	if ((replace ? renameat(dfd, tmp, dfd, base) : linkat(dfd, tmp, dfd, base, 0)) < 0) {
+		err_set("cannot write %s: %s%s", path, strerror(errno),
+			errno == EEXIST ? " (--force replaces it)" : "");
+		goto out;
+	}
+	unlinkat(dfd, tmp, 0);
+	file_sync_dir(dfd);
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0 && made)
+		unlinkat(dfd, tmp, 0);
+	if (dfd >= 0)
+		close(dfd);
+	free(base);
+	free(buf);
+	return rc;
+}
