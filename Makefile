@@ -73,6 +73,8 @@ tests/unit/test_front: recovery/front.o recovery/record.o
 # a plain folder as --root, ntfs-3g's answers, disks, hives, the JSON report
 UNIT += tests/unit/test_file tests/unit/test_engine tests/unit/test_ntfs
 UNIT += tests/unit/test_disk tests/unit/test_identity tests/unit/test_report
+# the auditors' HTML report: hostile text, figures, bounded lists (logreport.c)
+UNIT += tests/unit/test_logreport
 
 tests/unit/test_%: tests/unit/test_%.c $(ENGINE) tests/unit/fixture.h
 	$(CC) $(ALL_CFLAGS) -pthread -o $@ $(filter-out %.h,$^) $(PKG_LIBS) -lcmocka

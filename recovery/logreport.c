@@ -232,7 +232,7 @@ static int hours_add(struct hours *h, long long hour, long site)
 		if (!key || !n) {
 			free(key);
 			free(n);
-			return err_set("cannot count fixes per hour: %s", strerror(ENOMEM));
+			return err_set("cannot count fixes per hour: %s", err_cause(ENOMEM));
 		}
 		for (size_t j = 0; j < h->cap; j++) {
 			if (!h->key[j])
@@ -379,7 +379,7 @@ static int facts_copy(struct facts *to, const struct facts *from)
 	    (from->serial && !to->serial) || (from->machine && !to->machine) ||
 	    (from->reason && !to->reason) || (from->source && !to->source)) {
 		facts_free(to);
-		return err_set("cannot count a record: %s", strerror(ENOMEM));
+		return err_set("cannot count a record: %s", err_cause(ENOMEM));
 	}
 	return 0;
 }
@@ -389,7 +389,7 @@ struct logreport *logreport_new(void)
 	struct logreport *r = calloc(1, sizeof(*r));
 
 	if (!r)
-		err_set("cannot make a report: %s", strerror(ENOMEM));
+		err_set("cannot make a report: %s", err_cause(ENOMEM));
 	else
 		r->slowest.duration_ms = -1;
 	return r;
@@ -424,7 +424,7 @@ int logreport_source(struct logreport *r, const struct logreport_source_info *si
 	struct source *s = find_source(r, name);
 
 	if (!s && !(s = add_source(r, name)))
-		return err_set("cannot add %s to the report: %s", name, strerror(ENOMEM));
+		return err_set("cannot add %s to the report: %s", name, err_cause(ENOMEM));
 	free((char *)s->info.why);
 	free((char *)s->info.keys);
 	s->info.intact = si->intact;
@@ -549,7 +549,7 @@ static int apply(struct logreport *r, const struct facts *f, size_t order)
 	}
 	if (f->outcome == RO_FIXED && f->duration_ms >= 0) {
 		if (room((void **)&r->dur, &r->dur_alloc, r->ndur, sizeof(*r->dur)) < 0)
-			return err_set("cannot count run times: %s", strerror(ENOMEM));
+			return err_set("cannot count run times: %s", err_cause(ENOMEM));
 		r->dur[r->ndur++] = f->duration_ms;
 		if (f->duration_ms > r->slowest.duration_ms) {
 			facts_free(&r->slowest);
@@ -561,7 +561,7 @@ static int apply(struct logreport *r, const struct facts *f, size_t order)
 		return 0;
 	m = dict_add(&r->machines, f->machine, &added);
 	if (m < 0 || room((void **)&r->mach, &r->mach_alloc, (size_t)m, sizeof(*r->mach)) < 0)
-		return err_set("cannot count machines: %s", strerror(ENOMEM));
+		return err_set("cannot count machines: %s", err_cause(ENOMEM));
 	/* the latest record decides; for records of one time, the one fed last */
 	if (added || f->t > r->mach[m].f.t ||
 	    (f->t == r->mach[m].f.t && order > r->mach[m].order)) {
@@ -591,17 +591,17 @@ static int add_keys(struct logreport *r, struct json_object *rec, const char *ma
 		if (!id)
 			continue;
 		if (asprintf(&seen, "%s\x1f%s", machine ? machine : "?", id) < 0)
-			return err_set("cannot count keys: %s", strerror(ENOMEM));
+			return err_set("cannot count keys: %s", err_cause(ENOMEM));
 		added = 0;
 		if (dict_add(&r->keyseen, seen, &added) < 0) {
 			free(seen);
-			return err_set("cannot count keys: %s", strerror(ENOMEM));
+			return err_set("cannot count keys: %s", err_cause(ENOMEM));
 		}
 		free(seen);
 		if (!added)
 			continue;
 		if (room((void **)&r->keys, &r->keys_alloc, r->nkeys, sizeof(*r->keys)) < 0)
-			return err_set("cannot count keys: %s", strerror(ENOMEM));
+			return err_set("cannot count keys: %s", err_cause(ENOMEM));
 		r->keys[r->nkeys] = (struct keyuse){
 			.key_id = dup_cut(id, 200), .device = dup_cut(str(k, "device"), 200),
 			.from = dup_cut(str(k, "source"), 300), .time = dup_cut(time, 64),
@@ -653,7 +653,7 @@ int logreport_record(struct logreport *r, struct json_object *rec, const char *s
 
 	source = source ? source : "-";
 	if (!(s = find_source(r, source)) && !(s = add_source(r, source)))
-		return err_set("cannot count a record: %s", strerror(ENOMEM));
+		return err_set("cannot count a record: %s", err_cause(ENOMEM));
 	s->records++;
 	s->begun += begun;
 	if (str(rec, "sig")) {
@@ -681,7 +681,7 @@ int logreport_record(struct logreport *r, struct json_object *rec, const char *s
 		long p = dict_add(&r->runs, run, NULL);
 
 		if (p < 0 || room((void **)&r->pend, &r->pend_alloc, (size_t)p, sizeof(*r->pend)) < 0)
-			rc = err_set("cannot count a record: %s", strerror(ENOMEM));
+			rc = err_set("cannot count a record: %s", err_cause(ENOMEM));
 		else if (!r->pend[p].f.time && !r->pend[p].done && !r->pend[p].order)
 			rc = facts_copy(&r->pend[p].f, &f);
 		if (rc == 0 && p >= 0)
@@ -1278,7 +1278,7 @@ static void write_chart(FILE *o, struct logreport *r)
 		size_t every = (nbins + 9) / 10;
 
 		fprintf(o, "<svg id=\"chart\" viewBox=\"0 0 1000 300\" role=\"img\" "
-			"xmlns=\"http://www.w3.org/2000/svg\" font-size=\"11\" "
+			"font-size=\"11\" "
 			"font-family=\"DejaVu Sans,Arial,sans-serif\">\n"
 			"<desc>Machines fixed per %s, stacked by site</desc>\n",
 			w == 1 ? "hour" : w == 24 ? "day" : "period of days");
@@ -1514,17 +1514,17 @@ static void write_times(FILE *o, struct logreport *r)
 	fprintf(o, "<p>From bootfix starting on a machine to its record (the run's duration_ms; "
 		"the time to boot the stick is not recorded), over <span id=\"time-n\">%zu</span> "
 		"fixed records.</p>\n<div class=\"cards\"><div class=\"card\"><div class=\"v\" "
-		"id=\"time-median\" data-ms=\"%ld\">%s</div><div class=\"k\">median</div></div>"
-		"<div class=\"card\"><div class=\"v\" id=\"time-p90\" data-ms=\"%ld\">%s</div>"
+		"data-ms=\"%ld\" id=\"time-median\">%s</div><div class=\"k\">median</div></div>"
+		"<div class=\"card\"><div class=\"v\" data-ms=\"%ld\" id=\"time-p90\">%s</div>"
 		"<div class=\"k\">9 in 10 machines within</div></div><div class=\"card\"><div "
-		"class=\"v\" id=\"time-slowest\" data-ms=\"%ld\">%s</div><div class=\"k\">slowest: "
+		"class=\"v\" data-ms=\"%ld\" id=\"time-slowest\">%s</div><div class=\"k\">slowest: "
 		"<bdi>", r->ndur, r->dur[(r->ndur - 1) / 2], med, r->dur[(r->ndur - 1) * 9 / 10],
 		p90, r->dur[r->ndur - 1], slow);
 	logreport_html_text(o, r->slowest.computer ? r->slowest.computer : r->slowest.serial, 40);
 	fputs("</bdi>, <bdi>", o);
 	logreport_html_text(o, r->slowest.time, 24);
 	fputs("</bdi></div></div></div>\n<svg id=\"time-chart\" viewBox=\"0 0 1000 170\" "
-	      "role=\"img\" xmlns=\"http://www.w3.org/2000/svg\" font-size=\"12\" "
+	      "role=\"img\" font-size=\"12\" "
 	      "font-family=\"DejaVu Sans,Arial,sans-serif\"><desc>Fixed machines by run time"
 	      "</desc>\n", o);
 	for (int b = 0; b < 7; b++) {
@@ -1557,7 +1557,7 @@ int logreport_write(struct logreport *r, FILE *o, long long made)
 	fprintf(o, "<span id=\"n-untimed\">%ld</span>.</p></footer>\n</body></html>\n",
 		r->junk_time);
 	if (fflush(o) != 0 || ferror(o))
-		return err_set("cannot write the report: %s", strerror(errno ? errno : EIO));
+		return err_set("cannot write the report: %s", err_cause(errno ? errno : EIO));
 	return 0;
 }
 
@@ -1569,7 +1569,7 @@ int logreport_write_path(struct logreport *r, const char *path, int replace)
 	int dfd = -1, fd = -1, rc = -1, made = 0;
 
 	if (!mem)
-		return err_set("cannot write %s: %s", path, strerror(errno));
+		return err_set("cannot write %s: %s", path, err_cause(errno));
 	if (logreport_write(r, mem, 0) < 0) {
 		fclose(mem);
 		free(buf);
@@ -1578,25 +1578,25 @@ int logreport_write_path(struct logreport *r, const char *path, int replace)
 	fclose(mem);
 	dfd = file_open_parent(path, &base);
 	if (dfd < 0) {
-		err_set("cannot write %s: %s", path, strerror(errno));
+		err_set("cannot write %s: %s", path, err_cause(errno));
 		goto out;
 	}
 	snprintf(tmp, sizeof(tmp), ".bootfix-report.%ld.tmp", (long)getpid());
 	fd = file_open(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
 	if (fd < 0) {
-		err_set("cannot write %s: %s", path, strerror(errno));
+		err_set("cannot write %s: %s", path, err_cause(errno));
 		goto out;
 	}
 	made = 1;
 	if (file_writeall(fd, buf, len) < 0 || fsync(fd) < 0) {
-		err_set("cannot write %s: %s", path, strerror(errno));
+		err_set("cannot write %s: %s", path, err_cause(errno));
 		goto out;
 	}
 	close(fd);
 	fd = -1;
 	/* a link never replaces: the page appears whole, or the file there stays */
 	if ((replace ? renameat(dfd, tmp, dfd, base) : linkat(dfd, tmp, dfd, base, 0)) < 0) {
-		err_set("cannot write %s: %s%s", path, strerror(errno),
+		err_set("cannot write %s: %s%s", path, err_cause(errno),
 			errno == EEXIST ? " (--force replaces it)" : "");
 		goto out;
 	}
