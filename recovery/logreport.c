@@ -835,7 +835,14 @@ void logreport_html_text(FILE *out, const char *s, size_t max)
 	}
 }
 
-/* Record text in a table cell, isolated from the text around it. */
+/* Record text in a table cell, isolated from the text around it; cls one of ours. */
+static void cellc(FILE *o, const char *cls, const char *s, size_t max)
+{
+	fprintf(o, "<td class=\"%s\"><bdi>", cls);
+	logreport_html_text(o, s, max);
+	fputs("</bdi></td>", o);
+}
+
 static void cell(FILE *o, const char *s, size_t max)
 {
 	fputs("<td><bdi>", o);
@@ -875,7 +882,7 @@ static const char css[] =
 	"unicode-bidi:isolate;overflow-wrap:anywhere}"
 	"th{background:#eeeeee}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;"
 	"white-space:nowrap}"
-	"bdi{unicode-bidi:isolate}"
+	"bdi{unicode-bidi:isolate}td.nw{white-space:nowrap}table.list{font-size:12px}"
 	".banner{padding:10px 14px;border-radius:4px;font-size:16px;font-weight:bold;"
 	"color:#fff;margin:8px 0}"
 	".good{background:#2e7d32}.bad{background:#c62828}.warn{background:#ef6c00}"
@@ -1380,7 +1387,7 @@ static void write_notfixed(FILE *o, struct logreport *r)
 		if (per[k])
 			fprintf(o, "<tr data-next=\"%d\"><td>%s</td><td>%s</td><td class=\"n\">%ld"
 				"</td></tr>\n", k, next_name[k], next_action[k], per[k]);
-	fputs("</tbody></table>\n<table id=\"notfixed\"><thead><tr><th>why</th><th>computer"
+	fputs("</tbody></table>\n<table class=\"list\" id=\"notfixed\"><thead><tr><th>why</th><th>computer"
 	      "</th><th>serial / UUID</th><th>site</th><th>time</th><th>outcome</th>"
 	      "<th>reason</th><th>log</th></tr></thead><tbody>\n", o);
 	for (size_t j = 0; j < n && j < LOGREPORT_ROWS; j++) {
@@ -1388,11 +1395,11 @@ static void write_notfixed(FILE *o, struct logreport *r)
 
 		shown[f->next]++;
 		fprintf(o, "<tr data-next=\"%d\"><td>%s</td>", f->next, next_name[f->next]);
-		cell(o, f->computer, 60);
-		cell(o, f->serial, 40);
-		cell(o, f->site, 40);
-		cell(o, f->time, 24);
-		fprintf(o, "<td>%s</td>", rep_outcome_name[f->outcome]);
+		cellc(o, "nw", f->computer, 60);
+		cellc(o, "nw", f->serial, 40);
+		cellc(o, "nw", f->site, 40);
+		cellc(o, "nw", f->time, 24);
+		fprintf(o, "<td class=\"nw\">%s</td>", rep_outcome_name[f->outcome]);
 		cell(o, f->reason, 300);
 		cell(o, f->source, 60);
 		fputs("</tr>\n", o);
@@ -1442,7 +1449,7 @@ static void write_keys(FILE *o, struct logreport *r)
 		r->nkeys);
 	sort_r = r;
 	qsort(r->keys, r->nkeys, sizeof(*r->keys), key_cmp);
-	fputs("<table id=\"keys\"><thead><tr><th>key ID</th><th>computer</th><th>serial / UUID"
+	fputs("<table class=\"list\" id=\"keys\"><thead><tr><th>key ID</th><th>computer</th><th>serial / UUID"
 	      "</th><th>site</th><th>device</th><th>key came from</th><th>time</th></tr></thead>"
 	      "<tbody>\n", o);
 	for (size_t i = 0; i < r->nkeys && i < LOGREPORT_ROWS; i++) {
@@ -1452,12 +1459,12 @@ static void write_keys(FILE *o, struct logreport *r)
 		fputs("<tr><td><code><bdi>", o);
 		logreport_html_text(o, k->key_id, 80);
 		fputs("</bdi></code></td>", o);
-		cell(o, f ? f->computer : NULL, 60);
-		cell(o, f ? f->serial : NULL, 40);
-		cell(o, f ? f->site : NULL, 40);
-		cell(o, k->device, 40);
+		cellc(o, "nw", f ? f->computer : NULL, 60);
+		cellc(o, "nw", f ? f->serial : NULL, 40);
+		cellc(o, "nw", f ? f->site : NULL, 40);
+		cellc(o, "nw", k->device, 40);
 		cell(o, k->from, 80);
-		cell(o, k->time, 24);
+		cellc(o, "nw", k->time, 24);
 		fputs("</tr>\n", o);
 	}
 	fputs("</tbody></table>\n", o);
