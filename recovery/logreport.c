@@ -912,12 +912,16 @@ static void write_head(FILE *o, struct logreport *r, long long made)
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n", o);
 	fprintf(o, "<title>bootfix audit report, %zu machines</title>\n<style>%s</style>\n"
 		"</head><body>\n", r->machines.n, css);
+	long counted = 0;
+
+	for (int k = 0; k < RO_N; k++)
+		counted += r->out[k];
 	fprintf(o, "<h1>bootfix audit report</h1>\n<p class=\"muted\">Made by bootfix %s on %s "
 		"from <span id=\"n-logs\">%zu</span> log%s holding <span id=\"n-records\">%ld"
 		"</span> records of <span id=\"n-machines\">%zu</span> machine%s. Every figure "
 		"comes from the records; a record's time is the clock of the machine it was "
 		"made on.</p>\n", BOOTFIX_VERSION, utc_format((time_t)made, when), r->nsrc,
-		r->nsrc == 1 ? "" : "s", r->records, r->machines.n, r->machines.n == 1 ? "" : "s");
+		r->nsrc == 1 ? "" : "s", counted, r->machines.n, r->machines.n == 1 ? "" : "s");
 }
 
 static void write_sources(FILE *o, struct logreport *r)
@@ -946,7 +950,7 @@ static void write_sources(FILE *o, struct logreport *r)
 		struct source *s = &r->src[i];
 
 		fputs("<tr>", o);
-		cell(o, s->info.name, 200);
+		cellc(o, "nw", s->info.name, 200);
 		if (!s->declared)
 			fputs("<td class=\"ko\">not checked</td>", o);
 		else if (s->info.intact)

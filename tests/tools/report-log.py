@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-# tests/tools/report-log.py TEMPLATE.jsonl N OUT.jsonl [SEED] - a chained log of N
-# records made from the last final record of a real log bootfix wrote (its
+# tests/tools/report-log.py TEMPLATE.jsonl N OUT.jsonl [SEED [hostile]] - a chained log of N
+# records made from the last fixed (else final) record of a real log bootfix wrote (its
 # machine, volumes and findings), each a different machine (product_serial
-# M<n>) with its own site, operator, time over 30 hours, outcome and next
+# M<n>) with its own site, operator, time over the 30 hours up to the
+# template's, outcome and next
 # action, as docs/log.md describes: some fixed after a begun record, a few
 # begun records alone (interrupted), BitLocker key IDs on one in ten.
-# Writes OUT.jsonl.head too; the log verifies (no signatures).  Used by
+# With "hostile", one record in 37 has markup, quotes, controls and bidi
+# characters in its site, operator, computer name and serial (a URL in them
+# is $REPORT_HOSTILE_URL).  Writes OUT.jsonl.head too; the log verifies (no signatures).  Used by
 # tests/cli/t0595-log-report.sh and scripts/bench-report.
 import copy
 import hashlib
@@ -17,7 +20,8 @@ template_path, n, out_path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 rng = random.Random(int(sys.argv[4]) if len(sys.argv) > 4 else 1)
 lines = [json.loads(l) for l in open(template_path, "rb") if l.strip()]
 final = [l for l in lines if l.get("stage") != "begun"]
-t = final[-1]
+fixed = [l for l in final if l.get("outcome") == "fixed"]
+t = (fixed or final)[-1]
 for k in ("seq", "prev", "sig", "sig_key", "recovered_torn_tail"):
     t.pop(k, None)
 
@@ -27,15 +31,34 @@ OPERATORS = ["Ana Lima", "Bo Chen", "Chidi Okafor", "Dana Levi"]
 # (outcome, problem, locked, verdict, share)
 KINDS = [("fixed", "none", False, "faulty", 80), ("refused", "hibernated", False, "faulty", 4),
          ("refused", "none", True, None, 3), ("nothing-to-fix", "none", False, "unknown", 2),
-         ("failed", "none", False, "faulty", 2), ("nothing-to-fix", "none", False, None, 7),
+         ("failed", "none", False, "faulty", 2), ("nothing-to-fix", "none", False, None, 5),
+         ("nothing-to-fix", "none", False, "novol", 2),
          ("left", "fast-restart", False, "faulty", 1), ("interrupted", "none", False, "faulty", 1)]
 weights = [k[4] for k in KINDS]
-START = 1721361600  # 2024-07-19T04:00:00Z
+HOSTILE = len(sys.argv) > 5 and sys.argv[5] == "hostile"
+URL = __import__("os").environ.get("REPORT_HOSTILE_URL", "http://127.0.0.1:9/x")
+EVIL = ["<script>document.title='pwned'</script>",
+        "<img src=\"%s\" onerror=\"document.body.setAttribute('data-pwned','1')\">" % URL,
+        "\"><svg onload=\"document.title='pwned'\"><a href=\"%s\">" % URL,
+        "<link rel=stylesheet href=\"%s\"><style>body{display:none;background:url(%s)}</style>"
+        % (URL, URL),
+        "\u202eexe.Ward\u202c \u2066RTL\u2069 \u200f",
+        "PC\x1b[2J\x1b]0;pwned\x07\n\r\x7f'\"&amp;"]
+START = None
 
 
 def stamp(s):
     import time
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(s))
+
+
+import calendar
+import time as _time
+try:
+    END = calendar.timegm(_time.strptime(t["time"], "%Y-%m-%dT%H:%M:%SZ"))
+except (KeyError, ValueError):
+    END = 1721469600  # 2024-07-20T10:00:00Z
+START = END - 30 * 3600
 
 
 out = open(out_path, "wb")
@@ -52,12 +75,13 @@ def put(r):
     out.write(b + b"\n")
 
 
-made = 0
+made = it = 0
 while made < n:
+    it += 1
     outcome, problem, locked, verdict, _ = rng.choices(KINDS, weights)[0]
     r = copy.deepcopy(t)
     m = made
-    r["time"] = stamp(START + int(30 * 3600 * (m / max(n, 1))) + rng.randrange(600))
+    r["time"] = stamp(START + int(30 * 3600 * (m / max(n, 1))) - rng.randrange(600))
     r["site"] = SITES[int(rng.paretovariate(1.2)) % len(SITES)]
     r["operator"] = OPERATORS[m % len(OPERATORS)]
     r["machine"] = {"product_serial": "M%07d" % m, "nics": [], "disks": []}
@@ -73,12 +97,19 @@ while made < n:
         why = "BitLocker locked: no key for key ID 4F8E2A1C on the stick"
     elif outcome == "failed":
         why = "cannot mount %s read-write: Input/output error" % dev
-    elif outcome == "nothing-to-fix":
+    elif outcome == "nothing-to-fix" and verdict == "unknown":
         why = ("no faulty files; 1 file to check: %s: Windows\\System32\\drivers\\"
-               "CrowdStrike\\C-00000291-00000000-00000099.sys" % dev) if verdict else (
-               "no NTFS or BitLocker volume found on /dev/sda")
-    if why:
+               "CrowdStrike\\C-00000291-00000000-00000099.sys" % dev)
+    elif outcome == "nothing-to-fix":
+        why = "no faulty files"
+    if why and r["volumes"]:
         v["reason"], r["reason"] = why, "%s: %s" % (dev, why)
+    if HOSTILE and it % 37 == 5:
+        e = EVIL[(it // 37) % len(EVIL)]
+        r["site"], r["operator"] = e, e
+        r["machine"]["product_serial"] = e + " %d" % m
+        if r["volumes"]:
+            v["computer_name"] = e
     v["outcome"] = {"nothing-to-fix": "none", "interrupted": "fixed"}.get(outcome, outcome)
     for f in v.get("findings", []):
         if verdict:
@@ -86,6 +117,8 @@ while made < n:
         f["done"] = outcome == "fixed" and verdict == "faulty"
     if verdict is None:
         v["findings"] = []
+    if verdict == "novol":
+        r["volumes"], r["reason"] = [], "no NTFS or BitLocker volume found on /dev/sda"
     r["bitlocker"] = []
     if rng.random() < 0.1:
         r["bitlocker"] = [{"device": v.get("device", "/dev/sda3"),
