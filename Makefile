@@ -148,6 +148,7 @@ bench-unlock: bootfix
 
 bench: bootfix
 	@scripts/bench
+	@scripts/bench-report
 
 # --- the bootable USB stick image (image/, docs/image.md) ---
 image: bootfix

@@ -438,20 +438,52 @@ int logreport_source(struct logreport *r, const struct logreport_source_info *si
 
 /* ---- one record ---- */
 
-/* What to do next about a machine whose latest record is rec with outcome o. */
-static enum rep_next classify(struct json_object *rec, enum rep_outcome o)
+/* Whether name is one of the ", "-joined names. */
+static int name_in(const char *names, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = names; *p;) {
+		size_t k = strcspn(p, ",");
+
+		if (k == n && !strncmp(p, name, n))
+			return 1;
+		p += k;
+		p += strspn(p, ", ");
+	}
+	return 0;
+}
+
+/*
+ * What to do next about a machine whose latest record is rec with outcome
+ * o; the Windows computer names into names (len bytes).
+ */
+static enum rep_next classify(struct json_object *rec, enum rep_outcome o, char *names,
+			      size_t len)
 {
 	struct json_object *vols = member(rec, "volumes", json_type_array);
 	int hib = 0, locked = 0, unknown = 0, windows = 0;
-	size_t n = vols ? json_object_array_length(vols) : 0;
+	size_t n = vols ? json_object_array_length(vols) : 0, used = 0;
 
+	names[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *v = json_object_array_get_idx(vols, i);
 		struct json_object *f = member(v, "findings", json_type_array);
 		const char *p = str(v, "problem"), *vo = str(v, "outcome");
+		const char *cn = str(v, "computer_name");
 		int stuck = vo && (!strcmp(vo, "refused") || !strcmp(vo, "failed"));
+		int win = flag(v, "windows");
 
-		windows += flag(v, "windows");
+		windows += win;
+		/* the Windows computer names, each once, ", "-joined (as auditlog_row) */
+		if (win && cn && *cn && !name_in(names, cn)) {
+			int k = snprintf(names + used, len - used, "%s%s", used ? ", " : "", cn);
+
+			if (k > 0 && (size_t)k < len - used)
+				used += (size_t)k;
+			else
+				names[used] = '\0';
+		}
 		if (stuck && p && strcmp(p, "none"))
 			hib++;
 		if (flag(v, "bitlocker_locked") && (stuck || o == RO_NOTHING))
@@ -492,24 +524,50 @@ static enum rep_next classify(struct json_object *rec, enum rep_outcome o)
  * firmware's UUID, else its serial number, else the Windows computer names,
  * else (nothing to tell it by) the record alone.
  */
-static const char *machine_key(const struct auditlog_row *row, size_t order, char *buf,
-			       size_t len)
+static const char *machine_key(const char *uuid, const char *serial, const char *names,
+			       size_t order, char *buf, size_t len)
 {
-	if (row->product_uuid && *row->product_uuid)
-		snprintf(buf, len, "uuid:%s", row->product_uuid);
-	else if (row->product_serial && *row->product_serial)
-		snprintf(buf, len, "serial:%s", row->product_serial);
-	else if (row->computer && *row->computer)
-		snprintf(buf, len, "name:%s", row->computer);
+	if (uuid && *uuid)
+		snprintf(buf, len, "uuid:%s", uuid);
+	else if (serial && *serial)
+		snprintf(buf, len, "serial:%s", serial);
+	else if (*names)
+		snprintf(buf, len, "name:%s", names);
 	else	/* nothing tells it apart: a machine of its own */
 		snprintf(buf, len, "record:%zu", order);
 	return buf;
 }
 
+static int digits(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* A record's time (YYYY-MM-DDTHH:MM:SSZ, as bootfix writes it, quickly), or LLONG_MIN. */
 static long long parse_time(const char *s)
 {
+	int y, mo, d, h, mi, sec;
 	time_t t;
 
+	if (s && strlen(s) == 20 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' &&
+	    s[16] == ':' && s[19] == 'Z' && (y = digits(s, 4)) >= 1970 &&
+	    (mo = digits(s + 5, 2)) >= 1 && mo <= 12 && (d = digits(s + 8, 2)) >= 1 && d <= 31 &&
+	    (h = digits(s + 11, 2)) >= 0 && h < 24 && (mi = digits(s + 14, 2)) >= 0 && mi < 60 &&
+	    (sec = digits(s + 17, 2)) >= 0 && sec < 61) {
+		/* days from 1970-01-01 (Howard Hinnant's days_from_civil) */
+		long long yy = y - (mo <= 2), era = yy / 400, yoe = yy - era * 400;
+		long long doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+		long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+		return ((era * 146097 + doe - 719468) * 24 + h) * 3600 + mi * 60 + sec;
+	}
 	return s && utc_parse(s, &t) == 0 ? (long long)t : LLONG_MIN;
 }
 
@@ -643,11 +701,13 @@ static void rule_count(struct logreport *r, struct json_object *rec)
 
 int logreport_record(struct logreport *r, struct json_object *rec, const char *source)
 {
-	struct auditlog_row row;
+	struct json_object *m = member(rec, "machine", json_type_object), *dur;
 	struct facts f;
 	struct source *s;
-	char key[4096];
+	char key[4096], names[1024];
 	const char *stage = str(rec, "stage"), *run = str(rec, "run");
+	const char *action = str(rec, "action"), *outcome = str(rec, "outcome");
+	const char *uuid = str(m, "product_uuid"), *serial = str(m, "product_serial");
 	int begun = stage && !strcmp(stage, "begun"), rc = 0;
 	size_t order = ++r->order;
 
@@ -664,33 +724,35 @@ int logreport_record(struct logreport *r, struct json_object *rec, const char *s
 			r->oom = 1;
 	}
 	r->records++;
-	auditlog_row(rec, &row);
+	/* records written before "restored" existed called a restore "fixed" (auditlog_row) */
+	if (action && !strcmp(action, "restore") && outcome && !strcmp(outcome, "fixed"))
+		outcome = "restored";
+	dur = member(rec, "duration_ms", json_type_int);
 	f = (struct facts){
-		.outcome = begun ? RO_INTERRUPTED : outcome_of(row.outcome),
-		.t = parse_time(row.time),
-		.duration_ms = row.duration_ms,
-		.time = (char *)row.time, .site = (char *)row.site,
-		.operator_name = (char *)row.operator_name, .computer = row.computer,
-		.serial = (char *)(row.product_serial ? row.product_serial : row.product_uuid),
-		.machine = (char *)machine_key(&row, order, key, sizeof(key)),
-		.reason = (char *)row.reason, .source = (char *)source,
+		.outcome = begun ? RO_INTERRUPTED : outcome_of(outcome),
+		.t = parse_time(str(rec, "time")),
+		.duration_ms = dur ? (long)json_object_get_int64(dur) : -1,
+		.time = (char *)str(rec, "time"), .site = (char *)str(rec, "site"),
+		.operator_name = (char *)str(rec, "operator"), .computer = names,
+		.serial = (char *)(serial ? serial : uuid),
+		.reason = (char *)str(rec, "reason"), .source = (char *)source,
 	};
-	f.next = classify(rec, f.outcome);
+	f.next = classify(rec, f.outcome, names, sizeof(names));
+	f.machine = (char *)machine_key(uuid, serial, names, order, key, sizeof(key));
+	if (!*names)
+		f.computer = NULL;
 	if (begun && run) {
 		/* held until its run's record comes; alone at the end, interrupted */
 		long p = dict_add(&r->runs, run, NULL);
 
 		if (p < 0 || room((void **)&r->pend, &r->pend_alloc, (size_t)p, sizeof(*r->pend)) < 0)
 			rc = err_set("cannot count a record: %s", err_cause(ENOMEM));
-		else if (!r->pend[p].f.time && !r->pend[p].done && !r->pend[p].order)
+		else if (!r->pend[p].done && !r->pend[p].order)
 			rc = facts_copy(&r->pend[p].f, &f);
-		if (rc == 0 && p >= 0)
+		if (rc == 0 && p >= 0 && !r->pend[p].done)
 			r->pend[p].order = order;
 		/* a key used before the cut must be rotated all the same */
-		if (rc == 0)
-			rc = add_keys(r, rec, f.machine, row.time);
-		auditlog_row_free(&row);
-		return rc;
+		return rc == 0 ? add_keys(r, rec, f.machine, f.time) : rc;
 	}
 	if (run) {
 		long p = dict_find(&r->runs, run);
@@ -702,10 +764,9 @@ int logreport_record(struct logreport *r, struct json_object *rec, const char *s
 	}
 	rc = apply(r, &f, order);
 	if (rc == 0)
-		rc = add_keys(r, rec, f.machine, row.time);
+		rc = add_keys(r, rec, f.machine, f.time);
 	if (rc == 0)
 		rule_count(r, rec);
-	auditlog_row_free(&row);
 	return rc;
 }
 

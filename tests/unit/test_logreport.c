@@ -267,7 +267,7 @@ static void test_counts(void **state)
 	     "a.jsonl");
 	html = page(rep);
 	expect_safe_attributes(html);
-	expect_id(html, "n-records", "9");
+	expect_id(html, "n-records", "8");	/* the begun record of r1 is not counted */
 	expect_id(html, "n-machines", "7");
 	expect_id(html, "machines-fixed", "3");
 	expect_id(html, "machines-refused", "1");
@@ -315,7 +315,7 @@ static void test_lists_bounded(void **state)
 		     "a.jsonl");
 	}
 	html = page(rep);
-	for (const char *p = html; (p = strstr(p, "<tr data-next=\"6\"><td>failed</td><td><bdi>")); p++)
+	for (const char *p = html; (p = strstr(p, "<tr data-next=\"6\"><td>failed</td><td class=\"nw\"><bdi>")); p++)
 		rows++;
 	assert_int_equal(rows, LOGREPORT_ROWS);
 	expect_id(html, "notfixed-count", "1500");
