@@ -110,14 +110,14 @@ check: deps
 # rules: the rule parser; log: the audit log reader; keys: key exports (CSV) and
 # .BEK files; manifest: the quarantine manifest (on the hostile volume); config:
 # bootfix.conf (on the stick); termkey: the terminal key decoder (a serial line
-# delivers anything).  Each is tests/fuzz/fuzz_NAME.c with corpus tests/fuzz/corpus-NAME.
-FUZZ = rules log keys manifest config termkey
+# delivers anything); report: the auditors' HTML page of records.  Each is tests/fuzz/fuzz_NAME.c with corpus tests/fuzz/corpus-NAME.
+FUZZ = rules log keys manifest config termkey report
 FUZZ_CC = clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Irecovery
 
 # what each is built from besides its own file
 tests/fuzz/fuzz_rules: recovery/rules.c recovery/err.c recovery/file.c recovery/utc.c \
 		       recovery/sha256.c
-tests/fuzz/fuzz_log tests/fuzz/fuzz_manifest: $(ENGINE:.o=.c)
+tests/fuzz/fuzz_log tests/fuzz/fuzz_manifest tests/fuzz/fuzz_report: $(ENGINE:.o=.c)
 tests/fuzz/fuzz_keys: recovery/keys.c recovery/csv.c $(BITLOCKER:.o=.c) recovery/err.c \
 		      recovery/file.c recovery/live.c recovery/runstate.c recovery/proc.c \
 		      recovery/disk.c recovery/text.c recovery/sha256.c
