@@ -958,7 +958,7 @@ static const char css[] =
 	"section{margin-bottom:12px}.keep{break-inside:avoid}"
 	"code{font-family:'DejaVu Sans Mono',monospace;font-size:12px}"
 	"@page{size:A4;margin:12mm}"
-	"@media print{body{max-width:none;padding:0;font-size:11px}"
+	"@media print{body{max-width:none;padding:0;font-size:11px}.card{flex:1 1 60px}"
 	"*{-webkit-print-color-adjust:exact;print-color-adjust:exact}"
 	"section.page{break-before:page}h2{margin-top:8px}}";
 
