@@ -943,7 +943,8 @@ static const char css[] =
 	"unicode-bidi:isolate;overflow-wrap:anywhere}"
 	"th{background:#eeeeee}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;"
 	"white-space:nowrap}"
-	"bdi{unicode-bidi:isolate}td.nw{white-space:nowrap}table.list{font-size:12px}"
+	"bdi{unicode-bidi:isolate}td.nw{white-space:nowrap}table.list{font-size:12px;table-layout:fixed}"
+	"table.list td{overflow:hidden;text-overflow:ellipsis}table.list td.r{white-space:normal}"
 	".banner{padding:10px 14px;border-radius:4px;font-size:16px;font-weight:bold;"
 	"color:#fff;margin:8px 0}"
 	".good{background:#2e7d32}.bad{background:#c62828}.warn{background:#ef6c00}"
@@ -1452,9 +1453,12 @@ static void write_notfixed(FILE *o, struct logreport *r)
 		if (per[k])
 			fprintf(o, "<tr data-next=\"%d\"><td>%s</td><td>%s</td><td class=\"n\">%ld"
 				"</td></tr>\n", k, next_name[k], next_action[k], per[k]);
-	fputs("</tbody></table>\n<table class=\"list\" id=\"notfixed\"><thead><tr><th>why</th><th>computer"
-	      "</th><th>serial / UUID</th><th>site</th><th>time</th><th>outcome</th>"
-	      "<th>reason</th><th>log</th></tr></thead><tbody>\n", o);
+	fputs("</tbody></table>\n<table class=\"list\" id=\"notfixed\"><colgroup><col style=\"width:11%\">"
+	      "<col style=\"width:13%\"><col style=\"width:10%\"><col style=\"width:9%\">"
+	      "<col style=\"width:13%\"><col style=\"width:7%\"><col style=\"width:29%\">"
+	      "<col style=\"width:8%\"></colgroup><thead><tr><th>why</th><th>computer</th>"
+	      "<th>serial / UUID</th><th>site</th><th>time</th><th>outcome</th><th>reason</th>"
+	      "<th>log</th></tr></thead><tbody>\n", o);
 	for (size_t j = 0; j < n && j < LOGREPORT_ROWS; j++) {
 		const struct facts *f = &r->mach[ix[j]].f;
 
@@ -1465,8 +1469,8 @@ static void write_notfixed(FILE *o, struct logreport *r)
 		cellc(o, "nw", f->site, 40);
 		cellc(o, "nw", f->time, 24);
 		fprintf(o, "<td class=\"nw\">%s</td>", rep_outcome_name[f->outcome]);
-		cell(o, f->reason, 300);
-		cell(o, f->source, 60);
+		cellc(o, "r", f->reason, 300);
+		cellc(o, "nw", f->source, 60);
 		fputs("</tr>\n", o);
 	}
 	fputs("</tbody></table>\n", o);
@@ -1514,8 +1518,11 @@ static void write_keys(FILE *o, struct logreport *r)
 		r->nkeys);
 	sort_r = r;
 	qsort(r->keys, r->nkeys, sizeof(*r->keys), key_cmp);
-	fputs("<table class=\"list\" id=\"keys\"><thead><tr><th>key ID</th><th>computer</th><th>serial / UUID"
-	      "</th><th>site</th><th>device</th><th>key came from</th><th>time</th></tr></thead>"
+	fputs("<table class=\"list\" id=\"keys\"><colgroup><col style=\"width:27%\">"
+	      "<col style=\"width:13%\"><col style=\"width:10%\"><col style=\"width:9%\">"
+	      "<col style=\"width:10%\"><col style=\"width:18%\"><col style=\"width:13%\">"
+	      "</colgroup><thead><tr><th>key ID</th><th>computer</th><th>serial / UUID</th>"
+	      "<th>site</th><th>device</th><th>key came from</th><th>time</th></tr></thead>"
 	      "<tbody>\n", o);
 	for (size_t i = 0; i < r->nkeys && i < LOGREPORT_ROWS; i++) {
 		const struct keyuse *k = &r->keys[i];
@@ -1528,7 +1535,7 @@ static void write_keys(FILE *o, struct logreport *r)
 		cellc(o, "nw", f ? f->serial : NULL, 40);
 		cellc(o, "nw", f ? f->site : NULL, 40);
 		cellc(o, "nw", k->device, 40);
-		cell(o, k->from, 80);
+		cellc(o, "r", k->from, 80);
 		cellc(o, "nw", k->time, 24);
 		fputs("</tr>\n", o);
 	}

@@ -39,7 +39,7 @@ struct logreport_source_info {
 };
 
 /* The page holds at most this many rows of a list; the rest are counted. */
-#define LOGREPORT_ROWS 1000
+#define LOGREPORT_ROWS 500
 
 /* A new empty report, or NULL with err_set() when out of memory. */
 struct logreport *logreport_new(void);
