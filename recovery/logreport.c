@@ -944,7 +944,7 @@ static const char css[] =
 	"th{background:#eeeeee}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;"
 	"white-space:nowrap}"
 	"bdi{unicode-bidi:isolate}td.nw{white-space:nowrap}table.list{font-size:12px;table-layout:fixed}"
-	"table.list td{overflow:hidden;text-overflow:ellipsis}table.list td.r{white-space:normal}"
+	"table.list td.nw{white-space:normal}"
 	".banner{padding:10px 14px;border-radius:4px;font-size:16px;font-weight:bold;"
 	"color:#fff;margin:8px 0}"
 	".good{background:#2e7d32}.bad{background:#c62828}.warn{background:#ef6c00}"
@@ -979,11 +979,13 @@ static void write_head(FILE *o, struct logreport *r, long long made)
 	for (int k = 0; k < RO_N; k++)
 		counted += r->out[k];
 	fprintf(o, "<h1>bootfix audit report</h1>\n<p class=\"muted\">Made by bootfix %s on %s "
-		"from <span id=\"n-logs\">%zu</span> log%s holding <span id=\"n-records\">%ld"
-		"</span> records of <span id=\"n-machines\">%zu</span> machine%s. Every figure "
-		"comes from the records; a record's time is the clock of the machine it was "
-		"made on.</p>\n", BOOTFIX_VERSION, utc_format((time_t)made, when), r->nsrc,
-		r->nsrc == 1 ? "" : "s", counted, r->machines.n, r->machines.n == 1 ? "" : "s");
+		"from <span id=\"n-logs\">%zu</span> log%s holding <span id=\"n-lines\">%ld</span> "
+		"records: <span id=\"n-records\">%ld</span> counted (a begun record whose run's "
+		"record follows is left out) about <span id=\"n-machines\">%zu</span> machine%s. "
+		"Every figure comes from the records; a record's time is the clock of the machine "
+		"it was made on.</p>\n", BOOTFIX_VERSION, utc_format((time_t)made, when), r->nsrc,
+		r->nsrc == 1 ? "" : "s", r->records, counted, r->machines.n,
+		r->machines.n == 1 ? "" : "s");
 }
 
 static void write_sources(FILE *o, struct logreport *r)
@@ -1002,6 +1004,9 @@ static void write_sources(FILE *o, struct logreport *r)
 	else if (unchecked)
 		fprintf(o, "<div class=\"banner warn\" id=\"verdict\">%zu of %zu logs were not "
 			"checked</div>\n", unchecked, r->nsrc);
+	else if (r->nsrc == 1)
+		fputs("<div class=\"banner good\" id=\"verdict\">The log verifies: every record "
+		      "is as it was written</div>\n", o);
 	else
 		fprintf(o, "<div class=\"banner good\" id=\"verdict\">All %zu logs verify: every "
 			"record is as it was written</div>\n", r->nsrc);
@@ -1455,7 +1460,7 @@ static void write_notfixed(FILE *o, struct logreport *r)
 				"</td></tr>\n", k, next_name[k], next_action[k], per[k]);
 	fputs("</tbody></table>\n<table class=\"list\" id=\"notfixed\"><colgroup><col style=\"width:11%\">"
 	      "<col style=\"width:13%\"><col style=\"width:10%\"><col style=\"width:9%\">"
-	      "<col style=\"width:13%\"><col style=\"width:7%\"><col style=\"width:29%\">"
+	      "<col style=\"width:15%\"><col style=\"width:8%\"><col style=\"width:26%\">"
 	      "<col style=\"width:8%\"></colgroup><thead><tr><th>why</th><th>computer</th>"
 	      "<th>serial / UUID</th><th>site</th><th>time</th><th>outcome</th><th>reason</th>"
 	      "<th>log</th></tr></thead><tbody>\n", o);
@@ -1520,7 +1525,7 @@ static void write_keys(FILE *o, struct logreport *r)
 	qsort(r->keys, r->nkeys, sizeof(*r->keys), key_cmp);
 	fputs("<table class=\"list\" id=\"keys\"><colgroup><col style=\"width:27%\">"
 	      "<col style=\"width:13%\"><col style=\"width:10%\"><col style=\"width:9%\">"
-	      "<col style=\"width:10%\"><col style=\"width:18%\"><col style=\"width:13%\">"
+	      "<col style=\"width:10%\"><col style=\"width:16%\"><col style=\"width:15%\">"
 	      "</colgroup><thead><tr><th>key ID</th><th>computer</th><th>serial / UUID</th>"
 	      "<th>site</th><th>device</th><th>key came from</th><th>time</th></tr></thead>"
 	      "<tbody>\n", o);
