@@ -282,6 +282,31 @@ test_expect_success 'chromium: the verification verdicts at the top, in words' '
 	test $(grep -o "<td class=\"ok\">intact</td>" dom.html | wc -l) = 3
 '
 
+test_expect_success 'signed logs: the key checked is named with its fingerprint; unchecked said so' '
+	mkdir -p data/keys data/logs &&
+	openssl genpkey -algorithm ed25519 -out data/keys/log-signing.pem 2>/dev/null &&
+	openssl pkey -in data/keys/log-signing.pem -pubout -out pub.pem &&
+	windows_tree w5 && channel_file w5 $F291 "$FAULTY_TIME" &&
+	fix_root w5 data/logs/bootfix.jsonl --data data --site "Ward S" &&
+	fp=$(openssl pkey -pubin -in pub.pem -outform DER | tail -c 32 | sha256sum | cut -c1-64) &&
+	grep -q "\"sig_key\":\"$fp\"" data/logs/bootfix.jsonl &&
+	expect_exit 0 $BOOTFIX log report --pubkey pub.pem -o signed.html data/logs/bootfix.jsonl &&
+	grep -q "<td class=\"ok\">all good, checked with <bdi>pub.pem ($fp)</bdi></td>" signed.html &&
+	grep -q "<code>$fp</code>" signed.html &&
+	expect_exit 0 $BOOTFIX log report -o unchecked.html data/logs/bootfix.jsonl &&
+	grep -q "<td>2 of 2 records signed; not checked (give --pubkey)</td>" unchecked.html
+'
+
+test_expect_success 'a merged log: its records counted as those of the logs merged' '
+	expect_exit 0 $BOOTFIX log merge -o merged.jsonl stick1.jsonl made.jsonl > /dev/null &&
+	expect_exit 0 $BOOTFIX log report -o merged.html merged.jsonl &&
+	expect_exit 0 $BOOTFIX log report -o parts.html stick1.jsonl made.jsonl &&
+	for id in n-records n-machines machines-fixed machines-refused notfixed-count keys-count chart-total; do
+		a=$(grep -o "id=\"$id\">[0-9]*" merged.html) && b=$(grep -o "id=\"$id\">[0-9]*" parts.html) &&
+		echo "$a $b" && test "$a" = "$b" || exit 1
+	done
+'
+
 test_expect_success 'chromium: a screenshot and A4 print to PDF, first page as PNG (out/report/)' '
 	mkdir -p "$SHOTS" &&
 	$CHROME --host-resolver-rules="MAP * ~NOTFOUND" --window-size=1280,2000 \
