@@ -304,7 +304,7 @@ struct pending {
 
 struct logreport {
 	struct source *src;
-	size_t nsrc;
+	size_t nsrc, last_src;
 	long records, junk_time;	/* records fed (begun ones held included); without a time */
 	long out[RO_N];			/* records by outcome */
 	struct dict sites, operators, rules, machines, runs, keyseen;
@@ -397,9 +397,14 @@ struct logreport *logreport_new(void)
 
 static struct source *find_source(struct logreport *r, const char *name)
 {
+	/* records come a log at a time: the one named last is the likely one */
+	if (r->nsrc && !strcmp(r->src[r->last_src].info.name, name))
+		return &r->src[r->last_src];
 	for (size_t i = r->nsrc; i-- > 0;)
-		if (!strcmp(r->src[i].info.name, name))
+		if (!strcmp(r->src[i].info.name, name)) {
+			r->last_src = i;
 			return &r->src[i];
+		}
 	return NULL;
 }
 
