@@ -949,7 +949,7 @@ static const char css[] =
 	"th{background:#eeeeee}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;"
 	"white-space:nowrap}"
 	"bdi{unicode-bidi:isolate}td.nw{white-space:nowrap}table.list{font-size:12px;table-layout:fixed}"
-	"table.list td.nw{white-space:normal}"
+	"table.list td.nw{white-space:normal}table.list td{overflow-wrap:break-word}"
 	".banner{padding:10px 14px;border-radius:4px;font-size:16px;font-weight:bold;"
 	"color:#fff;margin:8px 0}"
 	".good{background:#2e7d32}.bad{background:#c62828}.warn{background:#ef6c00}"
@@ -965,6 +965,7 @@ static const char css[] =
 	"code{font-family:'DejaVu Sans Mono',monospace;font-size:12px}"
 	"@page{size:A4;margin:12mm}"
 	"@media print{body{max-width:none;padding:0;font-size:11px}.card{flex:1 1 60px}"
+	"table.list{font-size:8.5px}table.list td,table.list th{padding:2px 3px}"
 	"*{-webkit-print-color-adjust:exact;print-color-adjust:exact}"
 	"section.page{break-before:page}h2{margin-top:8px}}";
 
