@@ -760,9 +760,12 @@ int logreport_record(struct logreport *r, struct json_object *rec, const char *s
 		return rc == 0 ? add_keys(r, rec, f.machine, f.time) : rc;
 	}
 	if (run) {
-		long p = dict_find(&r->runs, run);
+		/* its begun record, before or after it (a merge orders by time), is done */
+		long p = dict_add(&r->runs, run, NULL);
 
-		if (p >= 0 && !r->pend[p].done) {
+		if (p < 0 || room((void **)&r->pend, &r->pend_alloc, (size_t)p, sizeof(*r->pend)) < 0)
+			return err_set("cannot count a record: %s", err_cause(ENOMEM));
+		if (!r->pend[p].done) {
 			r->pend[p].done = 1;
 			facts_free(&r->pend[p].f);
 		}

@@ -245,6 +245,13 @@ static void test_counts(void **state)
 	feed(rep, &(struct r){ .time = "2024-07-19T09:30:00Z", .site = "Ward A", .op = "Ana",
 			       .outcome = "fixed", .serial = "S1", .computer = "PC1", .run = "r1",
 			       .verdict = "faulty", .duration = 60000, .key_id = "K-1" }, "a.jsonl");
+	/* S8: the final record read before its begun record: fixed, not interrupted */
+	feed(rep, &(struct r){ .time = "2024-07-19T09:45:00Z", .site = "Ward A", .op = "Ana",
+			       .outcome = "fixed", .serial = "S8", .computer = "PC8", .run = "r8",
+			       .verdict = "faulty", .duration = 30000 }, "a.jsonl");
+	feed(rep, &(struct r){ .time = "2024-07-19T09:45:00Z", .site = "Ward A", .op = "Ana",
+			       .outcome = "fixed", .serial = "S8", .computer = "PC8", .run = "r8",
+			       .stage = "begun", .verdict = "faulty" }, "a.jsonl");
 	/* S2: fixed at 08:40 */
 	feed(rep, &(struct r){ .time = "2024-07-19T08:40:00Z", .site = "Ward B", .op = "Bo",
 			       .outcome = "fixed", .serial = "S2", .computer = "PC2",
@@ -267,23 +274,23 @@ static void test_counts(void **state)
 	     "a.jsonl");
 	html = page(rep);
 	expect_safe_attributes(html);
-	expect_id(html, "n-records", "8");	/* the begun record of r1 is not counted */
-	expect_id(html, "n-machines", "7");
-	expect_id(html, "machines-fixed", "3");
+	expect_id(html, "n-records", "9");	/* the begun records of r1 and r8 are not counted */
+	expect_id(html, "n-machines", "8");
+	expect_id(html, "machines-fixed", "4");
 	expect_id(html, "machines-refused", "1");
 	expect_id(html, "machines-interrupted", "1");
 	expect_id(html, "machines-nothing-to-fix", "2");
 	expect_id(html, "verdict", "The log verifies: every record is as it was written");
 	expect_id(html, "notfixed-count", "4");
-	expect_id(html, "chart-total", "2");
+	expect_id(html, "chart-total", "3");
 	expect_id(html, "n-untimed", "1");
 	expect_id(html, "keys-count", "2");
-	expect_id(html, "time-n", "3");
-	expect_id(html, "time-median", "40.0 s");
+	expect_id(html, "time-n", "4");
+	expect_id(html, "time-median", "30.0 s");
 	expect_id(html, "time-slowest", "1 min 00 s");
 	/* one bar in each of the hours 08 and 09, none at 10 (nothing fixed then) */
 	assert_non_null(strstr(html, "data-bin=\"2024-07-19 08:00\" data-slot=\"1\" data-n=\"1\""));
-	assert_non_null(strstr(html, "data-bin=\"2024-07-19 09:00\" data-slot=\"0\" data-n=\"1\""));
+	assert_non_null(strstr(html, "data-bin=\"2024-07-19 09:00\" data-slot=\"0\" data-n=\"2\""));
 	assert_null(strstr(html, "data-bin=\"2024-07-19 10:00\""));
 	/* the not-fixed rows, next action first: locked, then the file, interrupted, no Windows */
 	{
