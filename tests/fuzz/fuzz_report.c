@@ -39,7 +39,7 @@ static void check_page(const char *html)
 			"!DOCTYPE", "html", "head", "meta", "title", "style", "body", "h1", "h2",
 			"h3", "p", "span", "section", "div", "table", "thead", "tbody", "tr", "th",
 			"td", "bdi", "code", "ul", "li", "svg", "desc", "line", "text", "rect",
-			"footer", "br",
+			"footer", "br", "colgroup", "col",
 		};
 		const char *name = p + 1 + (p[1] == '/');
 		size_t n = strspn(name, "!abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
