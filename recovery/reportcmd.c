@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/evp.h>
 
@@ -57,6 +58,24 @@ static int load_keys(const struct front_args *a, EVP_PKEY ***keys, size_t *n, ch
 	return 0;
 }
 
+/* Whether out is one of the logs or their head files: --force must not replace a log. */
+static int is_a_log(const char *out, int argc, char **argv)
+{
+	struct stat o, l;
+
+	if (stat(out, &o) < 0)
+		return 0;
+	for (int i = 0; i < argc; i++) {
+		char head[4096];
+
+		snprintf(head, sizeof(head), "%s" AUDITLOG_HEAD_SUFFIX, argv[i]);
+		if ((stat(argv[i], &l) == 0 && l.st_dev == o.st_dev && l.st_ino == o.st_ino) ||
+		    (stat(head, &l) == 0 && l.st_dev == o.st_dev && l.st_ino == o.st_ino))
+			return 1;
+	}
+	return 0;
+}
+
 static int cmd_report(const struct front_verb *self, struct front_args *a)
 {
 	const char *out = front_arg(a, 'o');
@@ -69,6 +88,11 @@ static int cmd_report(const struct front_verb *self, struct front_args *a)
 
 	if (!out)
 		return front_usage(self);
+	if (is_a_log(out, a->argc, a->argv)) {
+		fprintf(stderr, "bootfix: refusing to write %s: it is one of the logs\n",
+			text_safe(out));
+		return FRONT_EXIT_CANNOT;
+	}
 	if (load_keys(a, &keys, &nkeys, &desc) < 0)
 		goto out;
 	if (!(r = logreport_new())) {

@@ -87,7 +87,7 @@ test_expect_success 'report: written, says a log does not verify (exit 1)' '
 	test -s report.html
 '
 
-test_expect_success 'report: an existing page is kept unless --force; a missing log writes nothing' '
+test_expect_success 'report: an existing page is kept unless --force, a log never; a missing log writes nothing' '
 	cp report.html before.html &&
 	expect_exit 3 $BOOTFIX log report -o report.html made.jsonl 2> e1 &&
 	grep -q "cannot write report.html: file exists (--force replaces it)" e1 &&
@@ -97,6 +97,12 @@ test_expect_success 'report: an existing page is kept unless --force; a missing 
 	expect_exit 0 $BOOTFIX log report --force -o again.html made.jsonl &&
 	expect_exit 0 $BOOTFIX log report --force -o again.html made.jsonl &&
 	expect_exit 2 $BOOTFIX log report made.jsonl &&
+	cp made.jsonl keep.jsonl && cp made.jsonl.head keep.jsonl.head &&
+	expect_exit 3 $BOOTFIX log report --force -o made.jsonl made.jsonl 2> e3 &&
+	grep -Fx "bootfix: refusing to write made.jsonl: it is one of the logs" e3 &&
+	expect_exit 3 $BOOTFIX log report --force -o made.jsonl.head made.jsonl 2> e4 &&
+	grep -q "refusing to write made.jsonl.head" e4 &&
+	cmp made.jsonl keep.jsonl && cmp made.jsonl.head keep.jsonl.head &&
 	test -z "$(ls .bootfix-report.* 2>/dev/null)"
 '
 
