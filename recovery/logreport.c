@@ -286,6 +286,7 @@ struct rep_machine {
 
 struct keyuse {
 	char *key_id, *device, *from, *time;
+	char *mkey;		/* its machine (machine_key()); found when the page is written */
 	size_t machine;
 };
 
@@ -643,7 +644,6 @@ static int add_keys(struct logreport *r, struct json_object *rec, const char *ma
 		    const char *time)
 {
 	struct json_object *keys = member(rec, "bitlocker", json_type_array);
-	long m = machine ? dict_find(&r->machines, machine) : -1;
 
 	for (size_t i = 0; keys && i < json_object_array_length(keys); i++) {
 		struct json_object *k = json_object_array_get_idx(keys, i);
@@ -668,7 +668,7 @@ static int add_keys(struct logreport *r, struct json_object *rec, const char *ma
 		r->keys[r->nkeys] = (struct keyuse){
 			.key_id = dup_cut(id, 200), .device = dup_cut(str(k, "device"), 200),
 			.from = dup_cut(str(k, "source"), 300), .time = dup_cut(time, 64),
-			.machine = m >= 0 ? (size_t)m : SIZE_MAX,
+			.mkey = machine ? strdup(machine) : NULL, .machine = SIZE_MAX,
 		};
 		r->nkeys++;
 	}
@@ -798,6 +798,7 @@ void logreport_free(struct logreport *r)
 		free(r->keys[i].device);
 		free(r->keys[i].from);
 		free(r->keys[i].time);
+		free(r->keys[i].mkey);
 	}
 	dict_free(&r->sites);
 	dict_free(&r->operators);
@@ -1522,6 +1523,12 @@ static void write_keys(FILE *o, struct logreport *r)
 	for (size_t i = 0; i < r->nkeys; i++)
 		if (r->keys[i].key_id && dict_add(&ids, r->keys[i].key_id, NULL) < 0)
 			break;
+	/* a key used in a begun record is known before its machine is counted */
+	for (size_t i = 0; i < r->nkeys; i++) {
+		long m = r->keys[i].mkey ? dict_find(&r->machines, r->keys[i].mkey) : -1;
+
+		r->keys[i].machine = m >= 0 ? (size_t)m : SIZE_MAX;
+	}
 	if (!r->nkeys) {
 		fputs("<p id=\"keys-none\">No record says a BitLocker key was used.</p></section>\n", o);
 		return;

@@ -276,6 +276,13 @@ test_expect_success 'chromium: no script ran; the DOM shows the figures counted 
 	for site, n in named.items():
 	    assert want.get(site) == n, (site, n, want.get(site))
 	assert sum(d["bars"].values()) == sum(want.values())
+	# every key ID is listed with the machine it opened (all made records have a serial)
+	import re
+	keys = open("dom.html", encoding="utf-8").read().split("id=\\"keys\\"", 1)[1].split("</table>")[0]
+	rows = re.findall(r"<tr><td><code><bdi>([^<]*)</bdi></code></td><td[^>]*><bdi>[^<]*</bdi></td>"
+	                  r"<td[^>]*><bdi>([^<]*)</bdi></td>", keys)
+	assert len(rows) == int(open("want").read().split("keys-count ")[1].split()[0]), len(rows)
+	assert all(serial.startswith("M") for _, serial in rows), [r for r in rows if not r[1].startswith("M")]
 	# the not-fixed rows are in the order of the next action
 	rows = d["rows"][len(set(d["rows"])):]
 	assert rows == sorted(rows) and rows, rows

@@ -300,8 +300,11 @@ static void test_counts(void **state)
 			   *w = strstr(html, "<tr data-next=\"5\"><td>no Windows");
 
 		assert_true(k && c && i && w && k < c && c < i && i < w);
-		/* the begun record's key is listed to rotate */
-		assert_non_null(strstr(html, "K-3"));
+		/* the begun record's key is listed to rotate, with its machine */
+		assert_non_null(strstr(html, "<tr><td><code><bdi>K-3</bdi></code></td><td class=\"nw\">"
+					     "<bdi>PC3</bdi></td><td class=\"nw\"><bdi>S3</bdi></td>"));
+		assert_non_null(strstr(html, "<tr><td><code><bdi>K-1</bdi></code></td><td class=\"nw\">"
+					     "<bdi>PC1</bdi></td><td class=\"nw\"><bdi>S1</bdi></td>"));
 	}
 	free(html);
 	logreport_free(rep);
