@@ -5,7 +5,7 @@
 CC ?= cc
 CFLAGS ?= -O2 -g
 PREFIX ?= /usr/local
-PKGS = blkid json-c hivex libcrypto libcryptsetup
+PKGS = blkid json-c hivex libssl libcrypto libcryptsetup
 FRONT_PKGS = ncursesw
 
 WARN = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
@@ -31,6 +31,8 @@ ENGINE = recovery/err.o recovery/file.o recovery/utc.o recovery/rules.o recovery
 ENGINE += recovery/auditlog.o recovery/auditlog_sign.o recovery/auditlog_read.o \
 	  recovery/auditlog_verify.o recovery/auditlog_append.o recovery/auditlog_row.o \
 	  recovery/auditlog_merge.o
+# sending records to the site's log servers (syslog over TLS or TCP, https)
+ENGINE += recovery/logsend.o
 FRONTS = recovery/cli.o recovery/front.o recovery/record.o recovery/fixcmd.o recovery/rulescmd.o \
 	 recovery/menu_work.o recovery/menu_draw.o \
 	 recovery/logcmd.o recovery/menu.o recovery/auto.o recovery/screen.o
