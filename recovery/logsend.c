@@ -358,6 +358,9 @@ static SSL_CTX *tls_context(const struct logsend *s, struct try *t)
 		return NULL;
 	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	/* rsyslog and many https servers close without a close_notify: the end of
+	   the stream, not an attack, once everything was sent */
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	t->final = 0;
 	return ctx;
 }
