@@ -725,11 +725,13 @@ static void keep_here(int rootfd, struct volume *v)
 		set_reason(v, OUTCOME_FIXED, "record kept in %s", v->quarantine);
 }
 
-/* Whether this run sends on the records kept on v: a fix or restore that writes. */
+/* Whether this run sends on the records kept on v: a fix or restore that writes
+   (or a scan told to, for a decision it records). */
 static int sends_kept(const struct engine_opts *o, const struct volume *v)
 {
 	return v->kept > 0 && o->send && o->send->n && !o->dry_run && !keep_line &&
-	       (o->verb == ENGINE_FIX || o->verb == ENGINE_RESTORE) && !(o->stop && *o->stop);
+	       (o->verb == ENGINE_FIX || o->verb == ENGINE_RESTORE || o->send_on_scan) &&
+	       !(o->stop && *o->stop);
 }
 
 /*
@@ -1194,6 +1196,8 @@ static int run_holding_lock(const struct engine_opts *o, const struct engine_out
 	size_t nb = 0;
 	const char *path = NULL;
 	int rc = 0, writes = o->verb != ENGINE_SCAN && !o->dry_run;
+	/* a scan that sends on kept records may write, if the image lets it */
+	int may_write = writes || (o->send_on_scan && o->send && o->send->n);
 
 	memset(r, 0, sizeof(*r));
 	gettimeofday(&t0, NULL);
@@ -1228,8 +1232,10 @@ static int run_holding_lock(const struct engine_opts *o, const struct engine_out
 			if (writes && stat(o->device, &st) == 0 && !(st.st_mode & 0222))
 				return err_set("cannot change %s: the image file is read-only "
 					       "(no write permission)", o->device);
+			if (!writes && may_write && access(o->device, W_OK) != 0)
+				may_write = 0;
 			say(out, "attaching %s", o->device);
-			if (disk_attach(o->device, !writes, &lo) < 0)
+			if (disk_attach(o->device, !may_write, &lo) < 0)
 				return -1;
 			path = lo.path;
 		} else {

@@ -44,6 +44,8 @@ struct engine_opts {
 	   that is no dry run sends on the records kept on its volumes for them
 	   (record-unsent.jsonl, quarantine.h) and marks them sent */
 	const struct logsend *send;
+	int send_on_scan;		/* a scan too sends them on (mounting a volume read-write
+					   for that alone): the menu's recorded decisions */
 };
 
 enum volume_outcome {
