@@ -155,21 +155,27 @@ int logsend_parse(const char *url, struct logsend_dest *d)
 
 /* ---- settings ---- */
 
-void logsend_init(struct logsend *s)
+/* A test variable in ms within lo..hi, else dflt. */
+static unsigned env_ms(const char *name, long lo, long hi, unsigned dflt)
 {
-	const char *env = getenv(LOGSEND_DELAY_ENV);
+	const char *env = getenv(name);
 	char *end;
 	long v;
 
+	if (!env || !*env)
+		return dflt;
+	errno = 0;
+	v = strtol(env, &end, 10);
+	return !*end && !errno && v >= lo && v <= hi ? (unsigned)v : dflt;
+}
+
+void logsend_init(struct logsend *s)
+{
 	memset(s, 0, sizeof(*s));
 	s->attempts = LOGSEND_ATTEMPTS;
-	s->delay_ms = LOGSEND_DELAY_MS;
-	if (env && *env) {
-		errno = 0;
-		v = strtol(env, &end, 10);
-		if (!*end && !errno && v >= 0 && v <= 60000)
-			s->delay_ms = (unsigned)v;
-	}
+	s->delay_ms = env_ms(LOGSEND_DELAY_ENV, 0, 60000, LOGSEND_DELAY_MS);
+	s->connect_ms = env_ms(LOGSEND_TIMEOUT_ENV, 100, 60000, LOGSEND_CONNECT_MS);
+	s->io_ms = env_ms(LOGSEND_TIMEOUT_ENV, 100, 60000, LOGSEND_IO_MS);
 }
 
 void logsend_free(struct logsend *s)
@@ -219,7 +225,7 @@ static int wait_fd(int fd, short ev, long long deadline, struct try *t, const ch
 }
 
 /* A connected non-blocking TCP socket to d, or -1 with t->why. */
-static int dial(const struct logsend_dest *d, struct try *t)
+static int dial(const struct logsend_dest *d, unsigned connect_ms, struct try *t)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *res, *ai;
 	int rc = getaddrinfo(d->host, d->port, &hints, &res), fd = -1;
@@ -231,7 +237,7 @@ static int dial(const struct logsend_dest *d, struct try *t)
 		return -1;
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
-		long long deadline = now_ms() + LOGSEND_CONNECT_MS;
+		long long deadline = now_ms() + connect_ms;
 		int e = 0;
 		socklen_t el = sizeof(e);
 
@@ -669,9 +675,9 @@ static int try_once(const struct logsend *s, const struct logsend_dest *d, const
 		snprintf(t->why, sizeof(t->why), "%s", err_cause(ENOMEM));
 		goto out;
 	}
-	if ((fd = dial(d, t)) < 0)
+	if ((fd = dial(d, s->connect_ms, t)) < 0)
 		goto out;
-	deadline = now_ms() + LOGSEND_IO_MS;
+	deadline = now_ms() + s->io_ms;
 	if (!ctx) {
 		rc = plain_put(fd, msg, mlen, deadline, t) < 0 || plain_close(fd, deadline, t) < 0 ?
 		     -1 : 0;

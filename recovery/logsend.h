@@ -29,6 +29,9 @@
 #define LOGSEND_IO_MS 10000		/* for the TLS handshake, the sending, the answer */
 /* test only: the first pause in ms (0..60000) instead of LOGSEND_DELAY_MS */
 #define LOGSEND_DELAY_ENV "BOOTFIX_LOGSEND_DELAY_MS"
+/* test only: each step's time in ms (100..60000) instead of LOGSEND_CONNECT_MS
+   and LOGSEND_IO_MS */
+#define LOGSEND_TIMEOUT_ENV "BOOTFIX_LOGSEND_TIMEOUT_MS"
 
 enum logsend_scheme { LOGSEND_SYSLOG_TLS, LOGSEND_SYSLOG_TCP, LOGSEND_HTTPS };
 
@@ -58,10 +61,12 @@ struct logsend {
 	char *token_file;	/* https: its first line is the bearer token; NULL: none */
 	unsigned attempts;	/* LOGSEND_ATTEMPTS */
 	unsigned delay_ms;	/* LOGSEND_DELAY_MS, or $BOOTFIX_LOGSEND_DELAY_MS */
+	unsigned connect_ms;	/* LOGSEND_CONNECT_MS, or $BOOTFIX_LOGSEND_TIMEOUT_MS */
+	unsigned io_ms;		/* LOGSEND_IO_MS, or $BOOTFIX_LOGSEND_TIMEOUT_MS */
 	volatile sig_atomic_t *stop;	/* set by a signal: no more tries, no more pauses */
 };
 
-/* No server; the default tries and pauses (the test variable read here). */
+/* No server; the default tries, pauses and timeouts (the test variables read here). */
 void logsend_init(struct logsend *s);
 
 /* Free the file names and make s empty again. */
