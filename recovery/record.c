@@ -88,8 +88,8 @@ static int keep(const struct engine_opts *eo, const struct run *r, const char *l
 		o += (size_t)snprintf(where + o, len - o, "%s%s: %s", i ? "; " : "", kr.v[i].device,
 				      kr.v[i].reason ? kr.v[i].reason : "not kept");
 	if (!kept && !where[0])
-		snprintf(where, len, "%s", r && r->n ? "no quarantine folder to keep it in (nothing "
-			 "was moved)" : "no volume to keep it on");
+		snprintf(where, len, "%s", r && r->n ? "this run made no quarantine folder to keep "
+			 "it in" : "no volume to keep it on");
 	run_free(&kr);
 	return kept;
 }

@@ -74,7 +74,7 @@ test_expect_success 'nothing to fix and no server: no record kept (no folder), s
 	mkdir w6 && windows_tree w6 &&
 	conf "log-to = https://127.0.0.1:$(free_port)/in" &&
 	expect_exit 0 $BOOTFIX fix --root w6 --data data 2> fix6.err && cat fix6.err &&
-	grep -F "record not kept on the volume: no quarantine folder to keep it in (nothing was moved)" fix6.err &&
+	grep -F "record not kept on the volume: this run made no quarantine folder to keep it in" fix6.err &&
 	test ! -e w6/bootfix-quarantine
 '
 
