@@ -270,16 +270,15 @@ static void warning(void *ctx, const char *msg)
 
 /*
  * A record the site's log servers lack: this run's (record_write() said so)
- * or one kept on a volume that is still unsent after this run tried.
+ * or ones kept on a volume that are still unsent after this run tried
+ * (*kept counts those).
  */
-static int not_logged(const struct front *f, const struct run *r)
+static int not_logged(const struct front *f, const struct run *r, int *kept)
 {
-	if (f->rec.not_logged)
-		return 1;
+	*kept = 0;
 	for (size_t i = 0; f->eo.send && i < r->n; i++)
-		if (r->v[i].kept)
-			return 1;
-	return 0;
+		*kept += r->v[i].kept;
+	return f->rec.not_logged || *kept;
 }
 
 /* Hand over to the menu with the same target and data folder. */
@@ -320,7 +319,7 @@ static int exec(const struct front_verb *self, struct front_args *a)
 	const char *after_opt = front_arg(a, 'a'), *countdown_opt = front_arg(a, 'c');
 	enum verdict_screen verdict;
 	enum config_after after = CONFIG_AFTER_POWEROFF;
-	int countdown = -1, code = FRONT_EXIT_OK;
+	int countdown = -1, code = FRONT_EXIT_OK, kept;
 
 	memset(&f, 0, sizeof(f));
 	o->device = front_arg(a, 'd');
@@ -406,14 +405,20 @@ static int exec(const struct front_verb *self, struct front_args *a)
 		after = CONFIG_AFTER_WAIT;
 	}
 	verdict = judge(&r, why, sizeof(why));
-	if (not_logged(&f, &r)) {
+	if (not_logged(&f, &r, &kept)) {
 		/* fixed or not, a record the site's log server lacks needs a person:
 		   the screen stays until someone has read where it is kept */
 		if (verdict != AUTO_NOT_FIXED) {
-			snprintf(why, sizeof(why), "the record did not reach every log server "
-				 "(see Log)%s", verdict == AUTO_FIXED ? "; the faulty files were "
-				 "quarantined" : verdict == AUTO_CHECK ? "; files no rule decides "
-				 "are left to check" : "");
+			char older[128] = "";
+
+			if (kept)
+				snprintf(older, sizeof(older), "%d older record%s kept on the "
+					 "volume still not sent", kept, kept == 1 ? "" : "s");
+			snprintf(why, sizeof(why), "%s%s%s%s", f.rec.not_logged ? "the record did "
+				 "not reach every log server (see Log)" : "", f.rec.not_logged &&
+				 kept ? "; " : "", older, verdict == AUTO_FIXED ? "; the faulty "
+				 "files were quarantined" : verdict == AUTO_CHECK ? "; files no rule "
+				 "decides are left to check" : "");
 			verdict = AUTO_NOT_LOGGED;
 		}
 		after = CONFIG_AFTER_WAIT;

@@ -757,7 +757,9 @@ static void send_kept(int rootfd, const struct engine_opts *o, const struct engi
 		int all = 1;
 
 		if (!line) {
+			/* not a record bootfix kept: said, never sent, not waited for */
 			warn(out, "%s", err_msg());
+			v->kept--;
 			continue;
 		}
 		for (size_t k = 0; k < o->send->n; k++) {

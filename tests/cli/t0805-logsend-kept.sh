@@ -91,6 +91,12 @@ test_expect_success 'a planted record-unsent.jsonl that is no record line is not
 	tail -n1 $LOG | cmp - <(tail -n1 rs/tls.log)
 '
 
+test_expect_success 'unattended, server up, only the planted file: NOTHING TO FIX, exit 0' '
+	expect_exit 0 $BOOTFIX auto --device disk.img --data data < /dev/null > pa.out 2> pa.err &&
+	cat pa.out pa.err && grep -F "NOTHING TO FIX" pa.out &&
+	grep -F "record-unsent.jsonl is not one record line: not sent" pa.err
+'
+
 test_expect_success 'no log on the stick (read-only): a record of its own, seq 1, signed' '
 	disk ro.img && mkdir -p rodata && mount --bind data rodata &&
 	mount -o remount,ro,bind rodata &&
@@ -98,7 +104,7 @@ test_expect_success 'no log on the stick (read-only): a record of its own, seq 1
 	umount rodata; cat ro.err &&
 	grep -F "bootfix: cannot write log rodata/logs/bootfix.jsonl: read-only file system" ro.err &&
 	grep -Fx "bootfix: sent to syslog+tls://127.0.0.1:$TLS" ro.err &&
-	wait_lines rs/tls.log 5 && tail -n1 rs/tls.log > alone.jsonl &&
+	wait_lines rs/tls.log 6 && tail -n1 rs/tls.log > alone.jsonl &&
 	python3 - <<-PY &&
 	import json
 	r = json.loads(open("alone.jsonl").read())
