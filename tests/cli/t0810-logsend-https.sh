@@ -70,6 +70,16 @@ test_expect_success 'the next fix with the right token sends the kept record on'
 	tail -n1 $LOG | tr -d "\n" | cmp - h/bodies/3.body
 '
 
+test_expect_success 'a restore sends the kept records on as well, and its own record' '
+	conf "log-to = https://127.0.0.1:$P/in" "log-token = keys/log-token" &&
+	expect_exit 0 $BOOTFIX restore --root w4 --data data > rest.out 2> rest.err &&
+	cat rest.out rest.err &&
+	grep -F "1 audit record kept here sent on to the log servers" rest.out &&
+	cmp <(tr -d "\n" < w4/bootfix-quarantine/*/record-sent.jsonl) h/bodies/4.body &&
+	tail -n1 $LOG | tr -d "\n" | cmp - h/bodies/5.body &&
+	test -f w4/Windows/System32/drivers/CrowdStrike/C-00000291-00000000-00000032.sys
+'
+
 test_expect_success 'nothing to fix and no server: no record kept (no folder), said so' '
 	mkdir w6 && windows_tree w6 &&
 	conf "log-to = https://127.0.0.1:$(free_port)/in" &&
