@@ -107,9 +107,9 @@ struct auditlog_appended {
 	size_t nwarnings;
 	char why[512];		/* not written: the cause alone, "read-only file system"
 				 * (err_msg() says "cannot append to PATH: " and it) */
-	char *alone;		/* not appended and audit_info.alone asked: the record as
-				 * the first and only record of a chain of its own (seq 1,
-				 * prev 64 zeros), signed as it would have been; else NULL */
+	char *alone;		/* not appended and audit_info.alone asked: the record in
+				 * no chain (no seq, no prev), signed as it would have
+				 * been; else NULL */
 };
 
 /*
