@@ -5,7 +5,7 @@
 CC ?= cc
 CFLAGS ?= -O2 -g
 PREFIX ?= /usr/local
-PKGS = blkid json-c hivex libcrypto libcryptsetup
+PKGS = blkid json-c hivex libssl libcrypto libcryptsetup
 FRONT_PKGS = ncursesw
 
 WARN = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
@@ -33,6 +33,8 @@ ENGINE += recovery/auditlog.o recovery/auditlog_sign.o recovery/auditlog_read.o 
 	  recovery/auditlog_merge.o
 # the auditors' HTML report (bootfix log report)
 ENGINE += recovery/logreport.o
+# sending records to the site's log servers (syslog over TLS or TCP, https)
+ENGINE += recovery/logsend.o
 FRONTS = recovery/cli.o recovery/front.o recovery/record.o recovery/fixcmd.o recovery/rulescmd.o \
 	 recovery/menu_work.o recovery/menu_draw.o \
 	 recovery/logcmd.o recovery/menu.o recovery/auto.o recovery/screen.o
@@ -121,7 +123,8 @@ tests/fuzz/fuzz_log tests/fuzz/fuzz_manifest tests/fuzz/fuzz_report: $(ENGINE:.o
 tests/fuzz/fuzz_keys: recovery/keys.c recovery/csv.c $(BITLOCKER:.o=.c) recovery/err.c \
 		      recovery/file.c recovery/live.c recovery/runstate.c recovery/proc.c \
 		      recovery/disk.c recovery/text.c recovery/sha256.c
-tests/fuzz/fuzz_config: recovery/config.c recovery/err.c recovery/file.c recovery/sha256.c
+tests/fuzz/fuzz_config: recovery/config.c recovery/err.c recovery/file.c recovery/sha256.c \
+			recovery/logsend.c
 tests/fuzz/fuzz_termkey: recovery/termkey.c
 
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c

@@ -378,15 +378,15 @@ int auditlog_write_run(struct audit_info *ai, const char *log_path, char **path,
 	struct machine m;
 	char *key = NULL;
 	struct json_object *rec;
-	int rc, own = !ai->machine;
+	int rc, own = !ai->machine, nowhere = ai->no_log || (!log_path && !ai->data_dir);
 
 	memset(a, 0, sizeof(*a));
 	*path = NULL;
-	if (!log_path && !ai->data_dir)
+	if (nowhere && !ai->alone)
 		return 1;
-	if (log_path)
+	if (log_path && !nowhere)
 		*path = strdup(log_path);
-	else if (asprintf(path, "%s/" AUDITLOG_DEFAULT, ai->data_dir) < 0)
+	else if (!nowhere && asprintf(path, "%s/" AUDITLOG_DEFAULT, ai->data_dir) < 0)
 		*path = NULL;
 	if (ai->data_dir && asprintf(&key, "%s/" AUDITLOG_KEY, ai->data_dir) < 0)
 		key = NULL;
@@ -399,7 +399,9 @@ int auditlog_write_run(struct audit_info *ai, const char *log_path, char **path,
 		machine_free(&m);
 		ai->machine = NULL;
 	}
-	if (!*path || (ai->data_dir && !key)) {
+	if (nowhere) {
+		rc = 1;
+	} else if (!*path || (ai->data_dir && !key)) {
 		rc = err_set("cannot write the audit log: %s", err_cause(ENOMEM));
 		a->line = auditlog_sign_line(rec, NULL);
 	} else if (!log_path) {
@@ -420,6 +422,15 @@ int auditlog_write_run(struct audit_info *ai, const char *log_path, char **path,
 			close(dfd);
 	} else {
 		rc = auditlog_append(*path, rec, key, a);
+	}
+	if (rc != 0 && ai->alone) {
+		char why[sizeof(a->why)];
+
+		/* the failure's message outlives the signing, which may set its own */
+		snprintf(why, sizeof(why), "%s", err_msg());
+		a->alone = auditlog_append_alone(rec, key, a);
+		if (rc < 0)
+			err_set("%s", why);
 	}
 	json_object_put(rec);
 	free(key);

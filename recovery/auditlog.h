@@ -64,6 +64,11 @@ struct audit_info {
 	int begun;			/* the write-ahead record, before the first change:
 					   "stage":"begun", outcome "interrupted" until a
 					   record with the same "run" follows */
+	int alone;			/* when the record is not appended to a log, give it
+					   as a line of its own in auditlog_appended.alone
+					   (auditlog_write_run(): for the log servers) */
+	int no_log;			/* a data folder for keys and settings, but no log
+					   in it (no stick: network boot): nothing appended */
 };
 
 /*
@@ -102,6 +107,9 @@ struct auditlog_appended {
 	size_t nwarnings;
 	char why[512];		/* not written: the cause alone, "read-only file system"
 				 * (err_msg() says "cannot append to PATH: " and it) */
+	char *alone;		/* not appended and audit_info.alone asked: the record in
+				 * no chain (no seq, no prev), signed as it would have
+				 * been; else NULL */
 };
 
 /*
@@ -133,6 +141,9 @@ void auditlog_appended_free(struct auditlog_appended *a);
  * nowhere to log (neither log_path nor a data folder; *path NULL, *a empty),
  * -1 with err_set() when not logged: a->line then holds the record to show,
  * and a->why the cause when the log could not be appended to (else "").
+ * With ai->no_log, nothing is appended (returns 1) but the data folder's
+ * key still signs a->alone.  When not appended and ai->alone is set,
+ * a->alone holds the record as a line of its own (NULL when out of memory).
  */
 int auditlog_write_run(struct audit_info *ai, const char *log_path, char **path,
 		       struct auditlog_appended *a);

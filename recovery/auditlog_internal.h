@@ -126,4 +126,13 @@ int auditlog_append_failed(struct auditlog_appended *a, const char *path, const 
 int auditlog_append_head(int dirfd, const char *base, const char *genesis, long seq,
 			 const char *sha, EVP_PKEY *k);
 
+/*
+ * rec as a record of no chain: without seq, prev and a torn tail, signed
+ * with the key at keyfile when it exists and can be used (else a note says
+ * why, as auditlog_append() does).  Changes rec; returns the line (caller
+ * frees) or NULL when out of memory.
+ */
+char *auditlog_append_alone(struct json_object *rec, const char *keyfile,
+			    struct auditlog_appended *a);
+
 #endif

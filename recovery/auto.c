@@ -40,7 +40,8 @@
 #define mvprintw screen_mvprintw
 #define printw screen_printw
 
-enum verdict_screen { AUTO_FIXED, AUTO_NOTHING, AUTO_NOT_FIXED, AUTO_CHECK };
+/* NOT LOGGED: the record did not reach every log server (kept on the volume or shown) */
+enum verdict_screen { AUTO_FIXED, AUTO_NOTHING, AUTO_NOT_FIXED, AUTO_CHECK, AUTO_NOT_LOGGED };
 
 /* A 5x5 block font for the few words the result screen shows. */
 static const char *glyph(char c)
@@ -58,6 +59,7 @@ static const char *glyph(char c)
 	case 'G': return " ####" "#    " "# ###" "#   #" " ####";
 	case 'C': return " ####" "#    " "#    " "#    " " ####";
 	case 'K': return "#   #" "#  # " "###  " "#  # " "#   #";
+	case 'L': return "#    " "#    " "#    " "#    " "#####";
 	default: return "     " "     " "     " "     " "     ";
 	}
 }
@@ -149,7 +151,8 @@ static void announce(enum verdict_screen s, const struct run *r, const char *ser
 		     const char *why, const char *log_note)
 {
 	const char *path = getenv("BOOTFIX_READY");
-	static const char *const word[] = { "fixed", "nothing-to-fix", "not-fixed", "check" };
+	static const char *const word[] = { "fixed", "nothing-to-fix", "not-fixed", "check",
+					    "not-logged" };
 	FILE *f;
 
 	if (!path || !*path)
@@ -197,7 +200,8 @@ static int wrap(int y, const char *label, const char *text, int rows)
 static void draw_result(enum verdict_screen s, const struct run *r, const char *serial,
 			const char *why, const char *log_note, const char *tail)
 {
-	int pair = s == AUTO_FIXED ? 1 : s == AUTO_NOTHING || s == AUTO_CHECK ? 2 : 3, fill, y;
+	int pair = s == AUTO_FIXED ? 1 : s == AUTO_NOTHING || s == AUTO_CHECK ||
+		   s == AUTO_NOT_LOGGED ? 2 : 3, fill, y;
 
 	fill = has_colors() ? COLOR_PAIR(pair) : 0;
 	bkgd((chtype)' ' | (has_colors() ? COLOR_PAIR(pair + 3) : 0));
@@ -207,7 +211,8 @@ static void draw_result(enum verdict_screen s, const struct run *r, const char *
 		big(8, "TO FIX", fill);
 		y = 14;
 	} else {
-		big(3, s == AUTO_FIXED ? "FIXED" : s == AUTO_CHECK ? "CHECK" : "NOT FIXED", fill);
+		big(3, s == AUTO_FIXED ? "FIXED" : s == AUTO_CHECK ? "CHECK" : s == AUTO_NOT_LOGGED ?
+		    "NOT LOGGED" : "NOT FIXED", fill);
 		y = 10;
 	}
 	attron(A_BOLD);
@@ -216,7 +221,8 @@ static void draw_result(enum verdict_screen s, const struct run *r, const char *
 	attroff(A_BOLD);
 	if (why[0])
 		y = wrap(y, "Why:      ", why, LINES - 2 - y);
-	mvprintw(y++, 2, "Log:      %.*s", COLS - 13, log_note);
+	/* a record a log server did not take says where it is kept: all of it */
+	y = wrap(y, "Log:      ", log_note, LINES - 2 - y);
 	mvprintw(LINES - 1, 2, "%.*s", COLS - 4, tail);
 	refresh();
 }
@@ -262,6 +268,19 @@ static void warning(void *ctx, const char *msg)
 		fprintf(stderr, "bootfix: warning: %s\n", text_safe(msg));
 }
 
+/*
+ * A record the site's log servers lack: this run's (record_write() said so)
+ * or ones kept on a volume that are still unsent after this run tried
+ * (*kept counts those).
+ */
+static int not_logged(const struct front *f, const struct run *r, int *kept)
+{
+	*kept = 0;
+	for (size_t i = 0; f->eo.send && i < r->n; i++)
+		*kept += r->v[i].kept;
+	return f->rec.not_logged || *kept;
+}
+
 /* Hand over to the menu with the same target and data folder. */
 static int to_menu(const struct engine_opts *o)
 {
@@ -296,11 +315,11 @@ static int exec(const struct front_verb *self, struct front_args *a)
 				     .ctx = &f };
 	struct engine_opts *o = &f.eo;
 	struct run r;
-	char why[512], note[1024] = "", tail[160], *serial, *unlogged = NULL;
+	char why[512], note[2048] = "", tail[160], *serial, *unlogged = NULL;
 	const char *after_opt = front_arg(a, 'a'), *countdown_opt = front_arg(a, 'c');
 	enum verdict_screen verdict;
 	enum config_after after = CONFIG_AFTER_POWEROFF;
-	int countdown = -1, code = FRONT_EXIT_OK;
+	int countdown = -1, code = FRONT_EXIT_OK, kept;
 
 	memset(&f, 0, sizeof(f));
 	o->device = front_arg(a, 'd');
@@ -386,16 +405,36 @@ static int exec(const struct front_verb *self, struct front_args *a)
 		after = CONFIG_AFTER_WAIT;
 	}
 	verdict = judge(&r, why, sizeof(why));
+	if (not_logged(&f, &r, &kept)) {
+		/* fixed or not, a record the site's log server lacks needs a person:
+		   the screen stays until someone has read where it is kept */
+		if (verdict != AUTO_NOT_FIXED) {
+			char older[128] = "";
+
+			if (kept)
+				snprintf(older, sizeof(older), "%d older record%s kept on the "
+					 "volume still not sent", kept, kept == 1 ? "" : "s");
+			snprintf(why, sizeof(why), "%s%s%s%s", f.rec.not_logged ? "the record did "
+				 "not reach every log server (see Log)" : "", f.rec.not_logged &&
+				 kept ? "; " : "", older, verdict == AUTO_FIXED ? "; the faulty "
+				 "files were quarantined" : verdict == AUTO_CHECK ? "; files no rule "
+				 "decides are left to check" : "");
+			verdict = AUTO_NOT_LOGGED;
+		}
+		after = CONFIG_AFTER_WAIT;
+	}
 	serial = identity_dmi("product_serial");
 	announce(verdict, &r, serial, why, note);
 	if (!stdscr) {
 		if (note[0])
 			fprintf(stderr, "bootfix: %s\n", text_safe(note));
 		printf("%s: %s\n", verdict == AUTO_FIXED ? "FIXED" : verdict == AUTO_NOTHING ?
-		       "NOTHING TO FIX" : verdict == AUTO_CHECK ? "CHECK" : "NOT FIXED",
+		       "NOTHING TO FIX" : verdict == AUTO_CHECK ? "CHECK" : verdict ==
+		       AUTO_NOT_LOGGED ? "NOT LOGGED" : "NOT FIXED",
 		       text_safe(why[0] ? why : computer(&r)));
 		code = verdict == AUTO_NOT_FIXED ? FRONT_EXIT_NOT_DONE : verdict == AUTO_CHECK ?
-		       FRONT_EXIT_CHECK : FRONT_EXIT_OK;
+		       FRONT_EXIT_CHECK : verdict == AUTO_NOT_LOGGED ? FRONT_EXIT_NOT_LOGGED :
+		       FRONT_EXIT_OK;
 		goto out;
 	}
 	/* CHECK wants a person as much as NOT FIXED does */

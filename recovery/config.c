@@ -32,6 +32,10 @@ void config_free(struct config *c)
 	free(c->operator_name);
 	free(c->site);
 	free(c->stick);
+	for (size_t i = 0; i < c->nlog_to; i++)
+		free(c->log_to[i]);
+	free(c->log_ca);
+	free(c->log_token);
 	for (size_t i = 0; i < c->nproblems; i++)
 		free(c->problems[i]);
 	free(c->problems);
@@ -146,7 +150,8 @@ static int set_name(struct config *c, const char *name, int line, const char *ke
 }
 
 static const char *const known[] = { "operator", "site", "stick", "mode", "after",
-				      "countdown" };
+				      "countdown", "log-to", "log-ca", "log-token" };
+enum { KEY_LOG_TO = 6, KEY_LOG_CA, KEY_LOG_TOKEN };
 static const char *const modes[] = { "menu", "auto" };	/* enum config_mode - 1 */
 static const char *const afters[] = { "poweroff", "reboot", "wait" };	/* config_after - 1 */
 
@@ -157,6 +162,48 @@ static int pick(const char *v, const char *const *names, size_t n)
 		if (!strcasecmp(v, names[i]))
 			return (int)i;
 	return -1;
+}
+
+/* A log server: a URL logsend_parse() takes, not given before. */
+static int add_log_to(struct config *c, const char *name, int line, const char *v)
+{
+	struct logsend_dest d;
+	char *s;
+
+	if (logsend_parse(v, &d) < 0) {
+		problem(c, name, line, "log-to: %s (ignored)", err_msg());
+		return -1;
+	}
+	for (size_t i = 0; i < c->nlog_to; i++)
+		if (!strcmp(c->log_to[i], v)) {
+			problem(c, name, line, "log-to %s is given twice (ignored)", v);
+			return -1;
+		}
+	if (c->nlog_to == LOGSEND_DEST_MAX) {
+		problem(c, name, line, "log-to: at most %d log servers (ignored)", LOGSEND_DEST_MAX);
+		return -1;
+	}
+	if (!(s = strdup(v)))
+		return -1;
+	c->log_to[c->nlog_to++] = s;
+	return 0;
+}
+
+/* A file below the data folder: relative, '/'-separated, never climbing out. */
+static int set_path(struct config *c, const char *name, int line, const char *key,
+		    const char *v, char **dst)
+{
+	const char *bad = strlen(v) > CONFIG_PATH_MAX ? "it is too long" :
+			  file_check_relpath(v, '/');
+
+	if (bad) {
+		problem(c, name, line, "%s must name a file in the data folder, like "
+			"keys/log-ca.pem: %s (ignored)", key, bad);
+		return -1;
+	}
+	free(*dst);
+	*dst = strdup(v);
+	return 0;
 }
 
 /* Apply one value; 0 when it took, -1 when reported and ignored. */
@@ -181,6 +228,12 @@ static int set(struct config *c, const char *name, int line, size_t k, const cha
 		}
 		c->mode = (enum config_mode)(i + 1);
 		return 0;
+	case KEY_LOG_TO:
+		return add_log_to(c, name, line, v);
+	case KEY_LOG_CA:
+		return set_path(c, name, line, key, v, &c->log_ca);
+	case KEY_LOG_TOKEN:
+		return set_path(c, name, line, key, v, &c->log_token);
 	case 4:
 		if ((i = pick(v, afters, 3)) < 0) {
 			problem(c, name, line,
@@ -217,8 +270,9 @@ static void setting(struct config *c, const char *name, int line, const char *ke
 	}
 	if (set(c, name, line, k, v) < 0)
 		return;
-	/* only a value that took counts as set: a typo then its fix is one setting */
-	if (*seen & (1u << k))
+	/* only a value that took counts as set: a typo then its fix is one setting;
+	   log-to is meant to be given once per server */
+	if ((*seen & (1u << k)) && k != KEY_LOG_TO)
 		problem(c, name, line, "%s is set again; this later value counts", known[k]);
 	*seen |= 1u << k;
 }

@@ -12,12 +12,16 @@
 
 #include <stddef.h>
 
+#include "logsend.h"
+
 enum config_mode { CONFIG_MODE_UNSET, CONFIG_MODE_MENU, CONFIG_MODE_AUTO };
 enum config_after { CONFIG_AFTER_UNSET, CONFIG_AFTER_POWEROFF, CONFIG_AFTER_REBOOT,
 		    CONFIG_AFTER_WAIT };
 
 #define CONFIG_VALUE_MAX 128	/* bytes of an operator, site or stick name */
 #define CONFIG_COUNTDOWN_MAX 3600
+#define CONFIG_LOG_CA_DEFAULT "keys/log-ca.pem"	/* below the data folder */
+#define CONFIG_PATH_MAX 255	/* bytes of a log-ca or log-token file name */
 
 struct config {
 	char *operator_name;	/* operator = NAME, or NULL */
@@ -26,6 +30,13 @@ struct config {
 	enum config_mode mode;	/* mode = menu | auto */
 	enum config_after after;	/* after = poweroff | reboot | wait */
 	int countdown;		/* countdown = SECONDS (0..3600), or -1 when not set */
+	/* the site's log servers (docs/log.md): log-to = URL, one line each, checked
+	   with logsend_parse(); log-ca and log-token name files below the data
+	   folder ('/'-separated, no ".."), or are NULL */
+	char *log_to[LOGSEND_DEST_MAX];
+	size_t nlog_to;
+	char *log_ca;		/* log-ca = FILE (default keys/log-ca.pem) */
+	char *log_token;	/* log-token = FILE: https's bearer token */
 	char **problems;	/* "bootfix.conf:3: unknown key 'colour' (ignored)" */
 	size_t nproblems;
 };

@@ -404,6 +404,15 @@ static void inspect(int rootfd, const struct engine_opts *o, struct volume *v)
 	q = winpath_lookup(rootfd, QUARANTINE_DIR);
 	v->has_quarantine = q != NULL;
 	free(q);
+	if (v->has_quarantine) {
+		char **kept = NULL;
+		int n = quarantine_unsent(rootfd, &kept);
+
+		v->kept = n > 0 ? n : 0;
+		for (int i = 0; i < n; i++)
+			free(kept[i]);
+		free(kept);
+	}
 	if (!v->windows)
 		return;
 	{
@@ -686,6 +695,161 @@ static const struct keyring *stick_keys(const struct engine_opts *o,
 static void do_volume(const struct engine_opts *o, const struct engine_output *out,
 		      const struct blockdev *b, struct volume *v);
 
+/* ---- records kept on the volumes for the log servers ---- */
+
+/* engine_keep_record(): the record it keeps and the run whose folders take it. */
+static const char *keep_line;
+static size_t keep_len;
+static const struct run *keep_of;
+
+/* The volume of keep_of called key that has a quarantine folder, or NULL. */
+static const struct volume *keep_for(const char *key)
+{
+	for (size_t i = 0; keep_of && i < keep_of->n; i++)
+		if (keep_of->v[i].quarantine && keep_of->v[i].key && !strcmp(keep_of->v[i].key, key))
+			return &keep_of->v[i];
+	return NULL;
+}
+
+/* Keep the record in the folder this volume's fix made (mounted at rootfd, writable). */
+static void keep_here(int rootfd, struct volume *v)
+{
+	const struct volume *was = keep_for(v->key);
+
+	if (!was)
+		set_reason(v, OUTCOME_FAILED, "no quarantine folder on it");
+	else if (quarantine_keep_record(rootfd, was->quarantine, keep_line, keep_len,
+					&v->quarantine) < 0)
+		set_reason(v, OUTCOME_FAILED, "%s", err_msg());
+	else
+		set_reason(v, OUTCOME_FIXED, "record kept in %s", v->quarantine);
+}
+
+/* Whether this run sends on the records kept on v: a fix or restore that writes
+   (or a scan told to, for a decision it records). */
+static int sends_kept(const struct engine_opts *o, const struct volume *v)
+{
+	return v->kept > 0 && o->send && o->send->n && !o->dry_run && !keep_line &&
+	       (o->verb == ENGINE_FIX || o->verb == ENGINE_RESTORE || o->send_on_scan) &&
+	       !(o->stop && *o->stop);
+}
+
+/*
+ * Send the records kept on the volume at rootfd (mounted read-write) to
+ * every log server, oldest first; one that every server took is marked
+ * sent.  A server that fails is not tried again for the next records of
+ * this volume: each would wait through the same tries.
+ */
+static void send_kept(int rootfd, const struct engine_opts *o, const struct engine_output *out,
+		      struct volume *v)
+{
+	char **folders = NULL;
+	int n = quarantine_unsent(rootfd, &folders), down[LOGSEND_DEST_MAX] = { 0 };
+
+	if (n < 0) {
+		warn(out, "%s", err_msg());
+		return;
+	}
+	v->kept = n;
+	for (int i = 0; i < n; i++) {
+		size_t len;
+		char *line = quarantine_unsent_read(rootfd, folders[i], &len);
+		int all = 1;
+
+		if (!line) {
+			/* not a record bootfix kept: said, never sent, not waited for */
+			warn(out, "%s", err_msg());
+			v->kept--;
+			continue;
+		}
+		for (size_t k = 0; k < o->send->n; k++) {
+			const struct logsend_dest *d = &o->send->dest[k];
+
+			if (down[k]) {
+				all = 0;
+				warn(out, "not logged to %s: it could not be reached for the record "
+				     "before; record kept in %s\\" QUARANTINE_UNSENT, d->url, folders[i]);
+				continue;
+			}
+			say(out, "sending the record kept in %s to %s", folders[i], d->url);
+			if (logsend_one(o->send, d, v->computer_name, line, len) < 0) {
+				warn(out, "not logged to %s: %s; record kept in %s\\" QUARANTINE_UNSENT,
+				     d->url, err_msg(), folders[i]);
+				down[k] = 1;
+				all = 0;
+			}
+		}
+		free(line);
+		if (!all)
+			continue;
+		if (quarantine_unsent_mark(rootfd, folders[i]) < 0) {
+			warn(out, "%s: it was sent, and the next run sends it again", err_msg());
+			continue;
+		}
+		v->kept--;
+		v->sent_on++;
+		say(out, "sent the record kept in %s to every log server; marked %s", folders[i],
+		    QUARANTINE_SENT);
+	}
+	for (int i = 0; i < n; i++)
+		free(folders[i]);
+	free(folders);
+}
+
+/*
+ * Nothing needed writing on the volume, but records kept on it wait for the
+ * log servers: a read-write mount of its own to send and mark them.  Never
+ * on a volume hibernated or with fast restart state: only a fix may accept
+ * losing that.
+ */
+static void send_alone(const struct engine_opts *o, const struct engine_output *out,
+		       const struct blockdev *b, struct volume *v)
+{
+	struct ntfs_policy keep_safe = { 0 };
+	struct ntfs_steps steps = { 0 };
+	struct ntfs_mount m;
+	enum ntfs_problem p;
+
+	if (!sends_kept(o, v))
+		return;
+	if (v->hibernated || v->fast_restart || v->problem != PROBLEM_NONE) {
+		warn(out, "%d record%s kept on %s for the log servers not sent: Windows is "
+		     "hibernated or has fast restart state on it", v->kept, v->kept == 1 ? "" : "s",
+		     b->path);
+		return;
+	}
+	say(out, "mounting %s read-write to send the records kept on it", b->path);
+	if (ntfs_mount_rw(b->path, &keep_safe, &m, &p, &steps) < 0) {
+		warn(out, "%d record%s kept on %s for the log servers not sent: %s", v->kept,
+		     v->kept == 1 ? "" : "s", b->path, err_msg());
+		return;
+	}
+	send_kept(m.rootfd, o, out, v);
+	if (ntfs_umount(&m) < 0) {
+		set_reason(v, OUTCOME_FAILED, "%s", err_msg());
+		ntfs_adopt(&m);
+	}
+}
+
+/* engine_keep_record() on one volume: mounted read-write again to keep the record. */
+static void keep_volume(const struct engine_opts *o, const struct engine_output *out,
+			const struct blockdev *b, struct volume *v)
+{
+	struct ntfs_mount m;
+	enum ntfs_problem p;
+
+	say(out, "mounting %s read-write to keep the record", b->path);
+	if (ntfs_mount_rw(b->path, &o->policy, &m, &p, &v->steps) < 0) {
+		set_reason(v, OUTCOME_FAILED, "%s", err_msg());
+		return;
+	}
+	keep_here(m.rootfd, v);
+	if (ntfs_umount(&m) < 0) {
+		set_reason(v, OUTCOME_FAILED, "%s", err_msg());
+		ntfs_adopt(&m);
+	}
+}
+
 /*
  * A BitLocker volume: read its key IDs; unlock it with a key from the stick,
  * its clear key or the typed one (read-only for a scan or a dry run); then
@@ -785,6 +949,10 @@ static void do_volume(const struct engine_opts *o, const struct engine_output *o
 		do_bitlocker(o, out, b, v);
 		return;
 	}
+	if (keep_line) {
+		keep_volume(o, out, b, v);
+		return;
+	}
 	/* before any mount: ntfs-3g read-only says nothing of fast restart */
 	say(out, "reading the journal state of %s (ntfsrecover -n)", b->path);
 	fr = ntfs_fast_restart(b->path);
@@ -811,10 +979,13 @@ static void do_volume(const struct engine_opts *o, const struct engine_output *o
 		ntfs_adopt(&m);		/* tried again at the end of the run */
 		return;
 	}
-	if (undecided(o, v))
+	if (undecided(o, v)) {
+		send_alone(o, out, b, v);
 		return;
+	}
 	if (o->verb == ENGINE_SCAN || !needs_write(o, v)) {
 		settle(o, v);
+		send_alone(o, out, b, v);
 		return;
 	}
 	if (o->dry_run) {
@@ -852,6 +1023,8 @@ static void do_volume(const struct engine_opts *o, const struct engine_output *o
 		evaluate(m.rootfd, o->rules, v);
 	say(out, o->verb == ENGINE_FIX ? "quarantining on %s" : "restoring on %s", b->path);
 	act(m.rootfd, o, v, b->path);
+	if (sends_kept(o, v))
+		send_kept(m.rootfd, o, out, v);
 	if (ntfs_umount(&m) < 0) {
 		set_reason(v, OUTCOME_FAILED, "%s", err_msg());
 		ntfs_adopt(&m);
@@ -867,6 +1040,14 @@ static void do_root(const struct engine_opts *o, const struct engine_output *out
 
 	if (rootfd < 0) {
 		set_reason(v, OUTCOME_FAILED, "cannot open %s: %s", o->root, strerror(errno));
+		return;
+	}
+	if (keep_line) {
+		if (fstatvfs(rootfd, &sv) == 0 && (sv.f_flag & ST_RDONLY))
+			set_reason(v, OUTCOME_FAILED, "%s is mounted read-only", o->root);
+		else
+			keep_here(rootfd, v);
+		close(rootfd);
 		return;
 	}
 	say(out, "looking at %s", o->root);
@@ -897,6 +1078,9 @@ static void do_root(const struct engine_opts *o, const struct engine_output *out
 		}
 		act(rootfd, o, v, o->root);
 	}
+	if (sends_kept(o, v) && !v->hibernated && fstatvfs(rootfd, &sv) == 0 &&
+	    !(sv.f_flag & ST_RDONLY))
+		send_kept(rootfd, o, out, v);
 	close(rootfd);
 }
 
@@ -1014,6 +1198,8 @@ static int run_holding_lock(const struct engine_opts *o, const struct engine_out
 	size_t nb = 0;
 	const char *path = NULL;
 	int rc = 0, writes = o->verb != ENGINE_SCAN && !o->dry_run;
+	/* a scan that sends on kept records may write, if the image lets it */
+	int may_write = writes || (o->send_on_scan && o->send && o->send->n);
 
 	memset(r, 0, sizeof(*r));
 	gettimeofday(&t0, NULL);
@@ -1048,8 +1234,10 @@ static int run_holding_lock(const struct engine_opts *o, const struct engine_out
 			if (writes && stat(o->device, &st) == 0 && !(st.st_mode & 0222))
 				return err_set("cannot change %s: the image file is read-only "
 					       "(no write permission)", o->device);
+			if (!writes && may_write && access(o->device, W_OK) != 0)
+				may_write = 0;
 			say(out, "attaching %s", o->device);
-			if (disk_attach(o->device, !writes, &lo) < 0)
+			if (disk_attach(o->device, !may_write, &lo) < 0)
 				return -1;
 			path = lo.path;
 		} else {
@@ -1071,7 +1259,7 @@ static int run_holding_lock(const struct engine_opts *o, const struct engine_out
 			snprintf(key, sizeof(key), "p%d", b[i].partno);
 		else
 			snprintf(key, sizeof(key), "%s", b[i].path);
-		if (o->only && strcmp(o->only, key))
+		if ((o->only && strcmp(o->only, key)) || (keep_line && !keep_for(key)))
 			continue;
 		v = new_volume(r);
 		if (!v) {
@@ -1101,6 +1289,29 @@ static int run_holding_lock(const struct engine_opts *o, const struct engine_out
 	run_keys_read = 0;
 	disk_detach(&lo);
 	r->duration_ms = ms_since(&t0);
+	return rc;
+}
+
+int engine_keep_record(const struct engine_opts *o, const struct engine_output *out,
+		       const struct run *r, const char *line, size_t len, struct run *kr)
+{
+	struct engine_opts ko = *o;
+	int any = 0, rc;
+
+	memset(kr, 0, sizeof(*kr));
+	for (size_t i = 0; i < r->n; i++)
+		any |= r->v[i].quarantine != NULL;
+	if (!any)
+		return 0;
+	ko.verb = ENGINE_FIX;
+	ko.dry_run = 0;
+	ko.send = NULL;
+	keep_line = line;
+	keep_len = len;
+	keep_of = r;
+	rc = engine_run(&ko, out, kr);
+	keep_line = NULL;
+	keep_of = NULL;
 	return rc;
 }
 

@@ -16,6 +16,7 @@
 #include "bitlocker.h"
 #include "err.h"
 #include "finding.h"
+#include "logsend.h"
 #include "ntfs.h"
 #include "rules.h"
 
@@ -39,6 +40,12 @@ struct engine_opts {
 	const struct bitlocker_key *typed_key;
 	const char *only_key_for;	/* the volume (key) typed_key is for; NULL: any */
 	volatile sig_atomic_t *stop;	/* set by a signal handler: wind down safely */
+	/* the site's log servers (bootfix.conf's log-to), or NULL: a fix or restore
+	   that is no dry run sends on the records kept on its volumes for them
+	   (record-unsent.jsonl, quarantine.h) and marks them sent */
+	const struct logsend *send;
+	int send_on_scan;		/* a scan too sends them on (mounting a volume read-write
+					   for that alone): the menu's recorded decisions */
 };
 
 enum volume_outcome {
@@ -101,6 +108,9 @@ struct volume {
 	struct ntfs_steps steps;
 	enum volume_outcome outcome;
 	char *reason;		/* one line: why refused or failed, or what was done */
+	int kept;		/* records kept on it for the log servers, not sent (after
+				   this run tried, when it did) */
+	int sent_on;		/* kept records this run sent on and marked sent */
 };
 
 struct run {
@@ -146,6 +156,20 @@ struct engine_output {
 int engine_run(const struct engine_opts *o, const struct engine_output *out, struct run *r);
 
 void run_free(struct run *r);
+
+/*
+ * Keep line[0..len) (a record some log server did not take) beside the
+ * manifest of each quarantine folder r made (the volumes with
+ * v->quarantine): each is mounted read-write again as o says (o->device or
+ * o->root, the stick's keys or o->typed_key for BitLocker) and gets
+ * record-unsent.jsonl (quarantine_keep_record()).  *kr (free with
+ * run_free()) gets one volume per volume found again, by the same key: its
+ * quarantine the kept file's Windows path when kept, else outcome
+ * OUTCOME_FAILED and the reason.  Returns 0 (kr empty when r made no
+ * folder), or -1 with err_set() when the target could not be examined.
+ */
+int engine_keep_record(const struct engine_opts *o, const struct engine_output *out,
+		       const struct run *r, const char *line, size_t len, struct run *kr);
 
 /* Counts over a run: faulty findings, faulty findings not done. */
 size_t run_count_faulty(const struct run *r, size_t *left);

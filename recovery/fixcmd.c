@@ -108,6 +108,12 @@ static void print_volume(const struct volume *v, enum engine_verb verb)
 			printf("          -> %s%s%s\n", text_safe(f->result), f->moved_to ? ": " : "",
 			       f->moved_to ? text_safe(f->moved_to) : "");
 	}
+	if (v->sent_on)
+		printf("  %d audit record%s kept here sent on to the log servers\n", v->sent_on,
+		       v->sent_on == 1 ? "" : "s");
+	if (v->kept)
+		printf("  %d audit record%s kept here not sent to the log servers yet%s\n", v->kept,
+		       v->kept == 1 ? "" : "s", verb == ENGINE_SCAN ? " (a fix sends them)" : "");
 	if (v->reason && v->outcome == OUTCOME_NONE && verb != ENGINE_SCAN)
 		printf("  %s\n", text_safe(v->reason));
 	else if (v->reason && v->outcome != OUTCOME_NONE)	/* files put back are not "fixed" */

@@ -202,6 +202,7 @@ int front_begin(struct front *f, int flags)
 	}
 	f->eo.rules = &f->rules;
 	f->eo.stop = &front_stop;
+	f->rec.send.stop = &front_stop;
 	front_catch_signals();
 	return FRONT_EXIT_OK;
 }

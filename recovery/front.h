@@ -33,6 +33,8 @@ enum front_exit {
 	FRONT_EXIT_USAGE = 2,		/* a usage error or a malformed rule file */
 	FRONT_EXIT_CANNOT = 3,		/* could not run */
 	FRONT_EXIT_CHECK = 4,		/* auto: nothing faulty left, but files no rule decides */
+	FRONT_EXIT_NOT_LOGGED = 5,	/* auto: fixed (or nothing to fix), but the record did
+					   not reach every log server (kept on the volume) */
 	/* what the stick's init acts on after the menu or auto (image/init) */
 	FRONT_EXIT_POWEROFF = 10,
 	FRONT_EXIT_REBOOT = 11,

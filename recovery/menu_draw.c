@@ -543,7 +543,10 @@ static void draw_result(struct menu *m)
 				y += screen_wrap(y, 3, COLS - 4, 3, "-> %s", f->moved_to);
 		}
 	}
-	if (m->log_note[0])
+	/* a record a log server did not take says where it is kept: a third row */
+	if (m->log_note[0] && strlen(m->log_note) + 5 > 2 * (size_t)(COLS - 2))
+		screen_wrap(bottom - 1, 1, COLS - 2, 3, "Log: %s", m->log_note);
+	else if (m->log_note[0])
 		screen_wrap(bottom, 1, COLS - 2, 2, "Log: %s", m->log_note);
 	next = next_step(m, v, &ncolour);
 	if (m->job_logged < 0) {

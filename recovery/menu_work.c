@@ -105,6 +105,8 @@ static void *work(void *arg)
 		 ENGINE_SCAN;
 	o.mode = "menu";
 	o.policy = m->policy;
+	/* a decision written to the log sends on the records kept on the volume too */
+	o.send_on_scan = m->job == JOB_LEAVE;
 	if (m->job != JOB_SCAN || m->rescan_one)
 		o.only = m->scan.v[m->sel].key;
 	if (m->typed_for[0]) {
@@ -150,6 +152,16 @@ static void *work(void *arg)
 		for (char *p = note; (p = strchr(p, '\n'));)
 			*p = ' ';	/* one text, wrapped on the screen */
 		snprintf(m->log_note, sizeof(m->log_note), "%s", note);
+		if (m->f.rec.not_logged) {
+			char *say = NULL;
+
+			/* where the record is kept, whole, on the serial line too */
+			if (asprintf(&say, "%sbootfix: %s\n", m->tell ? m->tell : "",
+				     text_safe(note)) >= 0) {
+				free(m->tell);
+				m->tell = say;
+			}
+		}
 		if (rec) {
 			const char *safe = text_safe(rec);
 			char *all = NULL, *say = NULL;

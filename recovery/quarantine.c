@@ -1089,3 +1089,178 @@ skip:
 	close(top);
 	return failed;
 }
+
+/* ---- records kept for the log servers ---- */
+
+/* Open the quarantine folder "\\bootfix-quarantine\\TS" of the volume. */
+static int open_folder(int rootfd, const char *folder)
+{
+	const char *w = folder[0] == '\\' ? folder + 1 : folder;
+
+	if (file_check_relpath(w, '\\')) {
+		errno = EINVAL;
+		return -1;
+	}
+	return winpath_opendir(rootfd, w, NULL);
+}
+
+int quarantine_keep_record(int rootfd, const char *folder, const char *line, size_t len,
+			   char **where)
+{
+	int qfd = open_folder(rootfd, folder), fd, e;
+	char *buf;
+
+	*where = NULL;
+	if (qfd < 0)
+		return err_set("cannot open %s: %s", folder, err_cause(errno));
+	if (asprintf(where, "%s\\" QUARANTINE_UNSENT, folder) < 0 || !(buf = malloc(len + 1))) {
+		if (*where)
+			free(*where);
+		*where = NULL;
+		close(qfd);
+		return err_set("cannot keep the record in %s: %s", folder, err_cause(ENOMEM));
+	}
+	memcpy(buf, line, len);
+	buf[len] = '\n';
+	fd = file_open(qfd, QUARANTINE_UNSENT, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	if (fd < 0 || file_writeall(fd, buf, len + 1) < 0 || fsync(fd) < 0) {
+		e = errno;
+		if (fd >= 0) {
+			close(fd);
+			unlinkat(qfd, QUARANTINE_UNSENT, 0);	/* ours: never half a record */
+		}
+		err_set("cannot write %s: %s", *where, e == EEXIST ? "it exists already" :
+			e == ELOOP ? "a link is in its place" : err_cause(e));
+		goto fail;
+	}
+	if (close(fd) < 0 || file_sync_dir(qfd) < 0) {
+		err_set("cannot write %s: %s", *where, err_cause(errno));
+		goto fail;
+	}
+	free(buf);
+	close(qfd);
+	return 0;
+fail:
+	free(buf);
+	free(*where);
+	*where = NULL;
+	close(qfd);
+	return -1;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int quarantine_unsent(int rootfd, char ***folders)
+{
+	char *stored = winpath_lookup(rootfd, QUARANTINE_DIR), **names = NULL;
+	size_t n = 0;
+	struct dirent *e;
+	int top;
+	DIR *d;
+
+	*folders = NULL;
+	if (!stored)
+		return errno == ENOENT ? 0 : err_set("cannot look for \\%s: %s", QUARANTINE_DIR,
+						     err_cause(errno));
+	top = file_open(rootfd, stored, O_RDONLY | O_DIRECTORY, 0);
+	if (top < 0) {
+		err_set("cannot open \\%s: %s", stored, err_cause(errno));
+		free(stored);
+		return -1;
+	}
+	d = fdopendir(dup(top));
+	while (d && (e = readdir(d))) {
+		struct stat st;
+		char **grown, *s;
+		int qfd;
+
+		if (e->d_name[0] == '.' || file_check_relpath(e->d_name, '/'))
+			continue;	/* not a folder bootfix made */
+		qfd = file_open(top, e->d_name, O_RDONLY | O_DIRECTORY, 0);
+		if (qfd < 0)
+			continue;
+		if (fstatat(qfd, QUARANTINE_UNSENT, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			close(qfd);
+			continue;
+		}
+		close(qfd);
+		grown = realloc(names, (n + 1) * sizeof(*names));
+		if (!grown || asprintf(&s, "\\%s\\%s", stored, e->d_name) < 0) {
+			if (grown)
+				names = grown;
+			break;
+		}
+		names = grown;
+		names[n++] = s;
+	}
+	if (d)
+		closedir(d);
+	close(top);
+	free(stored);
+	/* the folder names are UTC times: oldest first, as they were written */
+	if (n)
+		qsort(names, n, sizeof(*names), by_name);
+	while (n > QUARANTINE_UNSENT_MAX)
+		free(names[--n]);
+	*folders = names;
+	return (int)n;
+}
+
+char *quarantine_unsent_read(int rootfd, const char *folder, size_t *len)
+{
+	int qfd = open_folder(rootfd, folder);
+	char *text;
+
+	if (qfd < 0) {
+		err_set("cannot open %s: %s", folder, err_cause(errno));
+		return NULL;
+	}
+	text = file_slurp(qfd, QUARANTINE_UNSENT, QUARANTINE_RECORD_MAX, len);
+	close(qfd);
+	if (!text)
+		return NULL;
+	if (*len < 3 || text[0] != '{' || text[*len - 1] != '\n' || text[*len - 2] != '}') {
+		err_set("%s\\" QUARANTINE_UNSENT " is not one record line: not sent", folder);
+		free(text);
+		return NULL;
+	}
+	for (size_t i = 0; i + 1 < *len; i++)
+		if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f) {
+			err_set("%s\\" QUARANTINE_UNSENT " holds a control character: not sent",
+				folder);
+			free(text);
+			return NULL;
+		}
+	text[--*len] = '\0';
+	return text;
+}
+
+int quarantine_unsent_mark(int rootfd, const char *folder)
+{
+	int qfd = open_folder(rootfd, folder), rc = -1, e = 0;
+	char name[64];
+
+	if (qfd < 0)
+		return err_set("cannot open %s: %s", folder, err_cause(errno));
+	for (int k = 1; k < 100; k++) {
+		if (k == 1)
+			snprintf(name, sizeof(name), QUARANTINE_SENT);
+		else
+			snprintf(name, sizeof(name), "record-sent-%d.jsonl", k);
+		if (move_noreplace(qfd, QUARANTINE_UNSENT, qfd, name) == 0) {
+			rc = file_sync_dir(qfd);
+			e = errno;
+			break;
+		}
+		if ((e = errno) != EEXIST)
+			break;
+	}
+	close(qfd);
+	if (rc < 0)
+		return err_set("cannot mark %s\\" QUARANTINE_UNSENT " as sent: %s", folder,
+			       err_cause(e ? e : EEXIST));
+	return 0;
+}

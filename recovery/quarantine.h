@@ -83,6 +83,53 @@ int quarantine_restore(int rootfd, const struct quarantine_opts *o, struct findi
 int quarantine_parse_manifest(const char *text, size_t len, struct finding **out, size_t *n);
 
 /*
+ * A record no log server took is kept beside the manifest of the fix's
+ * quarantine folder, \bootfix-quarantine\<UTC time>\record-unsent.jsonl
+ * (the record's line and '\n'), until a later run sends it on and renames
+ * it record-sent.jsonl (never deleted; docs/log.md, "Log servers").
+ * folder is a Windows path as quarantine_move() gives it:
+ * "\bootfix-quarantine\20240719T080917Z".
+ */
+#define QUARANTINE_UNSENT "record-unsent.jsonl"
+#define QUARANTINE_SENT "record-sent.jsonl"
+#define QUARANTINE_RECORD_MAX (1 << 20)	/* bytes of a kept record read back */
+#define QUARANTINE_UNSENT_MAX 64	/* kept records one run reads from a volume */
+
+/*
+ * Write line[0..len) and '\n' to a new folder\record-unsent.jsonl (O_EXCL,
+ * no link followed) on the volume at rootfd; file and folder synced.
+ * *where gets the file's Windows path (caller frees).  Returns 0, or -1
+ * with err_set().
+ */
+int quarantine_keep_record(int rootfd, const char *folder, const char *line, size_t len,
+			   char **where);
+
+/*
+ * The quarantine folders of the volume at rootfd that hold a kept record
+ * (record-unsent.jsonl), oldest first, at most QUARANTINE_UNSENT_MAX:
+ * *folders gets their Windows paths (caller frees each and the array).
+ * Returns how many, 0 when there is no \bootfix-quarantine, or -1 with
+ * err_set().
+ */
+int quarantine_unsent(int rootfd, char ***folders);
+
+/*
+ * Read folder's record-unsent.jsonl: a regular file of one line (a JSON
+ * object, no control character) and its '\n', at most
+ * QUARANTINE_RECORD_MAX bytes.  Returns the line without its '\n' (caller
+ * frees; *len its length), or NULL with err_set() saying why it is not one
+ * to send (the volume is hostile: a file planted there is refused).
+ */
+char *quarantine_unsent_read(int rootfd, const char *folder, size_t *len);
+
+/*
+ * Mark folder's kept record as sent: rename record-unsent.jsonl to
+ * record-sent.jsonl (record-sent-2.jsonl ... when taken; never over a
+ * file), folder synced.  Returns 0, or -1 with err_set().
+ */
+int quarantine_unsent_mark(int rootfd, const char *folder);
+
+/*
  * Read the NTFS times and attributes of the file open as fd through
  * ntfs-3g's extended attributes into f (has_times / has_attrib say what
  * worked).

@@ -22,6 +22,7 @@ void record_load(struct record *rec, struct engine_opts *eo)
 	char *path;
 
 	config_init(&rec->conf);
+	logsend_init(&rec->send);
 	rec->unreadable[0] = '\0';
 	if (!eo->data_dir)
 		return;
@@ -34,6 +35,98 @@ void record_load(struct record *rec, struct engine_opts *eo)
 		eo->operator_name = rec->conf.operator_name;
 	if (!eo->site)
 		eo->site = rec->conf.site;
+	for (size_t i = 0; i < rec->conf.nlog_to; i++)
+		if (logsend_parse(rec->conf.log_to[i], &rec->send.dest[rec->send.n]) == 0)
+			rec->send.n++;
+	if (asprintf(&rec->send.ca_file, "%s/%s", eo->data_dir, rec->conf.log_ca ?
+		     rec->conf.log_ca : CONFIG_LOG_CA_DEFAULT) < 0)
+		rec->send.ca_file = NULL;
+	if (rec->conf.log_token && asprintf(&rec->send.token_file, "%s/%s", eo->data_dir,
+					    rec->conf.log_token) < 0)
+		rec->send.token_file = NULL;
+	eo->send = rec->send.n ? &rec->send : NULL;
+}
+
+/* The name the syslog header gives this machine: its Windows computer name. */
+static const char *computer(const struct run *r)
+{
+	for (size_t i = 0; r && i < r->n; i++)
+		if (r->v[i].computer_name)
+			return r->v[i].computer_name;
+	return NULL;
+}
+
+/*
+ * Keep line in the quarantine folders r made (engine_keep_record()): where
+ * gets the kept files' Windows paths, ", "-separated, or why it was not
+ * kept anywhere.  Returns 1 when kept somewhere.
+ */
+static int keep(const struct engine_opts *eo, const struct run *r, const char *line,
+		char *where, size_t len)
+{
+	struct run kr;
+	size_t o = 0;
+	int kept = 0;
+
+	where[0] = '\0';
+	if (!line) {
+		snprintf(where, len, "%s", err_cause(ENOMEM));
+		return 0;
+	}
+	if (engine_keep_record(eo, NULL, r, line, strlen(line), &kr) < 0) {
+		snprintf(where, len, "%s", err_msg());
+		run_free(&kr);
+		return 0;
+	}
+	for (size_t i = 0; i < kr.n && o < len; i++)
+		if (kr.v[i].outcome == OUTCOME_FIXED && kr.v[i].quarantine) {
+			o += (size_t)snprintf(where + o, len - o, "%s%s", kept ? ", " : "",
+					      kr.v[i].quarantine);
+			kept = 1;
+		}
+	for (size_t i = 0; !kept && i < kr.n && o < len; i++)
+		o += (size_t)snprintf(where + o, len - o, "%s%s: %s", i ? "; " : "", kr.v[i].device,
+				      kr.v[i].reason ? kr.v[i].reason : "not kept");
+	if (!kept && !where[0])
+		snprintf(where, len, "%s", r && r->n ? "this run made no quarantine folder to keep "
+			 "it in" : "no volume to keep it on");
+	run_free(&kr);
+	return kept;
+}
+
+/*
+ * Send line to every log server of rec->send; note (at *o of len) gets a
+ * line for each.  Returns how many servers did not take it; *kept whether
+ * it was then kept on a volume.
+ */
+static int send_all(struct record *rec, const struct engine_opts *eo, const struct run *r,
+		    const char *line, char *note, size_t len, size_t *o, int *kept)
+{
+	char why[LOGSEND_DEST_MAX][512], where[1024];
+	int failed[LOGSEND_DEST_MAX], nfailed = 0;
+
+	*kept = 0;
+	for (size_t i = 0; i < rec->send.n; i++) {
+		const struct logsend_dest *d = &rec->send.dest[i];
+
+		failed[i] = !line || logsend_one(&rec->send, d, computer(r), line, strlen(line)) < 0;
+		if (failed[i]) {
+			snprintf(why[i], sizeof(why[i]), "%s", line ? err_msg() : err_cause(ENOMEM));
+			nfailed++;
+		} else if (*o < len) {
+			*o += (size_t)snprintf(note + *o, len - *o, "\nsent to %s", d->url);
+		}
+	}
+	if (!nfailed)
+		return 0;
+	*kept = keep(eo, r, line, where, sizeof(where));
+	for (size_t i = 0; i < rec->send.n && *o < len; i++)
+		if (failed[i])
+			*o += (size_t)snprintf(note + *o, len - *o, "\nnot logged to %s: %s; %s %s",
+					       rec->send.dest[i].url, why[i], *kept ?
+					       "record kept in" : "record not kept on the volume:",
+					       where);
+	return nfailed;
 }
 
 int record_write(struct record *rec, const struct engine_opts *eo, const struct run *r,
@@ -44,10 +137,11 @@ int record_write(struct record *rec, const struct engine_opts *eo, const struct 
 		.mode = eo->mode, .operator_name = eo->operator_name, .site = eo->site,
 		.stick = rec->conf.stick, .data_dir = eo->data_dir, .rules = rs, .run = r,
 		.error = error, .notes = rec->conf.problems, .nnotes = rec->conf.nproblems,
+		.alone = rec->send.n > 0, .no_log = rec->no_log,
 	};
 	struct auditlog_appended a;
 	char *path = NULL, *unreadable[1] = { (char *)rec->unreadable };
-	int rc;
+	int rc, kept = 0;
 	size_t o = 0;
 
 	/* what was wrong with bootfix.conf goes into the record too */
@@ -66,7 +160,10 @@ int record_write(struct record *rec, const struct engine_opts *eo, const struct 
 			o = len - 1;
 		rec->begun_note[0] = '\0';
 	}
-	if (rc == 1) {
+	if (rc == 1 && rec->no_log) {
+		snprintf(note, len, "no log on this machine's data folder: the log servers alone "
+			 "get the record");
+	} else if (rc == 1) {
 		snprintf(note, len, "no audit log written (give --data DIR or --log FILE)");
 	} else if (rc == 0) {
 		if (a.torn_bytes)
@@ -89,6 +186,26 @@ int record_write(struct record *rec, const struct engine_opts *eo, const struct 
 		if (unlogged && a.line)
 			*unlogged = strdup(a.line);
 	}
+	rec->not_logged = 0;
+	if (rec->send.n) {
+		int nfailed;
+
+		o = strlen(note);
+		/* the same bytes as the stick's line; with no log, the record alone */
+		nfailed = send_all(rec, eo, r, rc == 0 ? a.line : a.alone, note, len, &o, &kept);
+		rec->not_logged = nfailed;
+		if (rc == 1 && nfailed < (int)rec->send.n) {
+			rc = 0;		/* a log server has it */
+		} else if (rc == 1 && kept) {
+			rc = 0;		/* on the volume, for the next run to send */
+		} else if (rc == 1) {
+			rc = -1;
+			if (unlogged && a.alone)
+				*unlogged = strdup(a.alone);
+		}
+		if (note[0] == '\n')
+			memmove(note, note + 1, strlen(note));
+	}
 	free(path);
 	auditlog_appended_free(&a);
 	return rc;
@@ -101,6 +218,7 @@ int record_begun(struct record *rec, const struct engine_opts *eo, const struct 
 		.mode = eo->mode, .operator_name = eo->operator_name, .site = eo->site,
 		.stick = rec->conf.stick, .data_dir = eo->data_dir, .rules = eo->rules, .run = r,
 		.notes = rec->conf.problems, .nnotes = rec->conf.nproblems, .begun = 1,
+		.no_log = rec->no_log,
 	};
 	struct auditlog_appended a;
 	char *path = NULL;
@@ -126,6 +244,7 @@ int record_begun(struct record *rec, const struct engine_opts *eo, const struct 
 void record_done(struct record *rec)
 {
 	config_free(&rec->conf);
+	logsend_free(&rec->send);
 }
 
 /* A record the log screen shows: not junk, not a "begun" record its final one follows. */

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "engine.h"
+#include "logsend.h"
 #include "rules.h"
 
 /* What a front keeps between reading its options and writing the record. */
@@ -24,11 +25,19 @@ struct record {
 	struct config conf;	/* DATA/bootfix.conf */
 	char unreadable[512];	/* bootfix.conf exists but cannot be read: why */
 	char begun_note[2048];	/* warnings of the begun record, said with the final one */
+	struct logsend send;	/* the log servers of bootfix.conf (log-to), CA and token
+				   files resolved below the data folder */
+	int no_log;		/* a data folder for keys and settings only, no log on it
+				   (network boot): records go to the log servers alone */
+	int not_logged;		/* the last record_write(): log servers that did not take
+				   its record (kept on the volume, or shown) */
 };
 
 /*
  * Read DATA/bootfix.conf when eo->data_dir is set, and take its operator
- * and site where eo has none (eo then points into rec until record_done()).
+ * and site where eo has none (eo then points into rec until record_done());
+ * its log servers go into rec->send, and eo->send points to it when there
+ * are any (else NULL).
  * Never fails and prints nothing: what is wrong with the file is in
  * rec->conf.problems[] and rec->unreadable, for the front to show, and goes
  * into the record.
@@ -47,14 +56,23 @@ int record_begun(struct record *rec, const struct engine_opts *eo, const struct 
 
 /*
  * After engine_run() of a fix or restore that was not a dry run (or a
- * decision a front records): build the record and append it.  note gets
- * one or more lines ('\n' between them) saying what happened to it:
- * warnings first ("warning: ..."), then "record N written to FILE", "cannot
- * write log FILE: CAUSE", or "no audit log written (give --data DIR or
- * --log FILE)"; fronts show it after "log: ".  error: why engine_run()
- * failed, or NULL.  When the record could not be written and unlogged is
- * not NULL, *unlogged gets it (caller frees) to show so it is not lost.
- * Returns 0 when logged, 1 when there is nowhere to log, -1 when it failed.
+ * decision a front records): build the record and append it, then send it
+ * to each log server of rec->send (the line appended, or with no log the
+ * record as a line of its own: auditlog_write_run()).  note gets one or
+ * more lines ('\n' between them) saying what happened to it: warnings
+ * first ("warning: ..."), then "record N written to FILE", "cannot write
+ * log FILE: CAUSE", or "no audit log written (give --data DIR or --log
+ * FILE)"; then for each server "sent to URL" or "not logged to URL: CAUSE;
+ * record kept in \bootfix-quarantine\...\record-unsent.jsonl" (the record
+ * kept beside the manifest of each quarantine folder r made, through
+ * engine_keep_record(), for the next run to send on) or "...; record not
+ * kept on the volume: WHY"; fronts show it after "log: ".
+ * rec->not_logged counts the servers that did not take it.  error: why
+ * engine_run() failed, or NULL.  When the record could not be written and
+ * unlogged is not NULL, *unlogged gets it (caller frees) to show so it is
+ * not lost.  Returns 0 when logged (in the log; or with no log, taken by
+ * every server or kept on the volume), 1 when there is nowhere to log,
+ * -1 when it failed.
  */
 int record_write(struct record *rec, const struct engine_opts *eo, const struct run *r,
 		 const struct ruleset *rs, const char *error, char *note, size_t len,

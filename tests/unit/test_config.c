@@ -40,6 +40,52 @@ static void test_all_keys(void **state)
 	assert_int_equal(c.countdown, -1);
 }
 
+/* log-to, log-ca, log-token: the URLs as logsend_parse() reads them */
+static void test_log_servers(void **state)
+{
+	struct config c;
+	struct logsend_dest d;
+
+	(void)state;
+	assert_int_equal(parse(&c, "log-to = syslog+tls://logs.ward3.example\n"
+			       "LOG-TO = syslog+tcp://[::1]:1514/\n"
+			       "log-to = HTTPS://10.0.0.5:8088?index=bootfix\n"
+			       "log-ca = keys/site-ca.pem\nlog-token = keys/hec-token\n"), 0);
+	assert_int_equal(c.nlog_to, 3);
+	assert_string_equal(c.log_ca, "keys/site-ca.pem");
+	assert_string_equal(c.log_token, "keys/hec-token");
+	assert_int_equal(logsend_parse(c.log_to[0], &d), 0);
+	assert_int_equal(d.scheme, LOGSEND_SYSLOG_TLS);
+	assert_string_equal(d.host, "logs.ward3.example");
+	assert_string_equal(d.port, "6514");
+	assert_string_equal(d.path, "");
+	assert_int_equal(logsend_parse(c.log_to[1], &d), 0);
+	assert_int_equal(d.scheme, LOGSEND_SYSLOG_TCP);
+	assert_string_equal(d.host, "::1");
+	assert_string_equal(d.port, "1514");
+	assert_int_equal(logsend_parse(c.log_to[2], &d), 0);
+	assert_int_equal(d.scheme, LOGSEND_HTTPS);
+	assert_string_equal(d.host, "10.0.0.5");
+	assert_string_equal(d.port, "8088");
+	assert_string_equal(d.path, "/?index=bootfix");
+	assert_int_equal(logsend_parse("https://h.example", &d), 0);
+	assert_string_equal(d.port, "443");
+	assert_string_equal(d.path, "/");
+	config_free(&c);
+	assert_int_equal(c.nlog_to, 0);
+	assert_null(c.log_ca);
+	/* each bad line is one problem naming line and key; the good ones count */
+	assert_int_equal(parse(&c, "log-to = gopher://x\nlog-to = syslog+tcp://h:70000\n"
+			       "log-to = syslog+tcp://h:514\nlog-ca = ../ca.pem\n"), 3);
+	assert_string_equal(c.problems[0], "bootfix.conf:1: log-to: unknown scheme 'gopher' "
+			    "(give syslog+tls, syslog+tcp or https) (ignored)");
+	assert_string_equal(c.problems[1], "bootfix.conf:2: log-to: port 70000 is out of range "
+			    "(1 to 65535) (ignored)");
+	assert_int_equal(c.nlog_to, 1);
+	assert_null(c.log_ca);
+	config_free(&c);
+}
+
 static void test_notepad(void **state)
 {
 	struct config c;
@@ -156,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_all_keys),
 		cmocka_unit_test(test_notepad),
 		cmocka_unit_test(test_problems_are_messages),
+		cmocka_unit_test(test_log_servers),
 		cmocka_unit_test(test_bad_text),
 		cmocka_unit_test(test_load),
 	};

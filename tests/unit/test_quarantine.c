@@ -203,6 +203,63 @@ static void test_manifest_entries_checked(void **state)
 	free(f);
 }
 
+/* Records kept for the log servers: written once, listed, read back, marked sent. */
+static void test_kept_records(void **state)
+{
+	const char *rec = "{\"schema\":1,\"outcome\":\"fixed\"}";
+	char **folders = NULL, *where = NULL, *line, path[1024];
+	size_t len;
+	int n;
+
+	(void)state;
+	snprintf(path, sizeof(path), "mkdir -p %s/bootfix-quarantine/20240719T080917Z "
+		 "%s/bootfix-quarantine/20240719T090000Z %s/bootfix-quarantine/20200101T000000Z && "
+		 "ln -s /etc/passwd %s/bootfix-quarantine/20200101T000000Z/record-unsent.jsonl",
+		 root, root, root, root);
+	assert_int_equal(system(path), 0);
+	assert_int_equal(quarantine_keep_record(rootfd, "\\bootfix-quarantine\\20240719T090000Z",
+						rec, strlen(rec), &where), 0);
+	assert_string_equal(where, "\\bootfix-quarantine\\20240719T090000Z\\record-unsent.jsonl");
+	free(where);
+	assert_int_equal(quarantine_keep_record(rootfd, "\\bootfix-quarantine\\20240719T080917Z",
+						rec, strlen(rec), &where), 0);
+	free(where);
+	/* never over an existing one; never out of the volume */
+	assert_int_equal(quarantine_keep_record(rootfd, "\\bootfix-quarantine\\20240719T080917Z",
+						rec, strlen(rec), &where), -1);
+	assert_null(where);
+	assert_int_equal(quarantine_keep_record(rootfd, "\\bootfix-quarantine\\..\\..",
+						rec, strlen(rec), &where), -1);
+	/* oldest first; the planted link is listed but never read */
+	n = quarantine_unsent(rootfd, &folders);
+	assert_int_equal(n, 3);
+	assert_string_equal(folders[0], "\\bootfix-quarantine\\20200101T000000Z");
+	assert_string_equal(folders[1], "\\bootfix-quarantine\\20240719T080917Z");
+	assert_null(quarantine_unsent_read(rootfd, folders[0], &len));
+	line = quarantine_unsent_read(rootfd, folders[1], &len);
+	assert_non_null(line);
+	assert_int_equal(len, strlen(rec));
+	assert_string_equal(line, rec);
+	free(line);
+	/* marked sent: renamed, never over an earlier record-sent.jsonl */
+	assert_int_equal(quarantine_unsent_mark(rootfd, folders[1]), 0);
+	assert_int_equal(quarantine_keep_record(rootfd, folders[1], rec, strlen(rec), &where), 0);
+	free(where);
+	assert_int_equal(quarantine_unsent_mark(rootfd, folders[1]), 0);
+	snprintf(path, sizeof(path), "test -f %s/bootfix-quarantine/20240719T080917Z/"
+		 "record-sent.jsonl && test -f %s/bootfix-quarantine/20240719T080917Z/"
+		 "record-sent-2.jsonl && test ! -e %s/bootfix-quarantine/20240719T080917Z/"
+		 "record-unsent.jsonl", root, root, root);
+	assert_int_equal(system(path), 0);
+	for (int i = 0; i < n; i++)
+		free(folders[i]);
+	free(folders);
+	assert_int_equal(quarantine_unsent(rootfd, &folders), 2);
+	for (int i = 0; i < 2; i++)
+		free(folders[i]);
+	free(folders);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_move_and_restore),
 		cmocka_unit_test(test_restore_never_overwrites),
 		cmocka_unit_test(test_changed_file_is_left),
+		cmocka_unit_test(test_kept_records),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
