@@ -76,6 +76,10 @@ tests/unit/test_%: tests/unit/test_%.c $(ENGINE) tests/unit/fixture.h
 tests/tools/ntfs-logstate: tests/tools/ntfs-logstate.c
 	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra $(CFLAGS) -o $@ $<
 
+# many realistic records from one real one, chained and signed by bootfix's code (scripts/bench-log)
+tests/tools/log-gen: tests/tools/log-gen.c $(ENGINE)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
 tests/tools/hive-set: tests/tools/hive-set.c
 	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra $(CFLAGS) $(shell pkg-config --cflags hivex) -o $@ $< $(shell pkg-config --libs hivex)
 

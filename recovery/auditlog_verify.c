@@ -662,8 +662,11 @@ static void check_links(struct auditlog_check *c)
 			from = e[i].seq;
 		}
 		add_range(have, sizeof(have), from, e[end - 1].seq);
-		warnf(c, "%s: records %s%s%s%s%s", name, have, lack[0] ? " (not in this file: " : "",
-		      lack, lack[0] ? ")" : "", twice ? ", some received twice" : "");
+		/* a stick whose records are all there, once, goes without saying */
+		if (lack[0] || twice)
+			warnf(c, "%s: records %s%s%s%s%s", name, have,
+			      lack[0] ? " (not in this file: " : "", lack, lack[0] ? ")" : "",
+			      twice ? "; some received twice" : "");
 next:
 		g = end;
 	}
@@ -682,9 +685,11 @@ int auditlog_check_end(struct auditlog_check *c)
 	if (c->form == AUDITLOG_FORM_SYSLOG) {
 		check_links(c);
 		warnf(c, "a log server's file: %zu record%s, each checked on its own; %zu in the "
-		      "chains of %zu stick%s; %zu not chained (no seq, no stick name or key)",
-		      c->records, c->records == 1 ? "" : "s", v->chained, v->chains,
-		      v->chains == 1 ? "" : "s", c->alone);
+		      "chains of %zu stick%s%s", c->records, c->records == 1 ? "" : "s", v->chained,
+		      v->chains, v->chains == 1 ? "" : "s", c->alone ? "" : ", complete");
+		if (c->alone)
+			warnf(c, "%zu record%s not chained (no seq, or no stick name and no key, or "
+			      "one stick name for several logs)", c->alone, c->alone == 1 ? "" : "s");
 		if (c->other)
 			warnf(c, "%zu syslog line%s not a record (skipped)", c->other,
 			      c->other == 1 ? "" : "s");

@@ -106,19 +106,56 @@ static void collect(void *ctx, const char *msg)
 	strcat(warnings, "\n");
 }
 
-/* Verify the log at file (with its head); 0 intact, -1 with err_msg(). */
+/*
+ * Verify the log at file (with its head); 0 intact, -1 with err_msg().
+ * Read line by line too (auditlog_stream_*()): the stream must yield the
+ * same lines and come to the same verdict, message and warnings.
+ */
 static int verify(const char *file, EVP_PKEY *key, size_t *n)
 {
 	struct auditlog log;
-	int rc;
+	struct auditlog_stream *st;
+	struct auditlog_verdict v;
+	struct auditlog_line l;
+	char msg[1024], mem_warnings[4096];
+	size_t k = 0, mem_n = 0;
+	int rc, src;
 
 	warnings[0] = '\0';
 	if (auditlog_read(&log, file) < 0) {
 		auditlog_free(&log);
 		return -2;
 	}
-	rc = auditlog_verify(&log, key ? &key : NULL, key ? 1 : 0, collect, NULL, n);
+	rc = auditlog_verify(&log, key ? &key : NULL, key ? 1 : 0, collect, NULL, &mem_n);
+	snprintf(msg, sizeof(msg), "%s", err_msg());
+	snprintf(mem_warnings, sizeof(mem_warnings), "%s", warnings);
+	warnings[0] = '\0';
+	st = auditlog_stream_open(file, key ? &key : NULL, key ? 1 : 0, collect, NULL);
+	assert_non_null(st);
+	while ((src = auditlog_stream_next(st, &l)) > 0) {
+		assert_true(k < log.n);
+		assert_int_equal(l.lineno, k + 1);
+		assert_int_equal(l.kind, log.lines[k].kind);
+		assert_int_equal(l.len, log.lines[k].len);
+		assert_string_equal(l.sha256, log.lines[k].sha256);
+		assert_int_equal(l.superseded, log.lines[k].superseded);
+		k++;
+	}
+	assert_int_equal(src, 0);
+	assert_int_equal(k, log.n);
+	assert_int_equal(auditlog_stream_verdict(st, &v), rc);
+	assert_int_equal(v.intact, rc == 0);
+	if (rc < 0)
+		assert_string_equal(v.why, msg);
+	else
+		assert_int_equal(v.records, mem_n);
+	assert_string_equal(warnings, mem_warnings);
+	auditlog_stream_close(st);
 	auditlog_free(&log);
+	if (n)
+		*n = mem_n;
+	if (rc < 0)
+		err_set("%s", msg);
 	return rc;
 }
 
