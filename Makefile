@@ -144,8 +144,14 @@ bench-unlock: bootfix
 	@scripts/bench-unlock
 .PHONY: bench-unlock
 
-bench: bootfix
+bench: bootfix tests/tools/log-gen
 	@scripts/bench
+	@scripts/bench-log
+
+# the log tools on 150,000 records against sha256sum (scripts/bench-log)
+bench-log: bootfix tests/tools/log-gen
+	@scripts/bench-log
+.PHONY: bench-log
 
 # --- the bootable USB stick image (image/, docs/image.md) ---
 image: bootfix
