@@ -305,6 +305,10 @@ void auditlog_read_line(struct auditlog_line *l, enum auditlog_form form, char p
 	sha256_hex(s, len, l->sha256);
 	l->kind = auditlog_read_classify(s, len, flags, &l->j, &l->rec, &l->source, &l->seq,
 					 &l->why);
+	if (l->kind == AUDITLOG_JUNK && flags && len && s[0] == '{' && !l->j &&
+	    !strncmp(l->why, "not a JSON object", 17))
+		l->why = "not a JSON object (damaged, or cut short by the sender or by the "
+			 "server's maximum message size)";
 	if (l->kind != AUDITLOG_JUNK) {
 		l->record = s;
 		l->reclen = len;
