@@ -164,7 +164,7 @@ static int rfc5424(const char *s, size_t len, struct syslog_parts *p)
 	size_t i = 1, n;
 	const char *procid, *msgid;
 
-	while (i < len && i < 5 && s[i] >= '0' && s[i] <= '9')
+	while (i < len && i < 4 && s[i] >= '0' && s[i] <= '9')
 		i++;
 	if (i == 1 || i >= len || s[i] != '>' || i + 2 >= len || s[i + 1] != '1' || s[i + 2] != ' ')
 		return 0;
@@ -235,9 +235,8 @@ int auditlog_read_syslog(const char *s, size_t len, struct syslog_parts *p)
 	if (!space(s, len, &i) || !(p->hostlen = token(s, len, &i, &p->host)) ||
 	    !space(s, len, &i) || !(p->taglen = token(s, len, &i, &p->tag)))
 		return 0;
-	/* the tag is "APP[PID]:" */
-	if (p->tag[p->taglen - 1] == ':')
-		p->taglen--;
+	/* the tag is "APP[PID]:": the program's name is kept */
+	p->taglen = strcspn(p->tag, "[: ") < p->taglen ? strcspn(p->tag, "[: ") : p->taglen;
 	message(s, len, i, p);
 	return 1;
 }
@@ -536,7 +535,9 @@ static int fill(struct auditlog_stream *st)
 		st->pos = 0;
 	}
 	if (st->cap - st->end < CHUNK / 2) {
-		size_t cap = st->cap * 2;
+		/* room for the longest line kept and a chunk more, no more */
+		size_t cap = st->cap * 2 < (size_t)AUDITLOG_LINE_MAX + 2 * CHUNK ? st->cap * 2 :
+			     (size_t)AUDITLOG_LINE_MAX + 2 * CHUNK;
 		char *grown = realloc(st->buf, cap);
 
 		if (!grown)
@@ -613,7 +614,8 @@ static int read_line(struct auditlog_stream *st, struct held **out)
 		return err_set("cannot read %s: %s", st->name, err_cause(ENOMEM));
 	h->l.lineno = ++st->lineno;
 	h->l.off = (size_t)st->off;
-	if (!nl && st->end - st->pos > (size_t)AUDITLOG_LINE_MAX) {
+	len = nl ? (size_t)(nl - st->buf) - st->pos : st->end - st->pos;
+	if (len > (size_t)AUDITLOG_LINE_MAX) {
 		off_t before = st->off;
 
 		if (skip_long(st, h) < 0) {
@@ -625,7 +627,6 @@ static int read_line(struct auditlog_stream *st, struct held **out)
 			st->form = AUDITLOG_FORM_JSONL;
 		auditlog_read_line(&h->l, st->form, h->parts);
 	} else {
-		len = nl ? (size_t)(nl - st->buf) - st->pos : st->end - st->pos;
 		h->text = malloc(len + 1);
 		if (!h->text) {
 			held_free(h);

@@ -972,6 +972,216 @@ static void test_fuzzish(void **state)
 	}
 }
 
+/* Each line of buf as a syslog line from host HOST in rsyslog's traditional format, to out. */
+static void as_syslog(const char *in, const char *out, int form)
+{
+	size_t len, n = 0;
+	char *buf = slurp(in, &len), *line, *save = NULL;
+	FILE *f = fopen(out, "w");
+
+	assert_non_null(f);
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
+		if (form == 0)
+			fprintf(f, "Dec  1 20:37:%02zu pc-%zu bootfix[%zu]: %s\n", n % 60, n, 100 + n,
+				line);
+		else if (form == 1)
+			fprintf(f, "2026-12-01T20:37:22.123456+00:00 pc-%zu bootfix: %s\n", n, line);
+		else
+			fprintf(f, "<13>1 2026-12-01T20:37:22Z pc-%zu bootfix - - "
+				"[meta x=\"a\\]b\\\"c\"][t y=\"1\"] \xef\xbb\xbf%s\n", n, line);
+	}
+	fclose(f);
+	free(buf);
+}
+
+static void test_syslog_lines(void **state)
+{
+	static const char *const good[] = {
+		"Dec  1 20:37:22 host bootfix[123]: {\"a\":1}",
+		"Jul 19 04:09:00 host bootfix: {\"a\":1}",
+		"2026-12-01T20:37:22.123456+01:00 host bootfix[1]: {\"a\":1}",
+		"<13>1 2026-12-01T20:37:22Z host bootfix - - - {\"a\":1}",
+		"<165>1 2026-12-01T20:37:22Z host bootfix 42 ID7 [x@1 k=\"v \\] still\"] {\"a\":1}",
+		"<13>1 2026-12-01T20:37:22Z host bootfix - - - \xef\xbb\xbf{\"a\":1}",
+	};
+	static const char *const bad[] = {
+		"{\"a\":1}", "Foo  1 20:37:22 host bootfix: {}", "Dec  1 20-37-22 host x: {}",
+		"<13>2 2026-12-01T20:37:22Z host bootfix - - - {}",
+		"<13>1 2026-12-01T20:37:22Z host bootfix - - [x k=\"v] {}",
+		"<13>1 2026-12-01T20:37:22Z host", "<1234>1 a b c d e - {}", "", "Dec  1",
+	};
+	struct syslog_parts;
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct auditlog log;
+
+		assert_int_equal(auditlog_parse(&log, "s", good[i], strlen(good[i]), NULL, 0), 0);
+		assert_int_equal(log.form, AUDITLOG_FORM_SYSLOG);
+		assert_int_equal(log.n, 1);
+		/* not a record (no schema), but its message was found: a '{' line */
+		assert_int_equal(log.lines[0].kind, AUDITLOG_JUNK);
+		assert_string_equal(log.lines[0].why, "no schema member");
+		assert_string_equal(log.lines[0].host, "host");
+		assert_string_equal(log.lines[0].tag, "bootfix");
+		auditlog_free(&log);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct auditlog log;
+
+		assert_int_equal(auditlog_parse(&log, "s", bad[i], strlen(bad[i]), NULL, 0), 0);
+		assert_int_equal(log.form, AUDITLOG_FORM_JSONL);
+		auditlog_free(&log);
+	}
+}
+
+/* A log server's file: records of two sticks, interleaved, checked record by record. */
+static void test_server_file(void **state)
+{
+	char a[160], b[160], both[160], out[160], keyfile[160], *buf, *p;
+	EVP_PKEY *k;
+	size_t n = 0, len;
+	FILE *f;
+
+	(void)state;
+	k = make_key("srv.pem");
+	snprintf(keyfile, sizeof(keyfile), "%s", path);
+	snprintf(a, sizeof(a), "%s", fresh("srv-a.jsonl"));
+	snprintf(b, sizeof(b), "%s", fresh("srv-b.jsonl"));
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(append_one(a, "PC-A", keyfile), 0);
+		assert_int_equal(append_one(b, "PC-B", keyfile), 0);
+	}
+	/* both logs in one file (their records differ: computer name, time of run) */
+	snprintf(both, sizeof(both), "%s", fresh("both.jsonl"));
+	{
+		size_t la, lb;
+		char *x = slurp(a, &la), *y = slurp(b, &lb);
+
+		f = fopen(both, "w");
+		fwrite(x, 1, la, f);
+		fwrite(y, 1, lb, f);
+		fclose(f);
+		free(x);
+		free(y);
+	}
+	for (int form = 0; form < 3; form++) {
+		snprintf(out, sizeof(out), "%s", fresh(form == 0 ? "srv0.log" : form == 1 ?
+						       "srv1.log" : "srv2.log"));
+		as_syslog(both, out, form);
+		if (verify(out, k, &n) < 0)
+			fail_msg("%s: %s", out, err_msg());
+		assert_int_equal(n, 6);
+		/* no stick name: both logs chain under one key, so seqs clash: said, not judged */
+		assert_non_null(strstr(warnings, "are both record 1 but differ"));
+		assert_non_null(strstr(warnings, "6 records not chained"));
+	}
+	/* a changed byte: the signature fails, the line is named */
+	buf = slurp(fresh("srv0.log"), &len);
+	p = strstr(buf, "PC-B");
+	assert_non_null(p);
+	p[3] = 'C';
+	spit(fresh("srv-bad.log"), buf, len);
+	free(buf);
+	assert_int_equal(verify(path, k, NULL), -1);
+	assert_string_equal(err_msg(), "line 4: bad signature (the record was changed after signing)");
+	/* other programs' lines are skipped; a line that is no syslog line is bad */
+	f = fopen(fresh("srv-other.log"), "w");
+	fprintf(f, "Dec  1 20:37:22 host cron[1]: (root) CMD (true)\n");
+	fclose(f);
+	assert_int_equal(verify(path, NULL, &n), 0);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(warnings, "1 syslog line not a record (skipped)"));
+	f = fopen(path, "a");
+	fprintf(f, "garbage\n");
+	fclose(f);
+	assert_int_equal(verify(path, NULL, NULL), -1);
+	assert_string_equal(err_msg(), "line 2: not a record: not a syslog line");
+	EVP_PKEY_free(k);
+}
+
+/* A "begun" record is held until its final record: superseded, lines in order. */
+static void test_stream_begun(void **state)
+{
+	const char *zeros = "0000000000000000000000000000000000000000000000000000000000000000";
+	struct auditlog_stream *st;
+	struct auditlog_line l;
+	size_t lines = 0, superseded = 0;
+	FILE *f = fopen(fresh("begun.jsonl"), "w");
+
+	(void)state;
+	assert_non_null(f);
+	fprintf(f, "{\"schema\":1,\"run\":\"r1\",\"stage\":\"begun\",\"seq\":1,\"prev\":\"%s\"}\n", zeros);
+	for (int i = 0; i < 5; i++)
+		fprintf(f, "{\"schema\":1,\"run\":\"x%d\",\"seq\":2,\"prev\":\"%s\"}\n", i, zeros);
+	fprintf(f, "{\"schema\":1,\"run\":\"r1\",\"seq\":3,\"prev\":\"%s\"}\n", zeros);
+	/* a begun record whose final record comes too late to be waited for */
+	fprintf(f, "{\"schema\":1,\"run\":\"r2\",\"stage\":\"begun\",\"seq\":4,\"prev\":\"%s\"}\n", zeros);
+	for (int i = 0; i < 1100; i++)
+		fprintf(f, "{\"schema\":1,\"run\":\"y%d\",\"seq\":5,\"prev\":\"%s\"}\n", i, zeros);
+	fprintf(f, "{\"schema\":1,\"run\":\"r2\",\"seq\":6,\"prev\":\"%s\"}\n", zeros);
+	fclose(f);
+	st = auditlog_stream_open(path, NULL, 0, NULL, NULL);
+	assert_non_null(st);
+	while (auditlog_stream_next(st, &l) > 0) {
+		assert_int_equal(l.lineno, ++lines);
+		if (l.superseded) {
+			superseded++;
+			assert_int_equal(l.lineno, 1);
+		}
+		/* checking stopped at line 2 (seq 2 does not follow): the problem is there alone */
+		if (l.lineno == 2)
+			assert_string_equal(l.problem, "line 2: chain broken: prev is not the sha256 of "
+					    "line 1 (line 1 was changed)");
+		else
+			assert_null(l.problem);
+	}
+	assert_int_equal(lines, 1109);
+	assert_int_equal(superseded, 1);
+	auditlog_stream_close(st);
+}
+
+/* A line longer than AUDITLOG_LINE_MAX is refused, never held in memory whole. */
+static void test_stream_long_line(void **state)
+{
+	struct auditlog_stream *st;
+	struct auditlog_verdict v;
+	struct auditlog_line l;
+	char *chunk = malloc(1 << 20), *first;
+	size_t len;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(append_one(fresh("long.jsonl"), "PC-L", NULL), 0);
+	first = slurp(path, &len);
+	f = fopen(path, "a");
+	memset(chunk, 'x', 1 << 20);
+	chunk[0] = '{';
+	for (int i = 0; i < 65; i++)
+		fwrite(chunk, 1, 1 << 20, f);
+	fputc('\n', f);
+	/* a record after it (appending would not find the last record: too far back) */
+	fwrite(first, 1, len, f);
+	fclose(f);
+	free(first);
+	st = auditlog_stream_open(path, NULL, 0, NULL, NULL);
+	assert_non_null(st);
+	assert_int_equal(auditlog_stream_next(st, &l), 1);
+	assert_int_equal(l.kind, AUDITLOG_RECORD);
+	assert_int_equal(auditlog_stream_next(st, &l), 1);
+	assert_int_equal(l.kind, AUDITLOG_JUNK);
+	assert_null(l.text);
+	assert_int_equal(l.len, 65 << 20);
+	assert_string_equal(l.why, "too long (more than 64 MiB)");
+	assert_int_equal(auditlog_stream_next(st, &l), 1);
+	assert_int_equal(l.lineno, 3);
+	assert_int_equal(l.kind, AUDITLOG_RECORD);
+	assert_int_equal(auditlog_stream_next(st, &l), 0);
+	assert_int_equal(auditlog_stream_verdict(st, &v), -1);
+	assert_string_equal(v.why, "line 2: not a record: too long (more than 64 MiB)");
+	auditlog_stream_close(st);
+	free(chunk);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -987,6 +1197,10 @@ int main(void)
 		cmocka_unit_test(test_row),
 		cmocka_unit_test(test_write_run),
 		cmocka_unit_test(test_fuzzish),
+		cmocka_unit_test(test_syslog_lines),
+		cmocka_unit_test(test_server_file),
+		cmocka_unit_test(test_stream_begun),
+		cmocka_unit_test(test_stream_long_line),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
