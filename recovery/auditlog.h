@@ -181,6 +181,8 @@ struct auditlog_line {
 	const char *why;		/* junk: why it is not a record (static) */
 	int superseded;			/* a "begun" record whose run's final record follows:
 					 * verified, but not listed, counted or exported */
+	const char *from;		/* the log the record was first written to: a merged
+					 * line's source file, else the log's own name */
 	/* syslog lines (NULL otherwise): the server's timestamp, host and tag */
 	const char *stamp, *host, *tag;
 	/* streams only: what checking this line found, as the line was read */
@@ -253,8 +255,8 @@ int auditlog_verify(const struct auditlog *log, EVP_PKEY *const *keys, size_t nk
  *   verdict alone.
  * - A "begun" record is held back until its run's final record is read
  *   (then it is yielded with superseded set) or the end of the file, or
- *   1024 lines or 4 MiB later (then it counts as interrupted); lines keep
- *   their order all the same.
+ *   some 1024 lines (up to 1280) or 4 MiB later (then it counts as
+ *   interrupted); lines keep their order all the same.
  * - warn (may be NULL) is told warnings (torn records, unchecked
  *   signatures, what of a server file could not be checked) during next()
  *   and verdict(), ctx passed on.

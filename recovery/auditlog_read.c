@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 #include "auditlog_internal.h"
@@ -23,21 +25,45 @@
 #include "file.h"
 #include "sha256.h"
 
+/*
+ * One tokener a thread, used again (a fresh one a line costs as much as
+ * parsing a short line); freed when the thread ends.
+ */
+static pthread_key_t tokener_key;
+static pthread_once_t tokener_once = PTHREAD_ONCE_INIT;
+
+static void tokener_free(void *tok)
+{
+	json_tokener_free(tok);
+}
+
+static void tokener_init(void)
+{
+	pthread_key_create(&tokener_key, tokener_free);
+}
+
 struct json_object *auditlog_read_json(const char *s, size_t len)
 {
-	struct json_tokener *tok = json_tokener_new();
+	struct json_tokener *tokener;
 	struct json_object *j;
 
-	if (!tok)
+	if (len > INT32_MAX)
 		return NULL;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	j = json_tokener_parse_ex(tok, s, (int)len);
-	if (j && (json_tokener_get_error(tok) != json_tokener_success ||
-		  json_tokener_get_parse_end(tok) != len)) {
+	pthread_once(&tokener_once, tokener_init);
+	tokener = pthread_getspecific(tokener_key);
+	if (!tokener) {
+		if (!(tokener = json_tokener_new()))
+			return NULL;
+		pthread_setspecific(tokener_key, tokener);
+	}
+	json_tokener_reset(tokener);
+	json_tokener_set_flags(tokener, JSON_TOKENER_STRICT);
+	j = json_tokener_parse_ex(tokener, s, (int)len);
+	if (j && (json_tokener_get_error(tokener) != json_tokener_success ||
+		  json_tokener_get_parse_end(tokener) != len)) {
 		json_object_put(j);
 		j = NULL;
 	}
-	json_tokener_free(tok);
 	return j;
 }
 
@@ -404,6 +430,8 @@ int auditlog_parse(struct auditlog *log, const char *name, const char *buf, size
 		l->terminated = nl != NULL;
 		auditlog_read_line(l, log->form, log->form == AUDITLOG_FORM_SYSLOG ?
 				   log->parts[log->n] : NULL);
+		l->from = l->source && get_str(l->source, "file") ? get_str(l->source, "file") :
+			  log->name;
 		log->n++;
 		pos += l->len + 1;
 	}
@@ -483,15 +511,19 @@ void auditlog_free(struct auditlog *log)
 #define CHUNK (1024 * 1024)		/* read this much at a time */
 #define HOLD_LINES 1024			/* how far a begun record waits for its final one */
 #define HOLD_BYTES (4L * 1024 * 1024)
+#define BATCH 256			/* lines read and parsed at a time */
 
 /* A line read, kept until it is yielded and the call after. */
 struct held {
 	struct auditlog_line l;
 	char *text;
+	size_t room;			/* text's size: a held line is used again */
 	char *problem;
 	char parts[3][256];
 	int begun;			/* a begun record, waiting for its final record */
 	char *run;
+	int toolong;			/* hashed as read, not kept */
+	struct held *next;		/* in the stream's spares */
 };
 
 struct auditlog_stream {
@@ -506,8 +538,11 @@ struct auditlog_stream {
 	enum auditlog_form form;
 	struct auditlog_check c;
 	struct held **q;		/* read, not yet yielded */
-	size_t nq, qroom, qbytes;
+	size_t qhead, nq, qroom, qbytes;	/* waiting: q[qhead, nq) */
 	struct held *cur;		/* yielded last */
+	struct held *spare;		/* lines to use again, with their text buffers */
+	size_t nspare;
+	int threads;			/* parse on two threads */
 	EVP_MD_CTX *md;
 };
 
@@ -522,6 +557,33 @@ static void held_free(struct held *h)
 	free(h->problem);
 	free(h->run);
 	free(h);
+}
+
+/* Done with h: kept among the spares (its text buffer with it), or freed. */
+static void held_done(struct auditlog_stream *st, struct held *h)
+{
+	char *text;
+	size_t room;
+
+	if (!h)
+		return;
+	if (st->nspare >= 2 * BATCH) {
+		held_free(h);
+		return;
+	}
+	if (h->l.rec != h->l.j)
+		json_object_put(h->l.rec);
+	json_object_put(h->l.j);
+	free(h->problem);
+	free(h->run);
+	text = h->text;
+	room = h->room;
+	memset(h, 0, sizeof(*h));
+	h->text = text;
+	h->room = room;
+	h->next = st->spare;
+	st->spare = h;
+	st->nspare++;
 }
 
 /* Read more of the file into buf; 0, or -1 with err_set(). */
@@ -593,8 +655,14 @@ static int skip_long(struct auditlog_stream *st, struct held *h)
 	return 0;
 }
 
-/* Read and check the next line into *out; 1, 0 at the end of the file, or -1. */
-static int read_line(struct auditlog_stream *st, struct held **out)
+/*
+ * Split the next line off the file into *out (its text copied, or a line
+ * too long hashed and skipped), not parsed yet.  Returns 1; 0 at the end
+ * of the file; 2 when the next line is too long and !take_long (nothing
+ * taken: the lines before it must be checked first, as its bytes go to the
+ * checker as they are read); -1 with err_set().
+ */
+static int read_raw(struct auditlog_stream *st, struct held **out, int take_long)
 {
 	struct held *h;
 	char *nl;
@@ -609,15 +677,24 @@ static int read_line(struct auditlog_stream *st, struct held **out)
 	}
 	if (!nl && st->pos == st->end)
 		return 0;
-	h = calloc(1, sizeof(*h));
-	if (!h)
+	len = nl ? (size_t)(nl - st->buf) - st->pos : st->end - st->pos;
+	if (len > (size_t)AUDITLOG_LINE_MAX && !take_long)
+		return 2;
+	h = st->spare;
+	if (h) {
+		st->spare = h->next;
+		st->nspare--;
+	} else if (!(h = calloc(1, sizeof(*h)))) {
 		return err_set("cannot read %s: %s", st->name, err_cause(ENOMEM));
+	}
+	h->next = NULL;
 	h->l.lineno = ++st->lineno;
 	h->l.off = (size_t)st->off;
-	len = nl ? (size_t)(nl - st->buf) - st->pos : st->end - st->pos;
 	if (len > (size_t)AUDITLOG_LINE_MAX) {
 		off_t before = st->off;
 
+		h->l.text = NULL;
+		h->toolong = 1;
 		if (skip_long(st, h) < 0) {
 			held_free(h);
 			return -1;
@@ -625,12 +702,17 @@ static int read_line(struct auditlog_stream *st, struct held **out)
 		st->off = before + (off_t)h->l.len + h->l.terminated;
 		if (st->lineno == 1)
 			st->form = AUDITLOG_FORM_JSONL;
-		auditlog_read_line(&h->l, st->form, h->parts);
 	} else {
-		h->text = malloc(len + 1);
-		if (!h->text) {
-			held_free(h);
-			return err_set("cannot read %s: %s", st->name, err_cause(ENOMEM));
+		if (h->room < len + 1) {
+			size_t room = len + 1 > 4096 ? len + 1 : 4096;
+			char *grown = realloc(h->text, room);
+
+			if (!grown) {
+				held_free(h);
+				return err_set("cannot read %s: %s", st->name, err_cause(ENOMEM));
+			}
+			h->text = grown;
+			h->room = room;
 		}
 		memcpy(h->text, st->buf + st->pos, len);
 		h->text[len] = '\0';
@@ -641,8 +723,31 @@ static int read_line(struct auditlog_stream *st, struct held **out)
 		st->off += (off_t)(len + (nl != NULL));
 		if (st->lineno == 1)
 			st->form = auditlog_read_form(h->text, len);
-		auditlog_read_line(&h->l, st->form, h->parts);
 	}
+	*out = h;
+	return 1;
+}
+
+struct part {
+	struct held **h;
+	size_t n;
+	enum auditlog_form form;
+};
+
+static void *parse_part(void *arg)
+{
+	struct part *p = arg;
+
+	for (size_t i = 0; i < p->n; i++)
+		auditlog_read_line(&p->h[i]->l, p->form, p->h[i]->parts);
+	return NULL;
+}
+
+/* Check a parsed line in file order and queue it. 0, or -1 with err_set(). */
+static int settle(struct auditlog_stream *st, struct held *h)
+{
+	h->l.from = h->l.source && get_str(h->l.source, "file") ? get_str(h->l.source, "file") :
+		    st->name;
 	st->c.form = st->form;
 	auditlog_check_line(&st->c, &h->l);
 	if (h->l.problem && !(h->problem = strdup(h->l.problem))) {
@@ -658,14 +763,78 @@ static int read_line(struct auditlog_stream *st, struct held **out)
 			h->run = strdup(run);
 		}
 		/* a final record: the begun records of its run waiting are superseded */
-		for (size_t i = 0; run && !stage && i < st->nq; i++)
+		for (size_t i = st->qhead; run && !stage && i < st->nq; i++)
 			if (st->q[i]->begun && st->q[i]->run && !strcmp(st->q[i]->run, run)) {
 				st->q[i]->l.superseded = 1;
 				st->q[i]->begun = 0;
 			}
 	}
-	*out = h;
-	return 1;
+	if (st->nq == st->qroom && st->qhead) {
+		memmove(st->q, st->q + st->qhead, (st->nq - st->qhead) * sizeof(*st->q));
+		st->nq -= st->qhead;
+		st->qhead = 0;
+	}
+	if (st->nq == st->qroom) {
+		size_t room = st->qroom ? 2 * st->qroom : BATCH * 2;
+		struct held **grown = realloc(st->q, room * sizeof(*grown));
+
+		if (!grown) {
+			held_free(h);
+			return err_set("cannot read %s: %s", st->name, err_cause(ENOMEM));
+		}
+		st->q = grown;
+		st->qroom = room;
+	}
+	st->q[st->nq++] = h;
+	st->qbytes += h->l.len;
+	return 0;
+}
+
+/*
+ * Read up to BATCH lines, parse them (half of them on a second thread when
+ * there is a second processor: parsing JSON is most of the work), then
+ * check and queue them in file order.  Returns how many lines, 0 at the
+ * end of the file, or -1 with err_set().
+ */
+static int read_batch(struct auditlog_stream *st)
+{
+	struct held *b[BATCH];
+	size_t n = 0;
+	int rc = 1;
+
+	while (n < BATCH && (rc = read_raw(st, &b[n], n == 0)) == 1) {
+		n++;
+		if (b[n - 1]->toolong)
+			break;
+	}
+	if (rc < 0) {
+		for (size_t i = 0; i < n; i++)
+			held_free(b[i]);
+		return -1;
+	}
+	if (n >= 64 && st->threads) {
+		struct part other = { b, n / 2, st->form }, mine = { b + n / 2, n - n / 2, st->form };
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, parse_part, &other) == 0) {
+			parse_part(&mine);
+			pthread_join(t, NULL);
+		} else {
+			parse_part(&other);
+			parse_part(&mine);
+		}
+	} else {
+		struct part all = { b, n, st->form };
+
+		parse_part(&all);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (settle(st, b[i]) < 0) {
+			while (++i < n)
+				held_free(b[i]);
+			return -1;
+		}
+	return (int)n;
 }
 
 /*
@@ -745,6 +914,7 @@ struct auditlog_stream *auditlog_stream_open(const char *path, EVP_PKEY *const *
 		goto fail;
 	st->c.find = find_in_file;
 	st->c.fctx = st;
+	st->threads = sysconf(_SC_NPROCESSORS_ONLN) > 1;
 	return st;
 fail:
 	auditlog_stream_close(st);
@@ -758,51 +928,36 @@ const char *auditlog_stream_name(const struct auditlog_stream *st)
 
 int auditlog_stream_next(struct auditlog_stream *st, struct auditlog_line *out)
 {
-	held_free(st->cur);
+	held_done(st, st->cur);
 	st->cur = NULL;
 	for (;;) {
-		struct held *h = NULL;
 		int rc;
 
 		/* the first line waiting goes, unless a begun record may yet be superseded */
-		if (st->nq && (!st->q[0]->begun || st->done || st->nq > HOLD_LINES ||
+		if (st->nq > st->qhead && (!st->q[st->qhead]->begun || st->done ||
+					   st->nq - st->qhead > HOLD_LINES ||
 			       st->qbytes > (size_t)HOLD_BYTES)) {
-			st->cur = st->q[0];
+			st->cur = st->q[st->qhead++];
 			st->qbytes -= st->cur->l.len;
-			memmove(st->q, st->q + 1, --st->nq * sizeof(*st->q));
 			*out = st->cur->l;
 			return 1;
 		}
 		if (st->done)
 			return 0;
-		rc = read_line(st, &h);
+		rc = read_batch(st);
 		if (rc < 0)
 			return -1;
 		if (rc == 0) {
 			st->done = 1;
 			auditlog_check_end(&st->c);
-			continue;
 		}
-		if (st->nq == st->qroom) {
-			size_t room = st->qroom ? 2 * st->qroom : 16;
-			struct held **grown = realloc(st->q, room * sizeof(*grown));
-
-			if (!grown) {
-				held_free(h);
-				return err_set("cannot read %s: %s", st->name, err_cause(ENOMEM));
-			}
-			st->q = grown;
-			st->qroom = room;
-		}
-		st->q[st->nq++] = h;
-		st->qbytes += h->l.len;
 	}
 }
 
 int auditlog_stream_verdict(struct auditlog_stream *st, struct auditlog_verdict *v)
 {
 	*v = st->c.v;
-	if (!st->done || st->nq)
+	if (!st->done || st->nq > st->qhead)
 		return err_set("cannot verify %s: not read to the end", st->name);
 	if (!v->intact)
 		return err_set("%s", v->why);
@@ -814,7 +969,13 @@ void auditlog_stream_close(struct auditlog_stream *st)
 	if (!st)
 		return;
 	held_free(st->cur);
-	for (size_t i = 0; i < st->nq; i++)
+	while (st->spare) {
+		struct held *h = st->spare;
+
+		st->spare = h->next;
+		held_free(h);
+	}
+	for (size_t i = st->qhead; i < st->nq; i++)
 		held_free(st->q[i]);
 	free(st->q);
 	if (st->fd >= 0)

@@ -423,6 +423,16 @@ static void show(const struct auditlog_line *l)
 		o = json_object_new_object();
 		json_object_object_add(o, "source", json_object_get(l->source));
 		json_object_object_add(o, "record", json_object_get(l->rec));
+	} else if (l->host) {
+		/* a log server's line: when and from where the server got it */
+		struct json_object *r = json_object_new_object();
+
+		json_object_object_add(r, "time", json_object_new_string(l->stamp));
+		json_object_object_add(r, "host", json_object_new_string(l->host));
+		json_object_object_add(r, "tag", json_object_new_string(l->tag));
+		o = json_object_new_object();
+		json_object_object_add(o, "received", r);
+		json_object_object_add(o, "record", json_object_get(l->rec));
 	}
 	{
 		/* escaped line by line: the layout's newlines stay, a record's bidi
@@ -552,17 +562,18 @@ static void csv_field(const char *s, int last)
 	quote = strpbrk(s, ",\"\r\n") != NULL;
 	formula = strchr("=+-@\t\r", s[0]) && s[0];
 	if (quote || formula)
-		putchar('"');
+		putchar_unlocked('"');
 	if (formula)
-		putchar('\'');
-	for (; *s; s++) {
-		if (*s == '"')
-			putchar('"');
-		putchar(*s);
+		putchar_unlocked('\'');
+	/* spans between quotes written whole: a record has many fields, an export many records */
+	for (const char *q; (q = strchr(s, '"')); s = q + 1) {
+		fwrite_unlocked(s, 1, (size_t)(q - s) + 1, stdout);
+		putchar_unlocked('"');
 	}
+	fputs_unlocked(s, stdout);
 	if (quote || formula)
-		putchar('"');
-	fputs(last ? "\r\n" : ",", stdout);
+		putchar_unlocked('"');
+	fputs_unlocked(last ? "\r\n" : ",", stdout);
 }
 
 static void csv_num(long n, int last)

@@ -1116,7 +1116,7 @@ static void test_stream_begun(void **state)
 	fprintf(f, "{\"schema\":1,\"run\":\"r1\",\"seq\":3,\"prev\":\"%s\"}\n", zeros);
 	/* a begun record whose final record comes too late to be waited for */
 	fprintf(f, "{\"schema\":1,\"run\":\"r2\",\"stage\":\"begun\",\"seq\":4,\"prev\":\"%s\"}\n", zeros);
-	for (int i = 0; i < 1100; i++)
+	for (int i = 0; i < 1400; i++)
 		fprintf(f, "{\"schema\":1,\"run\":\"y%d\",\"seq\":5,\"prev\":\"%s\"}\n", i, zeros);
 	fprintf(f, "{\"schema\":1,\"run\":\"r2\",\"seq\":6,\"prev\":\"%s\"}\n", zeros);
 	fclose(f);
@@ -1135,7 +1135,7 @@ static void test_stream_begun(void **state)
 		else
 			assert_null(l.problem);
 	}
-	assert_int_equal(lines, 1109);
+	assert_int_equal(lines, 1409);
 	assert_int_equal(superseded, 1);
 	auditlog_stream_close(st);
 }
