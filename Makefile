@@ -30,7 +30,7 @@ ENGINE = recovery/err.o recovery/file.o recovery/utc.o recovery/rules.o recovery
 # the audit log: the record, signatures, reading, verifying, appending, rows, merging
 ENGINE += recovery/auditlog.o recovery/auditlog_sign.o recovery/auditlog_read.o \
 	  recovery/auditlog_verify.o recovery/auditlog_append.o recovery/auditlog_row.o \
-	  recovery/auditlog_merge.o
+	  recovery/auditlog_merge.o recovery/auditlog_scan.o
 FRONTS = recovery/cli.o recovery/front.o recovery/record.o recovery/fixcmd.o recovery/rulescmd.o \
 	 recovery/menu_work.o recovery/menu_draw.o \
 	 recovery/logcmd.o recovery/menu.o recovery/auto.o recovery/screen.o

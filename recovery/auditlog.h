@@ -241,7 +241,7 @@ int auditlog_verify(const struct auditlog *log, EVP_PKEY *const *keys, size_t nk
  * as auditlog_verify() checks them.
  *
  * Contract:
- *   st = auditlog_stream_open(path, keys, nkeys, warn, ctx);
+ *   st = auditlog_stream_open(path, 0, keys, nkeys, warn, ctx);
  *   while ((rc = auditlog_stream_next(st, &line)) > 0)
  *           use line (valid until the next call);
  *   if (rc == 0) auditlog_stream_verdict(st, &v);
@@ -265,13 +265,23 @@ int auditlog_verify(const struct auditlog *log, EVP_PKEY *const *keys, size_t nk
  */
 struct auditlog_stream;
 
+/* What a reader needs of each record (flags of auditlog_stream_open()). */
+#define AUDITLOG_STREAM_ROWS	1	/* line.rec holds only what auditlog_row() reads
+					 * (and the chain's members): list, export, summary */
+#define AUDITLOG_STREAM_CHAIN	2	/* line.j and line.rec hold only the chain's members
+					 * (seq, prev, sig, ...): verify */
+
 /*
  * Open the log at path for reading line by line, and read path.head now
- * (absent is fine).  Returns the stream, or NULL with err_set() ("cannot
- * open PATH: no such file or directory").
+ * (absent is fine).  flags: 0 (line.rec is the whole record) or one of
+ * AUDITLOG_STREAM_*, which read faster (json-c builds only what is
+ * needed); the checks and their verdict are the same.  Returns the
+ * stream, or NULL with err_set() ("cannot open PATH: no such file or
+ * directory").
  */
-struct auditlog_stream *auditlog_stream_open(const char *path, EVP_PKEY *const *keys,
-					     size_t nkeys, err_warn_fn warn, void *ctx);
+struct auditlog_stream *auditlog_stream_open(const char *path, unsigned flags,
+					     EVP_PKEY *const *keys, size_t nkeys,
+					     err_warn_fn warn, void *ctx);
 
 /*
  * The next line into *out (pointers owned by the stream, valid until the

@@ -6,6 +6,7 @@
  *   auditlog.c         the record of one run: outcome, JSON, writing it
  *   auditlog_sign.c    Ed25519 keys, signing a line, checking a signature
  *   auditlog_read.c    reading a log and telling records from junk
+ *   auditlog_scan.c    a fast strict scanner: json-c given only the members needed
  *   auditlog_verify.c  checking a whole log: chain, torn tails, head, sources
  *   auditlog_append.c  appending a record, torn tails, the head file
  *   auditlog_row.c     the facts of a record for list, export and summary
@@ -107,6 +108,8 @@ struct json_object *auditlog_read_json(const char *s, size_t len);
 #define CLASSIFY_EMBEDDED 1	/* the record a merged line holds */
 #define CLASSIFY_SERVER 2	/* a log server's message: seq and prev may be absent,
 				   merged lines are not taken */
+#define CLASSIFY_ROW 4		/* j and rec: only what rows and checks read (SCAN_ROW) */
+#define CLASSIFY_CHAIN 8	/* j and rec: only what the checks read (SCAN_CHAIN) */
 
 /*
  * Classify one line; *j gets the parsed line, *source points into it, *rec
@@ -137,12 +140,30 @@ int auditlog_read_syslog(const char *s, size_t len, struct syslog_parts *p);
  * Classify line l (l->text, l->len, l->lineno, l->terminated set) of a log
  * of the given form: kind, record, sha256, seq, j, rec, source, why, and
  * the syslog parts into the NUL-terminated copies in parts[] (3 buffers of
- * 256 bytes: stamp, host, tag) when it is a syslog line.
+ * 256 bytes: stamp, host, tag) when it is a syslog line.  flags: 0, or
+ * CLASSIFY_ROW or CLASSIFY_CHAIN (j and rec then hold only part of it).
  */
-void auditlog_read_line(struct auditlog_line *l, enum auditlog_form form, char parts[3][256]);
+void auditlog_read_line(struct auditlog_line *l, enum auditlog_form form, char parts[3][256],
+			int flags);
 
 /* The form of a log whose first line is s[0..len). */
 enum auditlog_form auditlog_read_form(const char *s, size_t len);
+
+/* ---- auditlog_scan.c ---- */
+
+/* How much of a record a reader needs (see AUDITLOG_STREAM_*). */
+enum scan_mode {
+	SCAN_FULL,		/* all of it */
+	SCAN_ROW,		/* the chain's members and what auditlog_row() reads */
+	SCAN_CHAIN,		/* the chain's members (seq, prev, sig, ...) and the last one */
+};
+
+/*
+ * s[0..len) as auditlog_read_json() reads it, but holding only the
+ * members mode names (when the fast scanner takes the text; else all of
+ * it).  A new reference, or NULL when s is not strict JSON.
+ */
+struct json_object *auditlog_scan_json(const char *s, size_t len, enum scan_mode mode);
 
 /* ---- auditlog_verify.c: checking a log line by line ---- */
 

@@ -88,7 +88,9 @@ enum auditlog_kind auditlog_read_classify(const char *s, size_t len, int flags,
 		*why = "holds a NUL byte";
 		return AUDITLOG_JUNK;
 	}
-	if (s[0] != '{' || !(*j = auditlog_read_json(s, len)) ||
+	if (s[0] != '{' ||
+	    !(*j = auditlog_scan_json(s, len, flags & CLASSIFY_ROW ? SCAN_ROW :
+				      flags & CLASSIFY_CHAIN ? SCAN_CHAIN : SCAN_FULL)) ||
 	    !json_object_is_type(*j, json_type_object)) {
 		*why = "not a JSON object (damaged or cut short)";
 		goto junk;
@@ -115,7 +117,7 @@ enum auditlog_kind auditlog_read_classify(const char *s, size_t len, int flags,
 		*rec = *j;
 		return AUDITLOG_RECORD;
 	}
-	if (flags || !kind || strcmp(kind, "merged")) {
+	if ((flags & (CLASSIFY_EMBEDDED | CLASSIFY_SERVER)) || !kind || strcmp(kind, "merged")) {
 		*why = "an unknown kind of line";
 		goto junk;
 	}
@@ -130,7 +132,8 @@ enum auditlog_kind auditlog_read_classify(const char *s, size_t len, int flags,
 			goto junk;
 		}
 		if (auditlog_read_classify(json_object_get_string(raw),
-					   (size_t)json_object_get_string_len(raw), CLASSIFY_EMBEDDED,
+					   (size_t)json_object_get_string_len(raw),
+					   CLASSIFY_EMBEDDED | (flags & (CLASSIFY_ROW | CLASSIFY_CHAIN)),
 					   &ej, &er, &es, &eseq, &ewhy) != AUDITLOG_RECORD) {
 			json_object_put(ej);
 			*why = "a merged line whose record is damaged";
@@ -284,11 +287,12 @@ static const char *part(char *buf, const char *s, size_t n)
 	return buf;
 }
 
-void auditlog_read_line(struct auditlog_line *l, enum auditlog_form form, char parts[3][256])
+void auditlog_read_line(struct auditlog_line *l, enum auditlog_form form, char parts[3][256],
+			int mode)
 {
 	const char *s = l->text;
 	size_t len = l->len;
-	int flags = 0;
+	int flags = mode & (CLASSIFY_ROW | CLASSIFY_CHAIN);
 
 	l->record = NULL;
 	l->reclen = 0;
@@ -306,7 +310,7 @@ void auditlog_read_line(struct auditlog_line *l, enum auditlog_form form, char p
 	if (form == AUDITLOG_FORM_SYSLOG) {
 		struct syslog_parts p;
 
-		flags = CLASSIFY_SERVER;
+		flags |= CLASSIFY_SERVER;
 		if (len && s[0] != '{') {
 			if (!auditlog_read_syslog(s, len, &p)) {
 				sha256_hex(s, len, l->sha256);
@@ -330,7 +334,7 @@ void auditlog_read_line(struct auditlog_line *l, enum auditlog_form form, char p
 	sha256_hex(s, len, l->sha256);
 	l->kind = auditlog_read_classify(s, len, flags, &l->j, &l->rec, &l->source, &l->seq,
 					 &l->why);
-	if (l->kind == AUDITLOG_JUNK && flags && len && s[0] == '{' && !l->j &&
+	if (l->kind == AUDITLOG_JUNK && (flags & CLASSIFY_SERVER) && len && s[0] == '{' && !l->j &&
 	    !strncmp(l->why, "not a JSON object", 17))
 		l->why = "not a JSON object (damaged, or cut short by the sender or by the "
 			 "server's maximum message size)";
@@ -429,7 +433,7 @@ int auditlog_parse(struct auditlog *log, const char *name, const char *buf, size
 		l->text = s;
 		l->terminated = nl != NULL;
 		auditlog_read_line(l, log->form, log->form == AUDITLOG_FORM_SYSLOG ?
-				   log->parts[log->n] : NULL);
+				   log->parts[log->n] : NULL, 0);
 		l->from = l->source && get_str(l->source, "file") ? get_str(l->source, "file") :
 			  log->name;
 		log->n++;
@@ -543,6 +547,7 @@ struct auditlog_stream {
 	struct held *spare;		/* lines to use again, with their text buffers */
 	size_t nspare;
 	int threads;			/* parse on two threads */
+	int flags;			/* CLASSIFY_ROW, CLASSIFY_CHAIN or 0 */
 	EVP_MD_CTX *md;
 };
 
@@ -732,6 +737,7 @@ struct part {
 	struct held **h;
 	size_t n;
 	enum auditlog_form form;
+	int flags;
 };
 
 static void *parse_part(void *arg)
@@ -739,7 +745,7 @@ static void *parse_part(void *arg)
 	struct part *p = arg;
 
 	for (size_t i = 0; i < p->n; i++)
-		auditlog_read_line(&p->h[i]->l, p->form, p->h[i]->parts);
+		auditlog_read_line(&p->h[i]->l, p->form, p->h[i]->parts, p->flags);
 	return NULL;
 }
 
@@ -813,7 +819,8 @@ static int read_batch(struct auditlog_stream *st)
 		return -1;
 	}
 	if (n >= 64 && st->threads) {
-		struct part other = { b, n / 2, st->form }, mine = { b + n / 2, n - n / 2, st->form };
+		struct part other = { b, n / 2, st->form, st->flags };
+		struct part mine = { b + n / 2, n - n / 2, st->form, st->flags };
 		pthread_t t;
 
 		if (pthread_create(&t, NULL, parse_part, &other) == 0) {
@@ -824,7 +831,7 @@ static int read_batch(struct auditlog_stream *st)
 			parse_part(&mine);
 		}
 	} else {
-		struct part all = { b, n, st->form };
+		struct part all = { b, n, st->form, st->flags };
 
 		parse_part(&all);
 	}
@@ -880,8 +887,9 @@ out:
 	return found;
 }
 
-struct auditlog_stream *auditlog_stream_open(const char *path, EVP_PKEY *const *keys,
-					     size_t nkeys, err_warn_fn warn, void *ctx)
+struct auditlog_stream *auditlog_stream_open(const char *path, unsigned flags,
+					     EVP_PKEY *const *keys, size_t nkeys, err_warn_fn warn,
+					     void *ctx)
 {
 	struct auditlog_stream *st = calloc(1, sizeof(*st));
 	struct stat sb;
@@ -915,6 +923,8 @@ struct auditlog_stream *auditlog_stream_open(const char *path, EVP_PKEY *const *
 	st->c.find = find_in_file;
 	st->c.fctx = st;
 	st->threads = sysconf(_SC_NPROCESSORS_ONLN) > 1;
+	st->flags = flags & AUDITLOG_STREAM_CHAIN ? CLASSIFY_CHAIN :
+		    flags & AUDITLOG_STREAM_ROWS ? CLASSIFY_ROW : 0;
 	return st;
 fail:
 	auditlog_stream_close(st);

@@ -685,8 +685,8 @@ int auditlog_check_end(struct auditlog_check *c)
 	if (c->form == AUDITLOG_FORM_SYSLOG) {
 		check_links(c);
 		warnf(c, "a log server's file: %zu record%s, each checked on its own; %zu in the "
-		      "chains of %zu stick%s%s", c->records, c->records == 1 ? "" : "s", v->chained,
-		      v->chains, v->chains == 1 ? "" : "s", c->alone ? "" : ", complete");
+		      "chains of %zu stick%s", c->records, c->records == 1 ? "" : "s", v->chained,
+		      v->chains, v->chains == 1 ? "" : "s");
 		if (c->alone)
 			warnf(c, "%zu record%s not chained (no seq, or no stick name and no key, or "
 			      "one stick name for several logs)", c->alone, c->alone == 1 ? "" : "s");

@@ -98,12 +98,12 @@ static void close_streams(struct streams *ss)
 
 /*
  * Open every file before anything is printed: one that cannot be opened
- * gives its error (one line on stderr each) and no output at all.  keys
- * and warn as auditlog_stream_open() (warn gets the file's name as ctx).
+ * gives its error (one line on stderr each) and no output at all.  flags,
+ * keys and warn as auditlog_stream_open() (warn gets the file's name as ctx).
  * Returns 0, or -1 with every stream closed.
  */
-static int open_streams(struct streams *ss, char **files, int n, EVP_PKEY *const *keys,
-			size_t nkeys, err_warn_fn warn)
+static int open_streams(struct streams *ss, char **files, int n, unsigned flags,
+			EVP_PKEY *const *keys, size_t nkeys, err_warn_fn warn)
 {
 	int cannot = 0;
 
@@ -114,8 +114,8 @@ static int open_streams(struct streams *ss, char **files, int n, EVP_PKEY *const
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
-		struct auditlog_stream *st = auditlog_stream_open(files[i], keys, nkeys, warn,
-								  files[i]);
+		struct auditlog_stream *st = auditlog_stream_open(files[i], flags, keys, nkeys,
+								  warn, files[i]);
 
 		if (!st) {
 			fprintf(stderr, "bootfix: %s\n", text_safe(err_msg()));
@@ -343,7 +343,8 @@ static int cmd_verify(const struct front_verb *self, struct front_args *a)
 	(void)self;
 	if (pubkeys(a, &keys, &nkeys) < 0)
 		return FRONT_EXIT_CANNOT;
-	if (open_streams(&ss, a->argv, a->argc, keys, nkeys, warn_stdout) < 0) {
+	if (open_streams(&ss, a->argv, a->argc, AUDITLOG_STREAM_CHAIN, keys, nkeys,
+			 warn_stdout) < 0) {
 		free_keys(keys, nkeys);
 		return FRONT_EXIT_CANNOT;
 	}
@@ -384,7 +385,7 @@ static int cmd_list(const struct front_verb *self, struct front_args *a)
 	int rc = 0;
 
 	(void)self;
-	if (open_streams(&ss, a->argv, a->argc, NULL, 0, NULL) < 0)
+	if (open_streams(&ss, a->argv, a->argc, AUDITLOG_STREAM_ROWS, NULL, 0, NULL) < 0)
 		return FRONT_EXIT_CANNOT;
 	table_add(&t, (const char *const[]){ ss.n > 1 ? "FILE:LINE" : "LINE", "TIME", "COMPUTER",
 					    "SERIAL", "SITE", "ACTION", "OUTCOME" });
@@ -510,7 +511,7 @@ static int cmd_show(const struct front_verb *self, struct front_args *a)
 		n = strtoul(a->argv[1], &end, 10);
 		if (*end || !*a->argv[1] || errno || n == 0)
 			return front_usage(self);
-		if (open_streams(&ss, a->argv, 1, NULL, 0, NULL) < 0)
+		if (open_streams(&ss, a->argv, 1, 0, NULL, 0, NULL) < 0)
 			return FRONT_EXIT_CANNOT;
 		while ((rc = next_line(&ss, 0, &l)) > 0 && ++lines < n)
 			;
@@ -532,7 +533,7 @@ static int cmd_show(const struct front_verb *self, struct front_args *a)
 		close_streams(&ss);
 		return rc;
 	}
-	if (open_streams(&ss, a->argv, a->argc, NULL, 0, NULL) < 0)
+	if (open_streams(&ss, a->argv, a->argc, 0, NULL, 0, NULL) < 0)
 		return FRONT_EXIT_CANNOT;
 	for (size_t f = 0; f < ss.n && !rc; f++)
 		while ((rc = next_line(&ss, f, &l)) > 0)
@@ -608,7 +609,7 @@ static int cmd_export(const struct front_verb *self, struct front_args *a)
 
 	if (!front_arg(a, 'C'))		/* the one format there is, named all the same */
 		return front_usage(self);
-	if (open_streams(&ss, a->argv, a->argc, NULL, 0, NULL) < 0)
+	if (open_streams(&ss, a->argv, a->argc, AUDITLOG_STREAM_ROWS, NULL, 0, NULL) < 0)
 		return FRONT_EXIT_CANNOT;
 	fputs("\xef\xbb\xbf", stdout);	/* UTF-8 BOM: Excel then reads non-ASCII right */
 	for (size_t i = 0; i < nh; i++)
@@ -853,7 +854,7 @@ static int cmd_summary(const struct front_verb *self, struct front_args *a)
 	int rc = 0;
 
 	(void)self;
-	if (open_streams(&ss, a->argv, a->argc, NULL, 0, NULL) < 0)
+	if (open_streams(&ss, a->argv, a->argc, AUDITLOG_STREAM_ROWS, NULL, 0, NULL) < 0)
 		return FRONT_EXIT_CANNOT;
 	count_zero(&action, actions, sizeof(actions) / sizeof(actions[0]));
 	count_zero(&outcome, outcomes, sizeof(outcomes) / sizeof(outcomes[0]));
@@ -907,7 +908,7 @@ static int cmd_keys(const struct front_verb *self, struct front_args *a)
 	int rc = 0;
 
 	(void)self;
-	if (open_streams(&ss, a->argv, a->argc, NULL, 0, NULL) < 0)
+	if (open_streams(&ss, a->argv, a->argc, AUDITLOG_STREAM_ROWS, NULL, 0, NULL) < 0)
 		return FRONT_EXIT_CANNOT;
 	table_add(&t, (const char *const[]){ "KEY ID", "TIME", "COMPUTER", "SERIAL", "DEVICE",
 					    "SOURCE", ss.n > 1 ? "FILE:LINE" : "LINE" });

@@ -78,11 +78,14 @@ static void fake_run(struct run *r, enum volume_outcome oc, int done, const char
 	memset(f->d.sha256, 'a', 64);
 }
 
+static const char *stick_name;	/* the "stick" of the records append_one() makes */
+
 /* Append one record of a made-up fix; returns auditlog_append()'s result. */
 static int append_one(const char *file, const char *computer, const char *keyfile)
 {
 	struct run r;
-	struct audit_info ai = { .action = "fix", .mode = "cli", .site = "Ward 3" };
+	struct audit_info ai = { .action = "fix", .mode = "cli", .site = "Ward 3",
+				 .stick = stick_name };
 	struct auditlog_appended a;
 	struct json_object *rec;
 	int rc;
@@ -129,28 +132,54 @@ static int verify(const char *file, EVP_PKEY *key, size_t *n)
 	rc = auditlog_verify(&log, key ? &key : NULL, key ? 1 : 0, collect, NULL, &mem_n);
 	snprintf(msg, sizeof(msg), "%s", err_msg());
 	snprintf(mem_warnings, sizeof(mem_warnings), "%s", warnings);
-	warnings[0] = '\0';
-	st = auditlog_stream_open(file, key ? &key : NULL, key ? 1 : 0, collect, NULL);
-	assert_non_null(st);
-	while ((src = auditlog_stream_next(st, &l)) > 0) {
-		assert_true(k < log.n);
-		assert_int_equal(l.lineno, k + 1);
-		assert_int_equal(l.kind, log.lines[k].kind);
-		assert_int_equal(l.len, log.lines[k].len);
-		assert_string_equal(l.sha256, log.lines[k].sha256);
-		assert_int_equal(l.superseded, log.lines[k].superseded);
-		k++;
+	/* whole records, rows only, the chain only: the same lines, verdict and rows */
+	for (unsigned flags = 0; flags <= AUDITLOG_STREAM_CHAIN; flags++) {
+		k = 0;
+		warnings[0] = '\0';
+		st = auditlog_stream_open(file, flags, key ? &key : NULL, key ? 1 : 0, collect, NULL);
+		assert_non_null(st);
+		while ((src = auditlog_stream_next(st, &l)) > 0) {
+			assert_true(k < log.n);
+			assert_int_equal(l.lineno, k + 1);
+			assert_int_equal(l.kind, log.lines[k].kind);
+			assert_int_equal(l.len, log.lines[k].len);
+			assert_string_equal(l.sha256, log.lines[k].sha256);
+			assert_int_equal(l.superseded, log.lines[k].superseded);
+			if (flags != AUDITLOG_STREAM_CHAIN && l.rec) {
+				struct auditlog_row a, b;
+
+				auditlog_row(l.rec, &a);
+				auditlog_row(log.lines[k].rec, &b);
+				assert_string_equal(a.computer ? a.computer : "-",
+						    b.computer ? b.computer : "-");
+				assert_string_equal(a.windows ? a.windows : "-",
+						    b.windows ? b.windows : "-");
+				assert_string_equal(a.key_ids ? a.key_ids : "-",
+						    b.key_ids ? b.key_ids : "-");
+				assert_string_equal(a.outcome ? a.outcome : "-",
+						    b.outcome ? b.outcome : "-");
+				assert_string_equal(a.product_serial ? a.product_serial : "-",
+						    b.product_serial ? b.product_serial : "-");
+				assert_int_equal(a.quarantined, b.quarantined);
+				assert_int_equal(a.faulty, b.faulty);
+				assert_int_equal(a.volumes, b.volumes);
+				assert_int_equal(a.duration_ms, b.duration_ms);
+				auditlog_row_free(&a);
+				auditlog_row_free(&b);
+			}
+			k++;
+		}
+		assert_int_equal(src, 0);
+		assert_int_equal(k, log.n);
+		assert_int_equal(auditlog_stream_verdict(st, &v), rc);
+		assert_int_equal(v.intact, rc == 0);
+		if (rc < 0)
+			assert_string_equal(v.why, msg);
+		else
+			assert_int_equal(v.records, mem_n);
+		assert_string_equal(warnings, mem_warnings);
+		auditlog_stream_close(st);
 	}
-	assert_int_equal(src, 0);
-	assert_int_equal(k, log.n);
-	assert_int_equal(auditlog_stream_verdict(st, &v), rc);
-	assert_int_equal(v.intact, rc == 0);
-	if (rc < 0)
-		assert_string_equal(v.why, msg);
-	else
-		assert_int_equal(v.records, mem_n);
-	assert_string_equal(warnings, mem_warnings);
-	auditlog_stream_close(st);
 	auditlog_free(&log);
 	if (n)
 		*n = mem_n;
@@ -1075,6 +1104,38 @@ static void test_server_file(void **state)
 		assert_non_null(strstr(warnings, "are both record 1 but differ"));
 		assert_non_null(strstr(warnings, "6 records not chained"));
 	}
+	/* sticks with names: each chain checked, in every way of reading */
+	snprintf(a, sizeof(a), "%s", fresh("srv-na.jsonl"));
+	snprintf(b, sizeof(b), "%s", fresh("srv-nb.jsonl"));
+	for (int i = 0; i < 3; i++) {
+		stick_name = "stick-a";
+		assert_int_equal(append_one(a, "PC-A", keyfile), 0);
+		stick_name = "stick-b";
+		assert_int_equal(append_one(b, "PC-B", keyfile), 0);
+	}
+	stick_name = NULL;
+	{
+		size_t la, lb;
+		char *x = slurp(a, &la), *y = slurp(b, &lb);
+
+		/* record 2 of stick-a missing, record 3 of stick-b twice */
+		f = fopen(both, "w");
+		fwrite(x, 1, line_at(x, 2), f);
+		fwrite(x + line_at(x, 3), 1, la - line_at(x, 3), f);
+		fwrite(y, 1, lb, f);
+		fwrite(y + line_at(y, 3), 1, lb - line_at(y, 3), f);
+		fclose(f);
+		free(x);
+		free(y);
+	}
+	as_syslog(both, fresh("srv-named.log"), 2);
+	assert_int_equal(verify(path, k, &n), 0);
+	assert_int_equal(n, 6);
+	assert_non_null(strstr(warnings, "stick \"stick-a\" key "));
+	assert_non_null(strstr(warnings, ": records 1, 3 (not in this file: 2)\n"));
+	assert_non_null(strstr(warnings, ": records 1-3; some received twice\n"));
+	assert_non_null(strstr(warnings, "6 records, each checked on its own; 6 in the chains of 2 "
+			       "sticks\n"));
 	/* a changed byte: the signature fails, the line is named */
 	buf = slurp(fresh("srv0.log"), &len);
 	p = strstr(buf, "PC-B");
@@ -1120,7 +1181,7 @@ static void test_stream_begun(void **state)
 		fprintf(f, "{\"schema\":1,\"run\":\"y%d\",\"seq\":5,\"prev\":\"%s\"}\n", i, zeros);
 	fprintf(f, "{\"schema\":1,\"run\":\"r2\",\"seq\":6,\"prev\":\"%s\"}\n", zeros);
 	fclose(f);
-	st = auditlog_stream_open(path, NULL, 0, NULL, NULL);
+	st = auditlog_stream_open(path, 0, NULL, 0, NULL, NULL);
 	assert_non_null(st);
 	while (auditlog_stream_next(st, &l) > 0) {
 		assert_int_equal(l.lineno, ++lines);
@@ -1163,7 +1224,7 @@ static void test_stream_long_line(void **state)
 	fwrite(first, 1, len, f);
 	fclose(f);
 	free(first);
-	st = auditlog_stream_open(path, NULL, 0, NULL, NULL);
+	st = auditlog_stream_open(path, 0, NULL, 0, NULL, NULL);
 	assert_non_null(st);
 	assert_int_equal(auditlog_stream_next(st, &l), 1);
 	assert_int_equal(l.kind, AUDITLOG_RECORD);
