@@ -173,6 +173,12 @@ static size_t width(const char *s)
 	size_t w = 0, n = strlen(s);
 	mbstate_t st;
 
+	/* ASCII (cleaned: no controls) is one column a byte; most cells are */
+	while (w < n && !((unsigned char)s[w] & 0x80))
+		w++;
+	if (w == n)
+		return n;
+	w = 0;
 	memset(&st, 0, sizeof(st));
 	for (size_t i = 0; i < n;) {
 		wchar_t wc;
