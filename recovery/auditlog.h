@@ -17,6 +17,12 @@
  *     record), so records cut off the end of FILE show.
  * A merged log (bootfix log merge) holds lines of "kind":"merged", each
  * embedding one original line byte-for-byte in "record" with its "source".
+ * A log server's file holds syslog lines whose message is a record, from
+ * many sticks: checked record by record (docs/log.md).
+ *
+ * Two readers: auditlog_read() holds a whole log in memory (the menu's log
+ * screen, merge); auditlog_stream_*() reads one line at a time, for logs
+ * of any size (the log verbs, reports).  Both check with the same code.
  *
  * The code is auditlog.c (the record) and auditlog_*.c, one part each:
  * auditlog_internal.h lists them.
