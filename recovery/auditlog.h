@@ -145,6 +145,8 @@ int auditlog_write_run(struct audit_info *ai, const char *log_path, char **path,
 
 /* ---- reading ---- */
 
+struct auditlog_row;
+
 #define AUDITLOG_LINE_MAX (64L * 1024 * 1024)	/* longest line a stream keeps */
 
 enum auditlog_kind {
@@ -196,6 +198,8 @@ struct auditlog_line {
 	const char *sig_key;		/* its "sig_key" member, or NULL */
 	const char *problem;		/* NULL, or why this line makes the log fail
 					 * ("line 5: chain broken: ..."); see the stream */
+	const struct auditlog_row *row;	/* AUDITLOG_STREAM_ROWS: the record's row, as
+					 * auditlog_row() reads it; else NULL */
 };
 
 struct auditlog {
@@ -272,8 +276,9 @@ int auditlog_verify(const struct auditlog *log, EVP_PKEY *const *keys, size_t nk
 struct auditlog_stream;
 
 /* What a reader needs of each record (flags of auditlog_stream_open()). */
-#define AUDITLOG_STREAM_ROWS	1	/* line.rec holds only what auditlog_row() reads
-					 * (and the chain's members): list, export, summary */
+#define AUDITLOG_STREAM_ROWS	1	/* line.row is the record's row (read without
+					 * json-c where it can), line.j and line.rec hold
+					 * only the chain's members: list, export, summary */
 #define AUDITLOG_STREAM_CHAIN	2	/* line.j and line.rec hold only the chain's members
 					 * (seq, prev, sig, ...): verify */
 
@@ -348,6 +353,7 @@ struct auditlog_row {
 	char *windows;		/* "Windows 10 Pro 16299 (1709)", ", "-separated, or NULL */
 	char *key_ids;		/* BitLocker key IDs used, ", "-separated, or NULL */
 	long volumes, findings, faulty, quarantined, duration_ms;
+	char *arena;		/* a row read from a stream: where its strings are */
 };
 
 /*

@@ -165,6 +165,19 @@ enum scan_mode {
  */
 struct json_object *auditlog_scan_json(const char *s, size_t len, enum scan_mode mode);
 
+/*
+ * The row of the record s[0..len) (as auditlog_row() reads it) straight
+ * from the scanner, json-c not involved; its strings in row->arena.
+ * Returns 0, or -1 when json-c should read it (not taken by the scanner,
+ * an escaped member name, a number json-c might read otherwise).
+ */
+int auditlog_scan_row(const char *s, size_t len, struct auditlog_row *row);
+
+/* ---- auditlog_row.c ---- */
+
+/* Add s to the ", "-separated list *acc, unless it is there already. */
+void auditlog_row_join(char **acc, const char *s);
+
 /* ---- auditlog_verify.c: checking a log line by line ---- */
 
 struct check_src;

@@ -528,6 +528,8 @@ struct held {
 	char *run;
 	int toolong;			/* hashed as read, not kept */
 	struct held *next;		/* in the stream's spares */
+	struct auditlog_row row;	/* AUDITLOG_STREAM_ROWS: the record's row */
+	struct json_object *rowdom;	/* what it points into, when json-c read it */
 };
 
 struct auditlog_stream {
@@ -547,7 +549,8 @@ struct auditlog_stream {
 	struct held *spare;		/* lines to use again, with their text buffers */
 	size_t nspare;
 	int threads;			/* parse on two threads */
-	int flags;			/* CLASSIFY_ROW, CLASSIFY_CHAIN or 0 */
+	int flags;			/* CLASSIFY_CHAIN or 0 */
+	int rows;			/* AUDITLOG_STREAM_ROWS: each record's row too */
 	EVP_MD_CTX *md;
 };
 
@@ -555,6 +558,8 @@ static void held_free(struct held *h)
 {
 	if (!h)
 		return;
+	auditlog_row_free(&h->row);
+	json_object_put(h->rowdom);
 	if (h->l.rec != h->l.j)
 		json_object_put(h->l.rec);
 	json_object_put(h->l.j);
@@ -581,6 +586,8 @@ static void held_done(struct auditlog_stream *st, struct held *h)
 	json_object_put(h->l.j);
 	free(h->problem);
 	free(h->run);
+	auditlog_row_free(&h->row);
+	json_object_put(h->rowdom);
 	text = h->text;
 	room = h->room;
 	memset(h, 0, sizeof(*h));
@@ -738,14 +745,43 @@ struct part {
 	size_t n;
 	enum auditlog_form form;
 	int flags;
+	int rows;
 };
+
+/* The row of h's record: from the scanner, else from json-c. */
+static void row_of(struct held *h)
+{
+	struct json_object *raw;
+	const char *s;
+	size_t len;
+
+	if (h->l.kind == AUDITLOG_RECORD) {
+		s = h->l.record;
+		len = h->l.reclen;
+	} else if (h->l.kind == AUDITLOG_MERGED &&
+		   (raw = get_obj(h->l.j, "record", json_type_string))) {
+		s = json_object_get_string(raw);
+		len = (size_t)json_object_get_string_len(raw);
+	} else {
+		return;
+	}
+	if (auditlog_scan_row(s, len, &h->row) < 0) {
+		h->rowdom = auditlog_scan_json(s, len, SCAN_ROW);
+		auditlog_row(h->rowdom, &h->row);
+	}
+	h->l.row = &h->row;
+}
 
 static void *parse_part(void *arg)
 {
 	struct part *p = arg;
 
-	for (size_t i = 0; i < p->n; i++)
-		auditlog_read_line(&p->h[i]->l, p->form, p->h[i]->parts, p->flags);
+	for (size_t i = 0; i < p->n; i++) {
+		auditlog_read_line(&p->h[i]->l, p->form, p->h[i]->parts,
+				   p->rows ? CLASSIFY_CHAIN : p->flags);
+		if (p->rows)
+			row_of(p->h[i]);
+	}
 	return NULL;
 }
 
@@ -819,8 +855,8 @@ static int read_batch(struct auditlog_stream *st)
 		return -1;
 	}
 	if (n >= 64 && st->threads) {
-		struct part other = { b, n / 2, st->form, st->flags };
-		struct part mine = { b + n / 2, n - n / 2, st->form, st->flags };
+		struct part other = { b, n / 2, st->form, st->flags, st->rows };
+		struct part mine = { b + n / 2, n - n / 2, st->form, st->flags, st->rows };
 		pthread_t t;
 
 		if (pthread_create(&t, NULL, parse_part, &other) == 0) {
@@ -831,7 +867,7 @@ static int read_batch(struct auditlog_stream *st)
 			parse_part(&mine);
 		}
 	} else {
-		struct part all = { b, n, st->form, st->flags };
+		struct part all = { b, n, st->form, st->flags, st->rows };
 
 		parse_part(&all);
 	}
@@ -923,8 +959,8 @@ struct auditlog_stream *auditlog_stream_open(const char *path, unsigned flags,
 	st->c.find = find_in_file;
 	st->c.fctx = st;
 	st->threads = sysconf(_SC_NPROCESSORS_ONLN) > 1;
-	st->flags = flags & AUDITLOG_STREAM_CHAIN ? CLASSIFY_CHAIN :
-		    flags & AUDITLOG_STREAM_ROWS ? CLASSIFY_ROW : 0;
+	st->flags = flags & (AUDITLOG_STREAM_CHAIN | AUDITLOG_STREAM_ROWS) ? CLASSIFY_CHAIN : 0;
+	st->rows = (flags & AUDITLOG_STREAM_ROWS) != 0;
 	return st;
 fail:
 	auditlog_stream_close(st);

@@ -12,6 +12,7 @@
  * So a line is read alike either way.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,7 @@ struct scan {
 	size_t n, room;
 	char *out;			/* the reduced text */
 	size_t olen, oroom;
+	int taken;			/* s[0..len) scanned and taken: its tokens are t */
 };
 
 static pthread_key_t scan_key;
@@ -363,12 +365,13 @@ static int plain_names(const struct scan *sc)
 {
 	for (size_t i = 1; i < sc->t[0].next; i = sc->t[sc->t[i].next].next) {
 		size_t n = sc->t[i].end - sc->t[i].start;
+		const char *name = sc->s + sc->t[i].start;
 
 		if (sc->t[i].esc)
 			return -1;
 		for (size_t k = 1; k < i; k = sc->t[sc->t[k].next].next)
-			if (sc->t[k].end - sc->t[k].start == n &&
-			    !memcmp(sc->s + sc->t[k].start, sc->s + sc->t[i].start, n))
+			if (sc->t[k].end - sc->t[k].start == n && sc->s[sc->t[k].start + 1] == name[1] &&
+			    !memcmp(sc->s + sc->t[k].start, name, n))
 				return -1;
 	}
 	return 0;
@@ -379,8 +382,6 @@ struct json_object *auditlog_scan_json(const char *s, size_t len, enum scan_mode
 	struct scan *sc;
 	struct json_object *j;
 
-	if (mode == SCAN_FULL || !len || s[0] != '{')
-		return auditlog_read_json(s, len);
 	pthread_once(&scan_once, scan_init);
 	sc = pthread_getspecific(scan_key);
 	if (!sc) {
@@ -388,14 +389,270 @@ struct json_object *auditlog_scan_json(const char *s, size_t len, enum scan_mode
 			return auditlog_read_json(s, len);
 		pthread_setspecific(scan_key, sc);
 	}
+	sc->taken = 0;
+	if (mode == SCAN_FULL || !len || s[0] != '{')
+		return auditlog_read_json(s, len);
 	sc->s = s;
 	sc->len = len;
 	sc->pos = 0;
 	sc->n = 0;
 	sc->olen = 0;
-	if (value(sc, 0) < 0 || sc->pos != len || plain_names(sc) < 0 ||
-	    reduce(sc, 0, mode == SCAN_ROW ? keep_row : keep_chain, 1) < 0)
+	sc->taken = 0;
+	if (value(sc, 0) < 0 || sc->pos != len || plain_names(sc) < 0)
+		return auditlog_read_json(s, len);
+	sc->taken = 1;
+	if (reduce(sc, 0, mode == SCAN_ROW ? keep_row : keep_chain, 1) < 0)
 		return auditlog_read_json(s, len);
 	j = auditlog_read_json(sc->out, sc->olen);
 	return j ? j : auditlog_read_json(s, len);
+}
+
+/* ---- a row without json-c ---- */
+
+struct rowctx {
+	struct scan *sc;
+	char *arena;			/* as long as the record: unescaped strings never grow */
+	size_t used;
+	int fallback;			/* json-c should read this record */
+};
+
+/* The value of member name in object token k (the last of that name, as json-c keeps), or 0. */
+static size_t member(struct rowctx *r, size_t k, const char *name)
+{
+	const struct scan *sc = r->sc;
+	size_t n = strlen(name), found = 0;
+
+	if (sc->t[k].type != T_OBJ)
+		return 0;
+	for (size_t i = k + 1; i < sc->t[k].next; i = sc->t[sc->t[i].next].next) {
+		if (sc->t[i].esc) {
+			r->fallback = 1;
+			return 0;
+		}
+		if (sc->t[i].end - sc->t[i].start - 2 == n &&
+		    !memcmp(sc->s + sc->t[i].start + 1, name, n))
+			found = sc->t[i].next;
+	}
+	return found;
+}
+
+static void utf8(char *out, size_t *o, unsigned cp)
+{
+	if (cp < 0x80) {
+		out[(*o)++] = (char)cp;
+	} else if (cp < 0x800) {
+		out[(*o)++] = (char)(0xc0 | cp >> 6);
+		out[(*o)++] = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		out[(*o)++] = (char)(0xe0 | cp >> 12);
+		out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[(*o)++] = (char)(0x80 | (cp & 0x3f));
+	} else {
+		out[(*o)++] = (char)(0xf0 | cp >> 18);
+		out[(*o)++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[(*o)++] = (char)(0x80 | (cp & 0x3f));
+	}
+}
+
+/* String token v (0: none) unescaped into the arena, or NULL when v is no string. */
+static const char *str(struct rowctx *r, size_t v)
+{
+	const struct scan *sc = r->sc;
+	const char *p, *end;
+	char *out = r->arena + r->used;
+	size_t o = 0;
+
+	if (!v || sc->t[v].type != T_STR)
+		return NULL;
+	p = sc->s + sc->t[v].start + 1;
+	end = sc->s + sc->t[v].end - 1;
+	while (p < end) {
+		unsigned cp, lo;
+
+		if (*p != '\\') {
+			out[o++] = *p++;
+			continue;
+		}
+		p++;
+		switch (*p) {
+		case 'b': out[o++] = '\b'; break;
+		case 'f': out[o++] = '\f'; break;
+		case 'n': out[o++] = '\n'; break;
+		case 'r': out[o++] = '\r'; break;
+		case 't': out[o++] = '\t'; break;
+		case 'u':
+			hex4(p + 1, &cp);
+			p += 4;
+			if (cp >= 0xd800 && cp <= 0xdbff) {	/* the scanner saw its pair */
+				hex4(p + 3, &lo);
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				p += 6;
+			}
+			utf8(out, &o, cp);
+			break;
+		default: out[o++] = *p; break;		/* " \ / */
+		}
+		p++;
+	}
+	out[o] = '\0';
+	r->used += o + 1;
+	return out;
+}
+
+/* json_object_get_boolean() of token v (0: none). */
+static int boolean(struct rowctx *r, size_t v)
+{
+	const struct scan *sc = r->sc;
+	const char *p = sc->s + sc->t[v].start;
+
+	if (!v)
+		return 0;
+	switch (sc->t[v].type) {
+	case T_STR:
+		return sc->t[v].end - sc->t[v].start > 2;
+	case T_OTHER:
+		if (*p == 't')
+			return 1;
+		if (*p == 'f' || *p == 'n')
+			return 0;
+		/* a number: true unless zero; with an exponent json-c decides */
+		for (const char *q = p; q < sc->s + sc->t[v].end; q++)
+			if (*q == 'e' || *q == 'E')
+				r->fallback = 1;
+		for (; p < sc->s + sc->t[v].end; p++)
+			if (*p >= '1' && *p <= '9')
+				return 1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* An integer json-c reads as an int (no fraction or exponent, short enough), else -1. */
+static long integer(struct rowctx *r, size_t v, int *ok)
+{
+	const struct scan *sc = r->sc;
+	const char *p = sc->s + sc->t[v].start;
+	size_t n = v ? sc->t[v].end - sc->t[v].start : 0;
+	long x = 0;
+	int neg;
+
+	*ok = 0;
+	if (!v || sc->t[v].type != T_OTHER || !((*p >= '0' && *p <= '9') || *p == '-'))
+		return -1;
+	if (memchr(p, '.', n) || memchr(p, 'e', n) || memchr(p, 'E', n))
+		return -1;
+	if (n > 18) {
+		r->fallback = 1;
+		return -1;
+	}
+	neg = *p == '-';
+	for (size_t i = neg; i < n; i++)
+		x = x * 10 + (p[i] - '0');
+	*ok = 1;
+	return neg ? -x : x;
+}
+
+int auditlog_scan_row(const char *s, size_t len, struct auditlog_row *row)
+{
+	struct rowctx r = { 0 };
+	size_t m, vols, keys;
+	int ok;
+
+	memset(row, 0, sizeof(*row));
+	if (!len || s[0] != '{')
+		return -1;
+	pthread_once(&scan_once, scan_init);
+	r.sc = pthread_getspecific(scan_key);
+	if (!r.sc) {
+		if (!(r.sc = calloc(1, sizeof(*r.sc))))
+			return -1;
+		pthread_setspecific(scan_key, r.sc);
+	}
+	/* the record was just scanned to classify it (auditlog_scan_json()): once is enough */
+	if (!r.sc->taken || r.sc->s != s || r.sc->len != len) {
+		r.sc->s = s;
+		r.sc->len = len;
+		r.sc->pos = 0;
+		r.sc->n = 0;
+		r.sc->taken = 0;
+		if (value(r.sc, 0) < 0 || r.sc->pos != len || plain_names(r.sc) < 0)
+			return -1;
+		r.sc->taken = 1;
+	}
+	if (!(r.arena = malloc(len + 1)))
+		return -1;
+	row->arena = r.arena;
+	row->time = str(&r, member(&r, 0, "time"));
+	row->action = str(&r, member(&r, 0, "action"));
+	row->mode = str(&r, member(&r, 0, "mode"));
+	row->operator_name = str(&r, member(&r, 0, "operator"));
+	row->site = str(&r, member(&r, 0, "site"));
+	row->stick = str(&r, member(&r, 0, "stick"));
+	row->outcome = str(&r, member(&r, 0, "outcome"));
+	/* records written before "restored" existed called a restore "fixed" */
+	if (row->action && !strcmp(row->action, "restore") && row->outcome &&
+	    !strcmp(row->outcome, "fixed"))
+		row->outcome = "restored";
+	row->reason = str(&r, member(&r, 0, "reason"));
+	m = member(&r, 0, "machine");
+	if (m && r.sc->t[m].type == T_OBJ) {
+		row->sys_vendor = str(&r, member(&r, m, "sys_vendor"));
+		row->product_name = str(&r, member(&r, m, "product_name"));
+		row->product_serial = str(&r, member(&r, m, "product_serial"));
+		row->product_uuid = str(&r, member(&r, m, "product_uuid"));
+	}
+	row->duration_ms = integer(&r, member(&r, 0, "duration_ms"), &ok);
+	if (!ok)
+		row->duration_ms = -1;
+	vols = member(&r, 0, "volumes");
+	for (size_t v = vols + 1; vols && r.sc->t[vols].type == T_ARR && v < r.sc->t[vols].next;
+	     v = r.sc->t[v].next) {
+		size_t f;
+
+		if (r.sc->t[v].type != T_OBJ)
+			continue;
+		row->volumes++;
+		if (boolean(&r, member(&r, v, "windows"))) {
+			const char *pn = str(&r, member(&r, v, "product_name"));
+			const char *b = str(&r, member(&r, v, "build"));
+			const char *dv = str(&r, member(&r, v, "display_version"));
+			char *w;
+
+			auditlog_row_join(&row->computer, str(&r, member(&r, v, "computer_name")));
+			if ((pn || b) && asprintf(&w, "%s%s%s%s%s%s", pn ? pn : "Windows",
+						  b ? " " : "", b ? b : "", dv ? " (" : "",
+						  dv ? dv : "", dv ? ")" : "") >= 0) {
+				auditlog_row_join(&row->windows, w);
+				free(w);
+			}
+		}
+		f = member(&r, v, "findings");
+		for (size_t x = f + 1; f && r.sc->t[f].type == T_ARR && x < r.sc->t[f].next;
+		     x = r.sc->t[x].next) {
+			const char *verdict = NULL, *action = NULL;
+			size_t done = 0;
+
+			if (r.sc->t[x].type == T_OBJ) {
+				verdict = str(&r, member(&r, x, "verdict"));
+				action = str(&r, member(&r, x, "action"));
+				done = member(&r, x, "done");
+			}
+			row->findings++;
+			row->faulty += verdict && !strcmp(verdict, "faulty");
+			row->quarantined += action && !strcmp(action, "quarantine") &&
+					    boolean(&r, done);
+		}
+	}
+	keys = member(&r, 0, "bitlocker");
+	for (size_t k = keys + 1; keys && r.sc->t[keys].type == T_ARR && k < r.sc->t[keys].next;
+	     k = r.sc->t[k].next)
+		auditlog_row_join(&row->key_ids, r.sc->t[k].type == T_OBJ ?
+				  str(&r, member(&r, k, "key_id")) : NULL);
+	if (r.fallback) {
+		auditlog_row_free(row);
+		return -1;
+	}
+	return 0;
 }

@@ -149,6 +149,24 @@ static int next_line(struct streams *ss, size_t f, struct auditlog_line *l)
 	return rc;
 }
 
+/*
+ * The row of line l: the one the stream read (AUDITLOG_STREAM_ROWS), or
+ * read now into *tmp (give it to row_done() after).
+ */
+static const struct auditlog_row *row_of(const struct auditlog_line *l, struct auditlog_row *tmp)
+{
+	if (l->row)
+		return l->row;
+	auditlog_row(l->rec, tmp);
+	return tmp;
+}
+
+static void row_done(const struct auditlog_line *l, struct auditlog_row *tmp)
+{
+	if (!l->row)
+		auditlog_row_free(tmp);
+}
+
 /* A record that list, export, summary and keys-used show. */
 static int shown(const struct auditlog_line *l)
 {
@@ -399,16 +417,18 @@ static int cmd_list(const struct front_verb *self, struct front_args *a)
 		struct auditlog_line l;
 
 		while ((rc = next_line(&ss, f, &l)) > 0) {
-			struct auditlog_row r;
+			struct auditlog_row tmp;
+			const struct auditlog_row *r;
 			char at[PATH_MAX + 32];
 
 			if (!shown(&l))
 				continue;
-			auditlog_row(l.rec, &r);
+			r = row_of(&l, &tmp);
 			where(at, sizeof(at), &ss, f, l.lineno);
-			table_add(&t, (const char *const[]){ at, r.time, r.computer, r.product_serial,
-							    r.site, r.action, r.outcome });
-			auditlog_row_free(&r);
+			table_add(&t, (const char *const[]){ at, r->time, r->computer,
+							    r->product_serial, r->site, r->action,
+							    r->outcome });
+			row_done(&l, &tmp);
 		}
 	}
 	if (!rc)
@@ -625,11 +645,12 @@ static int cmd_export(const struct front_verb *self, struct front_args *a)
 
 		while ((rc = next_line(&ss, f, &line)) > 0) {
 			struct json_object *sf = NULL, *sl = NULL;
-			struct auditlog_row r;
+			struct auditlog_row tmp;
+			const struct auditlog_row *r;
 
 			if (!shown(l))
 				continue;
-			auditlog_row(l->rec, &r);
+			r = row_of(l, &tmp);
 			if (l->source) {
 				json_object_object_get_ex(l->source, "file", &sf);
 				json_object_object_get_ex(l->source, "line", &sl);
@@ -638,28 +659,28 @@ static int cmd_export(const struct front_verb *self, struct front_args *a)
 			csv_num((long)l->lineno, 0);
 			csv_field(sf ? json_object_get_string(sf) : NULL, 0);
 			csv_num(sl ? (long)json_object_get_int64(sl) : -1, 0);
-			csv_field(r.time, 0);
-			csv_field(r.action, 0);
-			csv_field(r.mode, 0);
-			csv_field(r.operator_name, 0);
-			csv_field(r.site, 0);
-			csv_field(r.stick, 0);
-			csv_field(r.computer, 0);
-			csv_field(r.windows, 0);
-			csv_field(r.sys_vendor, 0);
-			csv_field(r.product_name, 0);
-			csv_field(r.product_serial, 0);
-			csv_field(r.product_uuid, 0);
-			csv_num(r.volumes, 0);
-			csv_num(r.findings, 0);
-			csv_num(r.faulty, 0);
-			csv_num(r.quarantined, 0);
-			csv_field(r.outcome, 0);
-			csv_field(r.reason, 0);
-			csv_field(r.key_ids, 0);
-			csv_num(r.duration_ms, 0);
+			csv_field(r->time, 0);
+			csv_field(r->action, 0);
+			csv_field(r->mode, 0);
+			csv_field(r->operator_name, 0);
+			csv_field(r->site, 0);
+			csv_field(r->stick, 0);
+			csv_field(r->computer, 0);
+			csv_field(r->windows, 0);
+			csv_field(r->sys_vendor, 0);
+			csv_field(r->product_name, 0);
+			csv_field(r->product_serial, 0);
+			csv_field(r->product_uuid, 0);
+			csv_num(r->volumes, 0);
+			csv_num(r->findings, 0);
+			csv_num(r->faulty, 0);
+			csv_num(r->quarantined, 0);
+			csv_field(r->outcome, 0);
+			csv_field(r->reason, 0);
+			csv_field(r->key_ids, 0);
+			csv_num(r->duration_ms, 0);
 			csv_field(l->sha256, 1);
-			auditlog_row_free(&r);
+			row_done(l, &tmp);
 		}
 	}
 	if (fflush(stdout) != 0)
@@ -868,24 +889,25 @@ static int cmd_summary(const struct front_verb *self, struct front_args *a)
 		struct auditlog_line l;
 
 		while ((rc = next_line(&ss, f, &l)) > 0) {
-			struct auditlog_row r;
+			struct auditlog_row tmp;
+			const struct auditlog_row *r;
 			const char *id;
 			char d[16];
 
 			if (!shown(&l))
 				continue;
-			auditlog_row(l.rec, &r);
+			r = row_of(&l, &tmp);
 			records++;
-			count(&action, r.action);
+			count(&action, r->action);
 			/* a restore is counted as restored, never as fixed (auditlog_row) */
-			count(&outcome, r.outcome);
-			count(&site, r.site);
-			snprintf(d, sizeof(d), "%.10s", r.time ? r.time : "(none)");
+			count(&outcome, r->outcome);
+			count(&site, r->site);
+			snprintf(d, sizeof(d), "%.10s", r->time ? r->time : "(none)");
 			count(&day, d);
-			id = r.product_uuid ? r.product_uuid : r.product_serial ? r.product_serial :
-			     r.computer;
+			id = r->product_uuid ? r->product_uuid : r->product_serial ? r->product_serial :
+			     r->computer;
 			idset_add(&machines, id && *id ? id : "(none)");
-			auditlog_row_free(&r);
+			row_done(&l, &tmp);
 		}
 	}
 	if (!rc) {
@@ -914,7 +936,7 @@ static int cmd_keys(const struct front_verb *self, struct front_args *a)
 	int rc = 0;
 
 	(void)self;
-	if (open_streams(&ss, a->argv, a->argc, AUDITLOG_STREAM_ROWS, NULL, 0, NULL) < 0)
+	if (open_streams(&ss, a->argv, a->argc, 0, NULL, 0, NULL) < 0)
 		return FRONT_EXIT_CANNOT;
 	table_add(&t, (const char *const[]){ "KEY ID", "TIME", "COMPUTER", "SERIAL", "DEVICE",
 					    "SOURCE", ss.n > 1 ? "FILE:LINE" : "LINE" });

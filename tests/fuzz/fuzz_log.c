@@ -6,7 +6,8 @@
  * The input is a log; when it holds a form feed, what follows is its head file.
  * Each line is also read the fast way (auditlog_scan.c: only the members
  * verify or a row needs), which must tell the same kind of line and give
- * the same row as reading it whole; a difference aborts.
+ * the same row as reading it whole (also the row the scanner reads without
+ * json-c); a difference aborts.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -51,6 +52,26 @@ static void fast_agrees(const struct auditlog_line *l, int flags)
 	json_object_put(j);
 }
 
+/* A record's row read by the scanner alone: the same as json-c's, or not given. */
+static void row_agrees(const struct auditlog_line *l)
+{
+	struct auditlog_row a, b;
+
+	if (l->kind != AUDITLOG_RECORD || auditlog_scan_row(l->record, l->reclen, &a) < 0)
+		return;
+	auditlog_row(l->rec, &b);
+	if (!same(a.computer, b.computer) || !same(a.outcome, b.outcome) ||
+	    !same(a.time, b.time) || !same(a.product_serial, b.product_serial) ||
+	    !same(a.product_uuid, b.product_uuid) || !same(a.site, b.site) ||
+	    !same(a.reason, b.reason) || !same(a.stick, b.stick) ||
+	    !same(a.windows, b.windows) || !same(a.key_ids, b.key_ids) ||
+	    a.quarantined != b.quarantined || a.findings != b.findings ||
+	    a.faulty != b.faulty || a.volumes != b.volumes || a.duration_ms != b.duration_ms)
+		abort();
+	auditlog_row_free(&a);
+	auditlog_row_free(&b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void ignore(void *ctx, const char *msg)
@@ -79,6 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (log.form == AUDITLOG_FORM_JSONL) {
 				fast_agrees(&log.lines[i], CLASSIFY_ROW);
 				fast_agrees(&log.lines[i], CLASSIFY_CHAIN);
+				row_agrees(&log.lines[i]);
 			}
 		}
 	}
