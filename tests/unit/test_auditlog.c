@@ -17,7 +17,7 @@
 #include <cmocka.h>
 #include <openssl/pem.h>
 
-#include "auditlog.h"
+#include "auditlog_internal.h"
 #include "err.h"
 
 static char dir[64];
@@ -1170,6 +1170,71 @@ static void test_server_file(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* The fast readers agree with json-c on hostile records (tests/fuzz/corpus-log/tricky.jsonl). */
+static void test_scan_agrees(void **state)
+{
+	/* hand-written for these tests (run from the top of the tree) */
+	const char *file = "tests/fuzz/corpus-log/tricky.jsonl";
+	struct auditlog log;
+	size_t n = 0, fast = 0;
+
+	(void)state;
+	assert_int_equal(auditlog_read(&log, file), 0);
+	assert_int_equal(log.n, 7);
+	for (size_t i = 0; i < log.n; i++) {
+		struct auditlog_line *l = &log.lines[i];
+		struct auditlog_row a, b;
+
+		if (l->kind != AUDITLOG_RECORD)
+			continue;
+		n++;
+		auditlog_row(l->rec, &b);
+		if (auditlog_scan_row(l->record, l->reclen, &a) == 0) {
+			assert_string_equal(a.computer ? a.computer : "-", b.computer ? b.computer : "-");
+			assert_string_equal(a.site ? a.site : "-", b.site ? b.site : "-");
+			assert_string_equal(a.outcome ? a.outcome : "-", b.outcome ? b.outcome : "-");
+			assert_string_equal(a.key_ids ? a.key_ids : "-", b.key_ids ? b.key_ids : "-");
+			assert_string_equal(a.windows ? a.windows : "-", b.windows ? b.windows : "-");
+			assert_string_equal(a.product_serial ? a.product_serial : "-",
+					    b.product_serial ? b.product_serial : "-");
+			assert_int_equal(a.quarantined, b.quarantined);
+			assert_int_equal(a.findings, b.findings);
+			assert_int_equal(a.volumes, b.volumes);
+			assert_int_equal(a.duration_ms, b.duration_ms);
+			assert_int_equal(a.faulty, b.faulty);
+			auditlog_row_free(&a);
+			fast++;
+		}
+		auditlog_row_free(&b);
+		/* and read with only the chain's members: the same kind, seq */
+		{
+			struct json_object *j, *rec, *src;
+			const char *why;
+			long seq;
+
+			assert_int_equal(auditlog_read_classify(l->text, l->len, CLASSIFY_CHAIN, &j, &rec,
+								&src, &seq, &why), l->kind);
+			assert_int_equal(seq, l->seq);
+			json_object_put(j);
+		}
+	}
+	assert_true(n >= 5);
+	assert_int_equal(fast, 2);	/* the last two; the others are json-c's to read */
+	/* the first record's row, as json-c reads it: the last of two members, the pair, ... */
+	{
+		struct auditlog_row b;
+
+		auditlog_row(log.lines[0].rec, &b);
+		assert_string_equal(b.product_serial, "B");
+		assert_string_equal(b.site, "W\xc3\xa9rd \xf0\x9f\x98\x80 3");
+		assert_string_equal(b.key_ids, "K1");
+		assert_int_equal(b.quarantined, 1);
+		assert_int_equal(b.findings, 3);
+		auditlog_row_free(&b);
+	}
+	auditlog_free(&log);
+}
+
 /* A "begun" record is held until its final record: superseded, lines in order. */
 static void test_stream_begun(void **state)
 {
@@ -1270,6 +1335,7 @@ int main(void)
 		cmocka_unit_test(test_fuzzish),
 		cmocka_unit_test(test_syslog_lines),
 		cmocka_unit_test(test_server_file),
+		cmocka_unit_test(test_scan_agrees),
 		cmocka_unit_test(test_stream_begun),
 		cmocka_unit_test(test_stream_long_line),
 	};
