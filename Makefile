@@ -30,7 +30,7 @@ ENGINE = recovery/err.o recovery/file.o recovery/utc.o recovery/rules.o recovery
 # the audit log: the record, signatures, reading, verifying, appending, rows, merging
 ENGINE += recovery/auditlog.o recovery/auditlog_sign.o recovery/auditlog_read.o \
 	  recovery/auditlog_verify.o recovery/auditlog_append.o recovery/auditlog_row.o \
-	  recovery/auditlog_merge.o
+	  recovery/auditlog_merge.o recovery/auditlog_scan.o
 # the auditors' HTML report (bootfix log report)
 ENGINE += recovery/logreport.o
 # sending records to the site's log servers (syslog over TLS or TCP, https)
@@ -83,6 +83,10 @@ tests/unit/test_%: tests/unit/test_%.c $(ENGINE) tests/unit/fixture.h
 
 tests/tools/ntfs-logstate: tests/tools/ntfs-logstate.c
 	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra $(CFLAGS) -o $@ $<
+
+# many realistic records from one real one, chained and signed by bootfix's code (scripts/bench-log)
+tests/tools/log-gen: tests/tools/log-gen.c $(ENGINE)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 tests/tools/hive-set: tests/tools/hive-set.c
 	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra $(CFLAGS) $(shell pkg-config --cflags hivex) -o $@ $< $(shell pkg-config --libs hivex)
@@ -149,9 +153,15 @@ bench-unlock: bootfix
 	@scripts/bench-unlock
 .PHONY: bench-unlock
 
-bench: bootfix
+bench: bootfix tests/tools/log-gen
 	@scripts/bench
 	@scripts/bench-report
+	@scripts/bench-log
+
+# the log tools on 150,000 records against sha256sum (scripts/bench-log)
+bench-log: bootfix tests/tools/log-gen
+	@scripts/bench-log
+.PHONY: bench-log
 
 # --- the bootable USB stick image (image/, docs/image.md) ---
 image: bootfix

@@ -17,6 +17,12 @@
  *     record), so records cut off the end of FILE show.
  * A merged log (bootfix log merge) holds lines of "kind":"merged", each
  * embedding one original line byte-for-byte in "record" with its "source".
+ * A log server's file holds syslog lines whose message is a record, from
+ * many sticks: checked record by record (docs/log.md).
+ *
+ * Two readers: auditlog_read() holds a whole log in memory (the menu's log
+ * screen, merge); auditlog_stream_*() reads one line at a time, for logs
+ * of any size (the log verbs, reports).  Both check with the same code.
  *
  * The code is auditlog.c (the record) and auditlog_*.c, one part each:
  * auditlog_internal.h lists them.
@@ -150,24 +156,61 @@ int auditlog_write_run(struct audit_info *ai, const char *log_path, char **path,
 
 /* ---- reading ---- */
 
+struct auditlog_row;
+
+#define AUDITLOG_LINE_MAX (64L * 1024 * 1024)	/* longest line a stream keeps */
+
 enum auditlog_kind {
-	AUDITLOG_JUNK,		/* not a record: torn, damaged, not JSON */
-	AUDITLOG_RECORD,	/* a record bootfix wrote on a stick */
+	AUDITLOG_JUNK,		/* not a record: torn, damaged, not JSON, too long */
+	AUDITLOG_RECORD,	/* a record bootfix wrote (on a stick, or sent to a log server) */
 	AUDITLOG_MERGED,	/* a line of a merged log, embedding a record */
+	AUDITLOG_OTHER,		/* a log server's line whose message is not a record
+				 * (another program's): skipped, counted */
 };
 
+/* What a log file is, told by its first line. */
+enum auditlog_form {
+	AUDITLOG_FORM_JSONL,	/* a stick's log or a merged log: JSON Lines, one chain */
+	AUDITLOG_FORM_SYSLOG,	/* a log server's file: syslog lines whose message is a
+				 * record, from many sticks, so not one chain */
+};
+
+/* How a line's signature checked (auditlog_line.sig). */
+#define AUDITLOG_SIG_BAD	-1	/* bad, or not by one of the keys given */
+#define AUDITLOG_SIG_NONE	0	/* not signed */
+#define AUDITLOG_SIG_GOOD	1	/* good, by one of the keys given */
+#define AUDITLOG_SIG_UNCHECKED	2	/* signed; no keys given to check it */
+
 struct auditlog_line {
-	size_t off, len;		/* the line's bytes in the buffer, without '\n' */
+	size_t off, len;		/* the line's bytes without '\n': in the buffer of a
+					 * struct auditlog, in the file for a stream */
+	size_t lineno;			/* 1-based */
+	const char *text;		/* the line's bytes (len of them), or NULL for a stream's
+					 * line too long to keep (over AUDITLOG_LINE_MAX) */
+	const char *record;		/* the record's bytes: the line, or a syslog line's
+					 * message; NULL for junk and other lines */
+	size_t reclen;
 	int terminated;			/* a '\n' follows it */
 	enum auditlog_kind kind;
-	char sha256[65];		/* of its bytes */
-	long seq;			/* records: its seq */
-	struct json_object *j;		/* the parsed line, or NULL (owned by the log) */
+	char sha256[65];		/* of the record's bytes (of the line when no record) */
+	long seq;			/* records: its seq (0: a log server's record without one) */
+	struct json_object *j;		/* the parsed record or merged line, or NULL */
 	struct json_object *rec;	/* the machine record: j, or the one a merged line embeds */
 	struct json_object *source;	/* merged lines: where the record came from */
 	const char *why;		/* junk: why it is not a record (static) */
 	int superseded;			/* a "begun" record whose run's final record follows:
 					 * verified, but not listed, counted or exported */
+	const char *from;		/* the log the record was first written to: a merged
+					 * line's source file, else the log's own name */
+	/* syslog lines (NULL otherwise): the server's timestamp, host and tag */
+	const char *stamp, *host, *tag;
+	/* streams only: what checking this line found, as the line was read */
+	int sig;			/* AUDITLOG_SIG_*: the record's signature */
+	const char *sig_key;		/* its "sig_key" member, or NULL */
+	const char *problem;		/* NULL, or why this line makes the log fail
+					 * ("line 5: chain broken: ..."); see the stream */
+	const struct auditlog_row *row;	/* AUDITLOG_STREAM_ROWS: the record's row, as
+					 * auditlog_row() reads it; else NULL */
 };
 
 struct auditlog {
@@ -178,12 +221,15 @@ struct auditlog {
 	size_t n;
 	char *head;			/* NAME.head's bytes, or NULL when there is none */
 	size_t headlen;
+	enum auditlog_form form;
+	char (*parts)[3][256];		/* syslog lines' stamp, host and tag */
 };
 
 /*
- * Read the log at path and path.head (absent is fine) and split it into
- * lines.  Returns 0, or -1 with err_set() when path cannot be read; free
- * with auditlog_free() in both cases.
+ * Read the log at path and path.head (absent is fine) into memory and
+ * split it into lines; up to AUDITLOG_MAX bytes (the tools stream instead:
+ * see auditlog_stream_open()).  Returns 0, or -1 with err_set() when path
+ * cannot be read; free with auditlog_free() in both cases.
  */
 int auditlog_read(struct auditlog *log, const char *path);
 
@@ -198,19 +244,108 @@ int auditlog_parse(struct auditlog *log, const char *name, const char *buf, size
 void auditlog_free(struct auditlog *log);
 
 /*
- * Check the whole log: every line a record or an explained torn tail, the
- * chain (seq and prev), the head file, the embedded records and per-source
- * chains of merged lines, and with keys[0..nkeys) (Ed25519 public keys)
- * every signature, which must then be present.  warn (may be NULL) is
- * told each warning of a log that still verifies: "line 4: torn record
- * ...".  Returns 0 when intact
+ * Check the whole log as auditlog_stream_verdict() does (a chain, or a log
+ * server's file record by record: see docs/log.md).  warn (may be NULL) is
+ * told each warning: "line 4: torn record ...".  Returns 0 when intact
  * (*nrecords, may be NULL, gets the number of records), or -1 with
- * err_set() naming the first bad line and why: "line 5: ...".  warn (may
- * be NULL) is called for each warning of a log that still verifies: "line
- * 4: torn record ...".
+ * err_set() naming the first bad line and why: "line 5: ...".
  */
 int auditlog_verify(const struct auditlog *log, EVP_PKEY *const *keys, size_t nkeys,
 		    err_warn_fn warn, void *ctx, size_t *nrecords);
+
+/* ---- reading a log line by line ---- */
+
+/*
+ * A log read one line at a time: memory holds one line (or a few, see
+ * below) and the chain's state, never the file, so logs of any size are
+ * read in bounded memory.  The lines are checked as they are read, exactly
+ * as auditlog_verify() checks them.
+ *
+ * Contract:
+ *   st = auditlog_stream_open(path, 0, keys, nkeys, warn, ctx);
+ *   while ((rc = auditlog_stream_next(st, &line)) > 0)
+ *           use line (valid until the next call);
+ *   if (rc == 0) auditlog_stream_verdict(st, &v);
+ *   auditlog_stream_close(st);
+ * - Every line of the file is yielded once, in file order, junk and other
+ *   programs' lines included (line.kind says which).
+ * - line.problem is set on the line where checking found the log bad: the
+ *   first bad line of a chain (checking stops there: later lines carry no
+ *   problem), or each bad record of a log server's file.  Problems found
+ *   only at the end (the head file, a server file's chains) are in the
+ *   verdict alone.
+ * - A "begun" record is held back until its run's final record is read
+ *   (then it is yielded with superseded set) or the end of the file, or
+ *   some 1024 lines (up to 1280) or 4 MiB later (then it counts as
+ *   interrupted); lines keep their order all the same.
+ * - warn (may be NULL) is told warnings (torn records, unchecked
+ *   signatures, what of a server file could not be checked) during next()
+ *   and verdict(), ctx passed on.
+ * - keys (Ed25519 public keys, may be NULL when nkeys is 0) are the
+ *   caller's and must live until close.
+ */
+struct auditlog_stream;
+
+/* What a reader needs of each record (flags of auditlog_stream_open()). */
+#define AUDITLOG_STREAM_ROWS	1	/* line.row is the record's row (read without
+					 * json-c where it can), line.j and line.rec hold
+					 * only the chain's members: list, export, summary */
+#define AUDITLOG_STREAM_CHAIN	2	/* line.j and line.rec hold only the chain's members
+					 * (seq, prev, sig, ...): verify */
+
+/*
+ * Open the log at path for reading line by line, and read path.head now
+ * (absent is fine).  flags: 0 (line.rec is the whole record) or one of
+ * AUDITLOG_STREAM_*, which read faster (json-c builds only what is
+ * needed); the checks and their verdict are the same.  Returns the
+ * stream, or NULL with err_set() ("cannot open PATH: no such file or
+ * directory").
+ */
+struct auditlog_stream *auditlog_stream_open(const char *path, unsigned flags,
+					     EVP_PKEY *const *keys, size_t nkeys,
+					     err_warn_fn warn, void *ctx);
+
+/*
+ * The next line into *out (pointers owned by the stream, valid until the
+ * next call or close).  Returns 1, 0 at the end of the file, or -1 with
+ * err_set() when the file cannot be read on (an I/O error, out of memory):
+ * the verdict is then not known.
+ */
+int auditlog_stream_next(struct auditlog_stream *st, struct auditlog_line *out);
+
+/* The name the stream was opened with (for messages). */
+const char *auditlog_stream_name(const struct auditlog_stream *st);
+
+/* What checking a whole log found. */
+struct auditlog_verdict {
+	int intact;			/* 1: the log verifies */
+	enum auditlog_form form;
+	char why[1024];			/* not intact: "line 5: ..." (as err_msg()) */
+	size_t bad_line;		/* not intact: the first bad line, 0 when the fault is
+					 * no one line's (the head file) */
+	size_t nbad;			/* bad lines (a chain: 0 or 1; a server file: each) */
+	size_t records;			/* records (merged lines: the records they embed) */
+	size_t signed_good;		/* records whose signature checked with the keys */
+	size_t signed_unchecked;	/* signed records, no keys given */
+	size_t unsigned_records;
+	char sig_key[65];		/* the key that signed (its "sig_key": SHA-256 of the
+					 * public half) the last signed record, or "" */
+	int sig_keys;			/* how many different keys signed records */
+	/* server files: how the records could be chained */
+	size_t chains;			/* sticks (stick name and key) whose chain was checked */
+	size_t chained;			/* records in those chains */
+	size_t alone;			/* records checked on their own only */
+	size_t missing;			/* records absent between those of a chain */
+	size_t other;			/* syslog lines that are not records (skipped) */
+};
+
+/*
+ * After auditlog_stream_next() returned 0: the verdict of the whole log,
+ * into *v.  Returns 0 when intact, or -1 with err_set() to v->why.
+ */
+int auditlog_stream_verdict(struct auditlog_stream *st, struct auditlog_verdict *v);
+
+void auditlog_stream_close(struct auditlog_stream *st);
 
 /*
  * Load an Ed25519 key from a PEM file: a public key, or a private key
@@ -229,6 +364,7 @@ struct auditlog_row {
 	char *windows;		/* "Windows 10 Pro 16299 (1709)", ", "-separated, or NULL */
 	char *key_ids;		/* BitLocker key IDs used, ", "-separated, or NULL */
 	long volumes, findings, faulty, quarantined, duration_ms;
+	char *arena;		/* a row read from a stream: where its strings are */
 };
 
 /*

@@ -9,7 +9,7 @@
 
 #include "auditlog_internal.h"
 
-static void join(char **acc, const char *s)
+void auditlog_row_join(char **acc, const char *s)
 {
 	char *joined;
 
@@ -67,11 +67,11 @@ void auditlog_row(struct json_object *rec, struct auditlog_row *row)
 				   *dv = get_str(v, "display_version");
 			char *s;
 
-			join(&row->computer, get_str(v, "computer_name"));
+			auditlog_row_join(&row->computer, get_str(v, "computer_name"));
 			if ((pn || b) && asprintf(&s, "%s%s%s%s%s%s", pn ? pn : "Windows",
 						  b ? " " : "", b ? b : "", dv ? " (" : "",
 						  dv ? dv : "", dv ? ")" : "") >= 0) {
-				join(&row->windows, s);
+				auditlog_row_join(&row->windows, s);
 				free(s);
 			}
 		}
@@ -87,11 +87,12 @@ void auditlog_row(struct json_object *rec, struct auditlog_row *row)
 		}
 	}
 	for (size_t i = 0; keys && i < json_object_array_length(keys); i++)
-		join(&row->key_ids, get_str(json_object_array_get_idx(keys, i), "key_id"));
+		auditlog_row_join(&row->key_ids, get_str(json_object_array_get_idx(keys, i), "key_id"));
 }
 
 void auditlog_row_free(struct auditlog_row *row)
 {
+	free(row->arena);
 	free(row->computer);
 	free(row->windows);
 	free(row->key_ids);

@@ -4,12 +4,73 @@
  * them, so parsing, verifying and reading records must survive anything.
  *   make fuzz-run-log FUZZ_SECONDS=60
  * The input is a log; when it holds a form feed, what follows is its head file.
+ * Each line is also read the fast way (auditlog_scan.c: only the members
+ * verify or a row needs), which must tell the same kind of line and give
+ * the same row as reading it whole (also the row the scanner reads without
+ * json-c); a difference aborts.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "auditlog.h"
+#include "auditlog_internal.h"
+
+static int same(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* Line l (read whole) read again with only what flags ask for: the same? */
+static void fast_agrees(const struct auditlog_line *l, int flags)
+{
+	struct json_object *j, *rec, *source;
+	const char *why;
+	long seq;
+	enum auditlog_kind k;
+
+	if (!l->text || (l->kind != AUDITLOG_JUNK && l->record != l->text))
+		return;		/* syslog lines: their message is read the same way */
+	k = auditlog_read_classify(l->text, l->len, flags, &j, &rec, &source, &seq, &why);
+	if (k != l->kind || (k != AUDITLOG_JUNK && seq != l->seq))
+		abort();
+	if (k != AUDITLOG_JUNK && flags == CLASSIFY_ROW) {
+		struct auditlog_row a, b;
+
+		auditlog_row(rec, &a);
+		auditlog_row(l->rec, &b);
+		if (!same(a.computer, b.computer) || !same(a.outcome, b.outcome) ||
+		    !same(a.time, b.time) || !same(a.product_serial, b.product_serial) ||
+		    !same(a.windows, b.windows) || !same(a.key_ids, b.key_ids) ||
+		    a.quarantined != b.quarantined || a.findings != b.findings)
+			abort();
+		auditlog_row_free(&a);
+		auditlog_row_free(&b);
+	}
+	if (rec != j)
+		json_object_put(rec);
+	json_object_put(j);
+}
+
+/* A record's row read by the scanner alone: the same as json-c's, or not given. */
+static void row_agrees(const struct auditlog_line *l)
+{
+	struct auditlog_row a, b;
+
+	if (l->kind != AUDITLOG_RECORD || auditlog_scan_row(l->record, l->reclen, &a) < 0)
+		return;
+	auditlog_row(l->rec, &b);
+	if (!same(a.computer, b.computer) || !same(a.outcome, b.outcome) ||
+	    !same(a.time, b.time) || !same(a.product_serial, b.product_serial) ||
+	    !same(a.product_uuid, b.product_uuid) || !same(a.site, b.site) ||
+	    !same(a.reason, b.reason) || !same(a.stick, b.stick) ||
+	    !same(a.windows, b.windows) || !same(a.key_ids, b.key_ids) ||
+	    a.quarantined != b.quarantined || a.findings != b.findings ||
+	    a.faulty != b.faulty || a.volumes != b.volumes || a.duration_ms != b.duration_ms)
+		abort();
+	auditlog_row_free(&a);
+	auditlog_row_free(&b);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -29,13 +90,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (auditlog_parse(&log, "fuzz.jsonl", buf, len, ff ? ff + 1 : NULL,
 			   ff ? size - len - 1 : 0) == 0) {
 		auditlog_verify(&log, NULL, 0, ignore, NULL, &n);
-		for (size_t i = 0; i < log.n; i++)
+		for (size_t i = 0; i < log.n; i++) {
 			if (log.lines[i].rec) {
 				struct auditlog_row row;
 
 				auditlog_row(log.lines[i].rec, &row);
 				auditlog_row_free(&row);
 			}
+			if (log.form == AUDITLOG_FORM_JSONL) {
+				fast_agrees(&log.lines[i], CLASSIFY_ROW);
+				fast_agrees(&log.lines[i], CLASSIFY_CHAIN);
+				row_agrees(&log.lines[i]);
+			}
+		}
 	}
 	auditlog_free(&log);
 	return 0;

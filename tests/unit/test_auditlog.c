@@ -17,7 +17,7 @@
 #include <cmocka.h>
 #include <openssl/pem.h>
 
-#include "auditlog.h"
+#include "auditlog_internal.h"
 #include "err.h"
 
 static char dir[64];
@@ -78,11 +78,14 @@ static void fake_run(struct run *r, enum volume_outcome oc, int done, const char
 	memset(f->d.sha256, 'a', 64);
 }
 
+static const char *stick_name;	/* the "stick" of the records append_one() makes */
+
 /* Append one record of a made-up fix; returns auditlog_append()'s result. */
 static int append_one(const char *file, const char *computer, const char *keyfile)
 {
 	struct run r;
-	struct audit_info ai = { .action = "fix", .mode = "cli", .site = "Ward 3" };
+	struct audit_info ai = { .action = "fix", .mode = "cli", .site = "Ward 3",
+				 .stick = stick_name };
 	struct auditlog_appended a;
 	struct json_object *rec;
 	int rc;
@@ -106,19 +109,92 @@ static void collect(void *ctx, const char *msg)
 	strcat(warnings, "\n");
 }
 
-/* Verify the log at file (with its head); 0 intact, -1 with err_msg(). */
+/*
+ * Verify the log at file (with its head); 0 intact, -1 with err_msg().
+ * Read line by line too (auditlog_stream_*()): the stream must yield the
+ * same lines and come to the same verdict, message and warnings.
+ */
 static int verify(const char *file, EVP_PKEY *key, size_t *n)
 {
 	struct auditlog log;
-	int rc;
+	struct auditlog_stream *st;
+	struct auditlog_verdict v;
+	struct auditlog_line l;
+	char msg[1024], mem_warnings[4096];
+	size_t k = 0, mem_n = 0;
+	int rc, src;
 
 	warnings[0] = '\0';
 	if (auditlog_read(&log, file) < 0) {
 		auditlog_free(&log);
 		return -2;
 	}
-	rc = auditlog_verify(&log, key ? &key : NULL, key ? 1 : 0, collect, NULL, n);
+	rc = auditlog_verify(&log, key ? &key : NULL, key ? 1 : 0, collect, NULL, &mem_n);
+	snprintf(msg, sizeof(msg), "%s", err_msg());
+	snprintf(mem_warnings, sizeof(mem_warnings), "%s", warnings);
+	/* whole records, rows only, the chain only: the same lines, verdict and rows */
+	for (unsigned flags = 0; flags <= AUDITLOG_STREAM_CHAIN; flags++) {
+		k = 0;
+		warnings[0] = '\0';
+		st = auditlog_stream_open(file, flags, key ? &key : NULL, key ? 1 : 0, collect, NULL);
+		assert_non_null(st);
+		while ((src = auditlog_stream_next(st, &l)) > 0) {
+			assert_true(k < log.n);
+			assert_int_equal(l.lineno, k + 1);
+			assert_int_equal(l.kind, log.lines[k].kind);
+			assert_int_equal(l.len, log.lines[k].len);
+			assert_string_equal(l.sha256, log.lines[k].sha256);
+			assert_int_equal(l.superseded, log.lines[k].superseded);
+			if (flags == AUDITLOG_STREAM_ROWS)
+				assert_true((l.row != NULL) == (log.lines[k].rec != NULL));
+			if (flags != AUDITLOG_STREAM_CHAIN && l.rec) {
+				struct auditlog_row a, b;
+
+				if (l.row)	/* read by the scanner: compared, then freed here */
+					a = *l.row;
+				else
+					auditlog_row(l.rec, &a);
+				auditlog_row(log.lines[k].rec, &b);
+				assert_string_equal(a.computer ? a.computer : "-",
+						    b.computer ? b.computer : "-");
+				assert_string_equal(a.windows ? a.windows : "-",
+						    b.windows ? b.windows : "-");
+				assert_string_equal(a.key_ids ? a.key_ids : "-",
+						    b.key_ids ? b.key_ids : "-");
+				assert_string_equal(a.outcome ? a.outcome : "-",
+						    b.outcome ? b.outcome : "-");
+				assert_string_equal(a.product_serial ? a.product_serial : "-",
+						    b.product_serial ? b.product_serial : "-");
+				assert_int_equal(a.quarantined, b.quarantined);
+				assert_int_equal(a.faulty, b.faulty);
+				assert_int_equal(a.volumes, b.volumes);
+				assert_int_equal(a.duration_ms, b.duration_ms);
+				assert_string_equal(a.time ? a.time : "-", b.time ? b.time : "-");
+				assert_string_equal(a.site ? a.site : "-", b.site ? b.site : "-");
+				assert_string_equal(a.reason ? a.reason : "-", b.reason ? b.reason : "-");
+				assert_int_equal(a.findings, b.findings);
+				if (!l.row)
+					auditlog_row_free(&a);
+				auditlog_row_free(&b);
+			}
+			k++;
+		}
+		assert_int_equal(src, 0);
+		assert_int_equal(k, log.n);
+		assert_int_equal(auditlog_stream_verdict(st, &v), rc);
+		assert_int_equal(v.intact, rc == 0);
+		if (rc < 0)
+			assert_string_equal(v.why, msg);
+		else
+			assert_int_equal(v.records, mem_n);
+		assert_string_equal(warnings, mem_warnings);
+		auditlog_stream_close(st);
+	}
 	auditlog_free(&log);
+	if (n)
+		*n = mem_n;
+	if (rc < 0)
+		err_set("%s", msg);
 	return rc;
 }
 
@@ -935,6 +1011,313 @@ static void test_fuzzish(void **state)
 	}
 }
 
+/* Each line of buf as a syslog line from host HOST in rsyslog's traditional format, to out. */
+static void as_syslog(const char *in, const char *out, int form)
+{
+	size_t len, n = 0;
+	char *buf = slurp(in, &len), *line, *save = NULL;
+	FILE *f = fopen(out, "w");
+
+	assert_non_null(f);
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
+		if (form == 0)
+			fprintf(f, "Dec  1 20:37:%02zu pc-%zu bootfix[%zu]: %s\n", n % 60, n, 100 + n,
+				line);
+		else if (form == 1)
+			fprintf(f, "2026-12-01T20:37:22.123456+00:00 pc-%zu bootfix: %s\n", n, line);
+		else
+			fprintf(f, "<13>1 2026-12-01T20:37:22Z pc-%zu bootfix - - "
+				"[meta x=\"a\\]b\\\"c\"][t y=\"1\"] \xef\xbb\xbf%s\n", n, line);
+	}
+	fclose(f);
+	free(buf);
+}
+
+static void test_syslog_lines(void **state)
+{
+	static const char *const good[] = {
+		"Dec  1 20:37:22 host bootfix[123]: {\"a\":1}",
+		"Jul 19 04:09:00 host bootfix: {\"a\":1}",
+		"2026-12-01T20:37:22.123456+01:00 host bootfix[1]: {\"a\":1}",
+		"<13>1 2026-12-01T20:37:22Z host bootfix - - - {\"a\":1}",
+		"<165>1 2026-12-01T20:37:22Z host bootfix 42 ID7 [x@1 k=\"v \\] still\"] {\"a\":1}",
+		"<13>1 2026-12-01T20:37:22Z host bootfix - - - \xef\xbb\xbf{\"a\":1}",
+	};
+	static const char *const bad[] = {
+		"{\"a\":1}", "Foo  1 20:37:22 host bootfix: {}", "Dec  1 20-37-22 host x: {}",
+		"<13>2 2026-12-01T20:37:22Z host bootfix - - - {}",
+		"<13>1 2026-12-01T20:37:22Z host bootfix - - [x k=\"v] {}",
+		"<13>1 2026-12-01T20:37:22Z host", "<1234>1 a b c d e - {}", "", "Dec  1",
+	};
+	struct syslog_parts;
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct auditlog log;
+
+		assert_int_equal(auditlog_parse(&log, "s", good[i], strlen(good[i]), NULL, 0), 0);
+		assert_int_equal(log.form, AUDITLOG_FORM_SYSLOG);
+		assert_int_equal(log.n, 1);
+		/* not a record (no schema), but its message was found: a '{' line */
+		assert_int_equal(log.lines[0].kind, AUDITLOG_JUNK);
+		assert_string_equal(log.lines[0].why, "no schema member");
+		assert_string_equal(log.lines[0].host, "host");
+		assert_string_equal(log.lines[0].tag, "bootfix");
+		auditlog_free(&log);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct auditlog log;
+
+		assert_int_equal(auditlog_parse(&log, "s", bad[i], strlen(bad[i]), NULL, 0), 0);
+		assert_int_equal(log.form, AUDITLOG_FORM_JSONL);
+		auditlog_free(&log);
+	}
+}
+
+/* A log server's file: records of two sticks, interleaved, checked record by record. */
+static void test_server_file(void **state)
+{
+	char a[160], b[160], both[160], out[160], keyfile[160], *buf, *p;
+	EVP_PKEY *k;
+	size_t n = 0, len;
+	FILE *f;
+
+	(void)state;
+	k = make_key("srv.pem");
+	snprintf(keyfile, sizeof(keyfile), "%s", path);
+	snprintf(a, sizeof(a), "%s", fresh("srv-a.jsonl"));
+	snprintf(b, sizeof(b), "%s", fresh("srv-b.jsonl"));
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(append_one(a, "PC-A", keyfile), 0);
+		assert_int_equal(append_one(b, "PC-B", keyfile), 0);
+	}
+	/* both logs in one file (their records differ: computer name, time of run) */
+	snprintf(both, sizeof(both), "%s", fresh("both.jsonl"));
+	{
+		size_t la, lb;
+		char *x = slurp(a, &la), *y = slurp(b, &lb);
+
+		f = fopen(both, "w");
+		fwrite(x, 1, la, f);
+		fwrite(y, 1, lb, f);
+		fclose(f);
+		free(x);
+		free(y);
+	}
+	for (int form = 0; form < 3; form++) {
+		snprintf(out, sizeof(out), "%s", fresh(form == 0 ? "srv0.log" : form == 1 ?
+						       "srv1.log" : "srv2.log"));
+		as_syslog(both, out, form);
+		if (verify(out, k, &n) < 0)
+			fail_msg("%s: %s", out, err_msg());
+		assert_int_equal(n, 6);
+		/* no stick name: both logs chain under one key, so seqs clash: said, not judged */
+		assert_non_null(strstr(warnings, "are both record 1 but differ"));
+		assert_non_null(strstr(warnings, "6 records not chained"));
+	}
+	/* sticks with names: each chain checked, in every way of reading */
+	snprintf(a, sizeof(a), "%s", fresh("srv-na.jsonl"));
+	snprintf(b, sizeof(b), "%s", fresh("srv-nb.jsonl"));
+	for (int i = 0; i < 3; i++) {
+		stick_name = "stick-a";
+		assert_int_equal(append_one(a, "PC-A", keyfile), 0);
+		stick_name = "stick-b";
+		assert_int_equal(append_one(b, "PC-B", keyfile), 0);
+	}
+	stick_name = NULL;
+	{
+		size_t la, lb;
+		char *x = slurp(a, &la), *y = slurp(b, &lb);
+
+		/* record 2 of stick-a missing, record 3 of stick-b twice */
+		f = fopen(both, "w");
+		fwrite(x, 1, line_at(x, 2), f);
+		fwrite(x + line_at(x, 3), 1, la - line_at(x, 3), f);
+		fwrite(y, 1, lb, f);
+		fwrite(y + line_at(y, 3), 1, lb - line_at(y, 3), f);
+		fclose(f);
+		free(x);
+		free(y);
+	}
+	as_syslog(both, fresh("srv-named.log"), 2);
+	assert_int_equal(verify(path, k, &n), 0);
+	assert_int_equal(n, 6);
+	assert_non_null(strstr(warnings, "stick \"stick-a\" key "));
+	assert_non_null(strstr(warnings, ": records 1, 3 (not in this file: 2)\n"));
+	assert_non_null(strstr(warnings, ": records 1-3; some received twice\n"));
+	assert_non_null(strstr(warnings, "6 records, each checked on its own; 6 in the chains of 2 "
+			       "sticks\n"));
+	/* a changed byte: the signature fails, the line is named */
+	buf = slurp(fresh("srv0.log"), &len);
+	p = strstr(buf, "PC-B");
+	assert_non_null(p);
+	p[3] = 'C';
+	spit(fresh("srv-bad.log"), buf, len);
+	free(buf);
+	assert_int_equal(verify(path, k, NULL), -1);
+	assert_string_equal(err_msg(), "line 4: bad signature (the record was changed after signing)");
+	/* other programs' lines are skipped; a line that is no syslog line is bad */
+	f = fopen(fresh("srv-other.log"), "w");
+	fprintf(f, "Dec  1 20:37:22 host cron[1]: (root) CMD (true)\n");
+	fclose(f);
+	assert_int_equal(verify(path, NULL, &n), 0);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(warnings, "1 syslog line not a record (skipped)"));
+	f = fopen(path, "a");
+	fprintf(f, "garbage\n");
+	fclose(f);
+	assert_int_equal(verify(path, NULL, NULL), -1);
+	assert_string_equal(err_msg(), "line 2: not a record: not a syslog line");
+	EVP_PKEY_free(k);
+}
+
+/* The fast readers agree with json-c on hostile records (tests/fuzz/corpus-log/tricky.jsonl). */
+static void test_scan_agrees(void **state)
+{
+	/* hand-written for these tests (run from the top of the tree) */
+	const char *file = "tests/fuzz/corpus-log/tricky.jsonl";
+	struct auditlog log;
+	size_t n = 0, fast = 0;
+
+	(void)state;
+	assert_int_equal(auditlog_read(&log, file), 0);
+	assert_int_equal(log.n, 7);
+	for (size_t i = 0; i < log.n; i++) {
+		struct auditlog_line *l = &log.lines[i];
+		struct auditlog_row a, b;
+
+		if (l->kind != AUDITLOG_RECORD)
+			continue;
+		n++;
+		auditlog_row(l->rec, &b);
+		if (auditlog_scan_row(l->record, l->reclen, &a) == 0) {
+			assert_string_equal(a.computer ? a.computer : "-", b.computer ? b.computer : "-");
+			assert_string_equal(a.site ? a.site : "-", b.site ? b.site : "-");
+			assert_string_equal(a.outcome ? a.outcome : "-", b.outcome ? b.outcome : "-");
+			assert_string_equal(a.key_ids ? a.key_ids : "-", b.key_ids ? b.key_ids : "-");
+			assert_string_equal(a.windows ? a.windows : "-", b.windows ? b.windows : "-");
+			assert_string_equal(a.product_serial ? a.product_serial : "-",
+					    b.product_serial ? b.product_serial : "-");
+			assert_int_equal(a.quarantined, b.quarantined);
+			assert_int_equal(a.findings, b.findings);
+			assert_int_equal(a.volumes, b.volumes);
+			assert_int_equal(a.duration_ms, b.duration_ms);
+			assert_int_equal(a.faulty, b.faulty);
+			auditlog_row_free(&a);
+			fast++;
+		}
+		auditlog_row_free(&b);
+		/* and read with only the chain's members: the same kind, seq */
+		{
+			struct json_object *j, *rec, *src;
+			const char *why;
+			long seq;
+
+			assert_int_equal(auditlog_read_classify(l->text, l->len, CLASSIFY_CHAIN, &j, &rec,
+								&src, &seq, &why), l->kind);
+			assert_int_equal(seq, l->seq);
+			json_object_put(j);
+		}
+	}
+	assert_true(n >= 5);
+	assert_int_equal(fast, 2);	/* the last two; the others are json-c's to read */
+	/* the first record's row, as json-c reads it: the last of two members, the pair, ... */
+	{
+		struct auditlog_row b;
+
+		auditlog_row(log.lines[0].rec, &b);
+		assert_string_equal(b.product_serial, "B");
+		assert_string_equal(b.site, "W\xc3\xa9rd \xf0\x9f\x98\x80 3");
+		assert_string_equal(b.key_ids, "K1");
+		assert_int_equal(b.quarantined, 1);
+		assert_int_equal(b.findings, 3);
+		auditlog_row_free(&b);
+	}
+	auditlog_free(&log);
+}
+
+/* A "begun" record is held until its final record: superseded, lines in order. */
+static void test_stream_begun(void **state)
+{
+	const char *zeros = "0000000000000000000000000000000000000000000000000000000000000000";
+	struct auditlog_stream *st;
+	struct auditlog_line l;
+	size_t lines = 0, superseded = 0;
+	FILE *f = fopen(fresh("begun.jsonl"), "w");
+
+	(void)state;
+	assert_non_null(f);
+	fprintf(f, "{\"schema\":1,\"run\":\"r1\",\"stage\":\"begun\",\"seq\":1,\"prev\":\"%s\"}\n", zeros);
+	for (int i = 0; i < 5; i++)
+		fprintf(f, "{\"schema\":1,\"run\":\"x%d\",\"seq\":2,\"prev\":\"%s\"}\n", i, zeros);
+	fprintf(f, "{\"schema\":1,\"run\":\"r1\",\"seq\":3,\"prev\":\"%s\"}\n", zeros);
+	/* a begun record whose final record comes too late to be waited for */
+	fprintf(f, "{\"schema\":1,\"run\":\"r2\",\"stage\":\"begun\",\"seq\":4,\"prev\":\"%s\"}\n", zeros);
+	for (int i = 0; i < 1400; i++)
+		fprintf(f, "{\"schema\":1,\"run\":\"y%d\",\"seq\":5,\"prev\":\"%s\"}\n", i, zeros);
+	fprintf(f, "{\"schema\":1,\"run\":\"r2\",\"seq\":6,\"prev\":\"%s\"}\n", zeros);
+	fclose(f);
+	st = auditlog_stream_open(path, 0, NULL, 0, NULL, NULL);
+	assert_non_null(st);
+	while (auditlog_stream_next(st, &l) > 0) {
+		assert_int_equal(l.lineno, ++lines);
+		if (l.superseded) {
+			superseded++;
+			assert_int_equal(l.lineno, 1);
+		}
+		/* checking stopped at line 2 (seq 2 does not follow): the problem is there alone */
+		if (l.lineno == 2)
+			assert_string_equal(l.problem, "line 2: chain broken: prev is not the sha256 of "
+					    "line 1 (line 1 was changed)");
+		else
+			assert_null(l.problem);
+	}
+	assert_int_equal(lines, 1409);
+	assert_int_equal(superseded, 1);
+	auditlog_stream_close(st);
+}
+
+/* A line longer than AUDITLOG_LINE_MAX is refused, never held in memory whole. */
+static void test_stream_long_line(void **state)
+{
+	struct auditlog_stream *st;
+	struct auditlog_verdict v;
+	struct auditlog_line l;
+	char *chunk = malloc(1 << 20), *first;
+	size_t len;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(append_one(fresh("long.jsonl"), "PC-L", NULL), 0);
+	first = slurp(path, &len);
+	f = fopen(path, "a");
+	memset(chunk, 'x', 1 << 20);
+	chunk[0] = '{';
+	for (int i = 0; i < 65; i++)
+		fwrite(chunk, 1, 1 << 20, f);
+	fputc('\n', f);
+	/* a record after it (appending would not find the last record: too far back) */
+	fwrite(first, 1, len, f);
+	fclose(f);
+	free(first);
+	st = auditlog_stream_open(path, 0, NULL, 0, NULL, NULL);
+	assert_non_null(st);
+	assert_int_equal(auditlog_stream_next(st, &l), 1);
+	assert_int_equal(l.kind, AUDITLOG_RECORD);
+	assert_int_equal(auditlog_stream_next(st, &l), 1);
+	assert_int_equal(l.kind, AUDITLOG_JUNK);
+	assert_null(l.text);
+	assert_int_equal(l.len, 65 << 20);
+	assert_string_equal(l.why, "too long (more than 64 MiB)");
+	assert_int_equal(auditlog_stream_next(st, &l), 1);
+	assert_int_equal(l.lineno, 3);
+	assert_int_equal(l.kind, AUDITLOG_RECORD);
+	assert_int_equal(auditlog_stream_next(st, &l), 0);
+	assert_int_equal(auditlog_stream_verdict(st, &v), -1);
+	assert_string_equal(v.why, "line 2: not a record: too long (more than 64 MiB)");
+	auditlog_stream_close(st);
+	free(chunk);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -950,6 +1333,11 @@ int main(void)
 		cmocka_unit_test(test_row),
 		cmocka_unit_test(test_write_run),
 		cmocka_unit_test(test_fuzzish),
+		cmocka_unit_test(test_syslog_lines),
+		cmocka_unit_test(test_server_file),
+		cmocka_unit_test(test_scan_agrees),
+		cmocka_unit_test(test_stream_begun),
+		cmocka_unit_test(test_stream_long_line),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
