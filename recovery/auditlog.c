@@ -382,14 +382,8 @@ int auditlog_write_run(struct audit_info *ai, const char *log_path, char **path,
 
 	memset(a, 0, sizeof(*a));
 	*path = NULL;
-	if (!log_path && !ai->data_dir)
+	if (!log_path && !ai->data_dir && !ai->no_file)
 		return 1;
-	if (log_path)
-		*path = strdup(log_path);
-	else if (asprintf(path, "%s/" AUDITLOG_DEFAULT, ai->data_dir) < 0)
-		*path = NULL;
-	if (ai->data_dir && asprintf(&key, "%s/" AUDITLOG_KEY, ai->data_dir) < 0)
-		key = NULL;
 	if (own) {
 		machine_read(&m, NULL);
 		ai->machine = &m;
@@ -399,6 +393,19 @@ int auditlog_write_run(struct audit_info *ai, const char *log_path, char **path,
 		machine_free(&m);
 		ai->machine = NULL;
 	}
+	if (!log_path && ai->no_file) {
+		/* no stick: the record exists all the same, for the fronts to
+		   show (and send) */
+		a->line = auditlog_sign_line(rec, NULL);
+		json_object_put(rec);
+		return 1;
+	}
+	if (log_path)
+		*path = strdup(log_path);
+	else if (asprintf(path, "%s/" AUDITLOG_DEFAULT, ai->data_dir) < 0)
+		*path = NULL;
+	if (ai->data_dir && asprintf(&key, "%s/" AUDITLOG_KEY, ai->data_dir) < 0)
+		key = NULL;
 	if (!*path || (ai->data_dir && !key)) {
 		rc = err_set("cannot write the audit log: %s", err_cause(ENOMEM));
 		a->line = auditlog_sign_line(rec, NULL);

@@ -64,6 +64,8 @@ struct audit_info {
 	int begun;			/* the write-ahead record, before the first change:
 					   "stage":"begun", outcome "interrupted" until a
 					   record with the same "run" follows */
+	int no_file;			/* no stick (network boot): no log file below
+					   data_dir; the record only goes to a->line */
 };
 
 /*
@@ -130,7 +132,8 @@ void auditlog_appended_free(struct auditlog_appended *a);
  * DATA/logs/bootfix.jsonl (DATA = ai->data_dir; logs/ is made if missing),
  * signed with DATA/keys/log-signing.pem when that exists.  *path gets the
  * log's path (caller frees).  Returns 0 when logged, 1 when there is
- * nowhere to log (neither log_path nor a data folder; *path NULL, *a empty),
+ * nowhere to log (neither log_path nor a data folder; *path NULL, *a empty;
+ * with ai->no_file and no log_path, a->line holds the record all the same),
  * -1 with err_set() when not logged: a->line then holds the record to show,
  * and a->why the cause when the log could not be appended to (else "").
  */

@@ -44,6 +44,7 @@ int record_write(struct record *rec, const struct engine_opts *eo, const struct 
 		.mode = eo->mode, .operator_name = eo->operator_name, .site = eo->site,
 		.stick = rec->conf.stick, .data_dir = eo->data_dir, .rules = rs, .run = r,
 		.error = error, .notes = rec->conf.problems, .nnotes = rec->conf.nproblems,
+		.no_file = eo->no_stick,
 	};
 	struct auditlog_appended a;
 	char *path = NULL, *unreadable[1] = { (char *)rec->unreadable };
@@ -66,7 +67,12 @@ int record_write(struct record *rec, const struct engine_opts *eo, const struct 
 			o = len - 1;
 		rec->begun_note[0] = '\0';
 	}
-	if (rc == 1) {
+	if (rc == 1 && eo->no_stick && !rec->log_path) {
+		/* a network boot: no stick to keep it; shown so it is not lost */
+		snprintf(note, len, "not written: no stick (network boot)");
+		if (unlogged && a.line)
+			*unlogged = strdup(a.line);
+	} else if (rc == 1) {
 		snprintf(note, len, "no audit log written (give --data DIR or --log FILE)");
 	} else if (rc == 0) {
 		if (a.torn_bytes)
@@ -101,6 +107,7 @@ int record_begun(struct record *rec, const struct engine_opts *eo, const struct 
 		.mode = eo->mode, .operator_name = eo->operator_name, .site = eo->site,
 		.stick = rec->conf.stick, .data_dir = eo->data_dir, .rules = eo->rules, .run = r,
 		.notes = rec->conf.problems, .nnotes = rec->conf.nproblems, .begun = 1,
+		.no_file = eo->no_stick,
 	};
 	struct auditlog_appended a;
 	char *path = NULL;

@@ -50,10 +50,12 @@ int record_begun(struct record *rec, const struct engine_opts *eo, const struct 
  * decision a front records): build the record and append it.  note gets
  * one or more lines ('\n' between them) saying what happened to it:
  * warnings first ("warning: ..."), then "record N written to FILE", "cannot
- * write log FILE: CAUSE", or "no audit log written (give --data DIR or
- * --log FILE)"; fronts show it after "log: ".  error: why engine_run()
+ * write log FILE: CAUSE", "no audit log written (give --data DIR or
+ * --log FILE)", or with eo->no_stick "not written: no stick (network
+ * boot)"; fronts show it after "log: ".  error: why engine_run()
  * failed, or NULL.  When the record could not be written and unlogged is
- * not NULL, *unlogged gets it (caller frees) to show so it is not lost.
+ * not NULL, *unlogged gets it (caller frees) to show so it is not lost; so
+ * does a record with eo->no_stick (a network boot has nowhere to keep it).
  * Returns 0 when logged, 1 when there is nowhere to log, -1 when it failed.
  */
 int record_write(struct record *rec, const struct engine_opts *eo, const struct run *r,
