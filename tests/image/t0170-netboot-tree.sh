@@ -48,11 +48,11 @@ test_expect_success 'site settings: a second newc archive under /site, loaded af
 	mkdir -p site/rules site/keys &&
 	printf "mode = auto\n" > site/bootfix.conf &&
 	printf "# none yet\n" > site/rules/site.rules &&
-	printf "dummy CA\n" > site/log-ca.pem &&
+	mkdir -p site/keys && printf "dummy CA\n" > site/keys/log-ca.pem &&
 	netboot_tree nb --site site 2> err && cat err && ! grep -q warning err &&
 	cpio -t -v < nb/boot/site.img > list 2>/dev/null && cat list &&
 	test "$(awk "{ print \$NF }" list | tr "\n" " ")" = \
-	     "site site/bootfix.conf site/keys site/log-ca.pem site/rules site/rules/site.rules " &&
+	     "site site/bootfix.conf site/keys site/keys/log-ca.pem site/rules site/rules/site.rules " &&
 	! awk "\$2 != 1 || \$3 != \"root\" || \$4 != \"root\"" list | grep -v "^d" | grep . &&
 	grep -q "^	initrd /boot/initrd.img /boot/site.img$" nb/grub/grub.cfg &&
 	grep -q "^	INITRD boot/initrd.img,boot/site.img$" nb/pxelinux.cfg/default &&
