@@ -25,10 +25,12 @@ test_expect_success 'setup: a crashed Windows disk, a tree with site settings se
 	cmp nb/boot/vmlinuz "$NETBOOT/boot/vmlinuz" && cmp nb/boot/initrd.img "$NETBOOT/boot/initrd.img"
 '
 # LOG-TO (i12-send): when bootfix.conf takes "log-to", start rsyslog here
-# on 127.0.0.1 with a TLS listener and a test CA, put
-# "log-to = syslog+tls://10.0.2.100:6514" and the CA into site/, drop
-# --append bootfix.net=dhcp (log-to brings the network up) and give
-# user_net a guestfwd=tcp:10.0.2.100:6514-tcp:127.0.0.1:PORT.
+# (rsyslog_tls_start, lib-netboot.sh: TLS receiver on 127.0.0.1, test CA
+# in ca.pem, port in RSYSLOG_PORT, as t0180 does), put
+# "log-to = syslog+tls://10.0.2.100:6514" into site/bootfix.conf and ca.pem
+# as site/keys/log-ca.pem, drop --append bootfix.net=dhcp (log-to brings
+# the network up) and give user_net the third argument
+# guestfwd=tcp:10.0.2.100:6514-tcp:127.0.0.1:$RSYSLOG_PORT.
 
 test_expect_success 'boots from the network under Secure Boot and fixes unattended' '
 	boot_start nb --firmware uefi-sb --disk nvme:win.img --net "$(user_net "$TRASH/nb" bootx64.efi)" none &&
@@ -53,8 +55,9 @@ assert r[\"volumes\"][0][\"computer_name\"] == \"DESKTOP-2KGM189\", r
 " &&
 	sleep 3 && boot_running nb && ! grep -a "unattended run ended" nb.log
 '
-# LOG-TO (i12-send): here, rsyslog's file has the record and
-# "bootfix log verify" passes on it.
+# LOG-TO (i12-send): here, "$(rsyslog_today)" has the record (the line
+# after "here it is" no longer shows: the record was sent) and
+# "bootfix log verify" passes on that file; rsyslog_stop.
 boot_stop nb
 
 test_expect_success 'the faulty file is in quarantine on the NTFS volume, manifest checks' '
