@@ -26,8 +26,8 @@ test_expect_success 'SeaBIOS PXE -> pxelinux -> the kernel: init ready, no stick
 
 test_expect_success 'the menu draws its list screen on the serial console' '
 	BOOTFIX_REQUIRE_MENU=1 menu_or_fallback pxe &&
-	wait_for pxe "No NTFS or BitLocker volume found. Press s to scan again." 120 &&
-	wait_for pxe "Enter fix  d details  r restore  l log  s scan  p power" 60
+	wait_for pxe "bootfix [0-9.]+ - fix Windows machines that do not boot" 120 &&
+	wait_for pxe "No NTFS or BitLocker volume found. Press s to scan again." 60
 '
 boot_stop pxe
 test_done
