@@ -89,6 +89,8 @@ test_expect_success 'hostile site folders are refused with one line' '
 	mkdir -p b7 && : > "b7/$(printf "x\033[2Jy")" && refused b7 "a name with control characters" &&
 	mkdir -p b8 && : > "b8/$(printf "new\nline")" && refused b8 "a name with control characters" &&
 	ln -s site b9 && refused b9 "site folder b9: a symbolic link" &&
+	mkdir -p b10/rules && (cd b10/rules && seq 1 1001 | xargs touch) &&
+	refused b10 "over 1000 files and folders" &&
 	refused nowhere "site folder nowhere: no such folder" &&
 	! grep -q "$(printf "\033")" err
 '
