@@ -43,6 +43,20 @@ test_expect_success 'the faulty file is in quarantine on the volume itself' '
 '
 ntfs_umount w 2>/dev/null; losetup -d "$(cat .dev 2>/dev/null)" 2>/dev/null
 
+test_expect_success 'no data folder at all: the record is shown all the same' '
+	make_disk n.img gpt 40 32 && dev=$(attach n.img) &&
+	ntfs_format ${dev}p1 Windows && ntfs_mount ${dev}p1 w && windows_tree w &&
+	channel_file w $F "$FAULTY_TIME" && ntfs_umount w && losetup -d $dev &&
+	expect_exit 0 env BOOTFIX_NO_STICK=1 $BOOTFIX auto --device n.img < /dev/null > out 2> err &&
+	cat out err && grep -F "FIXED: DESKTOP-2KGM189" out &&
+	grep -F "bootfix: not written: no stick (network boot)" err &&
+	grep -A1 -F "keep it:" err | tail -n 1 | python3 -c "
+import json, sys
+r = json.load(sys.stdin)
+assert r[\"outcome\"] == \"fixed\", r
+"
+'
+
 test_expect_success 'without BOOTFIX_NO_STICK the same folder is a stick: the log is written there' '
 	chmod -R u+w site && make_disk v.img gpt 40 32 && dev=$(attach v.img) &&
 	ntfs_format ${dev}p1 Windows && ntfs_mount ${dev}p1 w && windows_tree w &&
