@@ -4,6 +4,9 @@
 # tree make netboot built, out/netboot), pxelinux reads
 # pxelinux.cfg/default and starts the stick's kernel and initramfs; with no
 # stick and no disk the menu's list screen comes up on the serial console.
+# Then a tree with site settings (mode = poweroff-test) but no log server:
+# they load through pxelinux's second initrd, and no network driver is
+# loaded, no link brought up.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/image/lib-netboot.sh"
 
@@ -30,4 +33,16 @@ test_expect_success 'the menu draws its list screen on the serial console' '
 	wait_for pxe "No NTFS or BitLocker volume found. Press s to scan again." 60
 '
 boot_stop pxe
+
+test_expect_success 'with site settings but no log server: the site settings load, no NIC driver, no network' '
+	mkdir -p site && printf "%s\n" "operator = ci" "mode = poweroff-test" > site/bootfix.conf &&
+	netboot_tree nb --site site 2> /dev/null &&
+	boot_start quiet --firmware bios --net "$(user_net "$TRASH/nb" lpxelinux.0)" none &&
+	wait_for quiet "bootfix: powering off" && wait_poweroff quiet 60 &&
+	grep -a "bootfix: no stick: site settings from the network boot" quiet.log &&
+	grep -a "bootfix: modules: " quiet.log | tr -d "\r" > mods &&
+	cat mods && grep -q " virtio_blk " mods &&
+	! grep -E -w "virtio_net|e1000|e1000e|r8169|igb" mods &&
+	! grep -a "bootfix: network:" quiet.log
+'
 test_done
