@@ -176,6 +176,7 @@ demo: bootfix
 check-image: bootfix
 	@scripts/deps image
 	@image/build
+	@image/netboot
 	@tests/image/run-all.sh
 
 bench-boot: bootfix
@@ -183,6 +184,18 @@ bench-boot: bootfix
 	@image/build
 	@scripts/bench-boot
 .PHONY: image demo check-image bench-boot
+
+# --- network boot (docs/netboot.md): out/netboot/, SITE=DIR adds the site settings ---
+netboot: bootfix
+	@scripts/deps image
+	@image/build
+	@image/netboot $(if $(SITE),--site "$(SITE)")
+
+bench-fleet: bootfix
+	@scripts/deps image
+	@image/build
+	@scripts/bench-fleet
+.PHONY: netboot bench-fleet
 
 install: bootfix
 	install -D -m 0755 bootfix $(DESTDIR)$(PREFIX)/sbin/bootfix

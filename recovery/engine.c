@@ -464,7 +464,7 @@ static void quarantine_volume(int rootfd, const struct engine_opts *o, struct vo
 			      const char *device)
 {
 	struct quarantine_opts qo = {
-		.data_dir = o->data_dir, .device = device, .who = o->mode,
+		.data_dir = o->no_stick ? NULL : o->data_dir, .device = device, .who = o->mode,
 		.operator_name = o->operator_name, .site = o->site, .stop = o->stop,
 		.stick_manifest = &v->stick_manifest,
 	};

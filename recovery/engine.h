@@ -27,6 +27,9 @@ struct engine_opts {
 	const char *device;		/* image file, disk or partition; NULL: every disk */
 	const char *root;		/* an already mounted volume instead */
 	const char *data_dir;		/* the stick's data folder, or NULL */
+	int no_stick;			/* data_dir is a read-only settings folder (the site
+					   overlay of a network boot): keys and rules come
+					   from it, no copy or record is written there */
 	int dry_run;
 	int unattended_only;		/* act only on rules marked unattended = yes */
 	struct ntfs_policy policy;

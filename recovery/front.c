@@ -144,6 +144,13 @@ const char *front_data_dir(const char *given)
 	return given ? given : env && *env ? env : NULL;
 }
 
+int front_no_stick(void)
+{
+	const char *env = getenv("BOOTFIX_NO_STICK");
+
+	return env && !strcmp(env, "1");
+}
+
 const char *front_builtin_rules(void)
 {
 	static char dir[PATH_MAX];
@@ -195,6 +202,7 @@ int front_begin(struct front *f, int flags)
 
 	if (flags & FRONT_DATA_ENV)
 		f->eo.data_dir = front_data_dir(f->eo.data_dir);
+	f->eo.no_stick = front_no_stick();
 	record_load(&f->rec, &f->eo);
 	if ((rc = front_load_rules(&f->rules, f->eo.data_dir)) < 0) {
 		front_error("%s", err_msg());

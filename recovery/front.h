@@ -114,6 +114,12 @@ void front_catch_signals(void);
 /* The stick's data folder: given (--data), else $BOOTFIX_DATA, else NULL. */
 const char *front_data_dir(const char *given);
 
+/*
+ * $BOOTFIX_NO_STICK is 1: the data folder is the site overlay of a network
+ * boot (image/init), read-only, and there is no stick to write to.
+ */
+int front_no_stick(void);
+
 /* The built-in rules directory: $BOOTFIX_RULES_DIR, next to the binary, or installed. */
 const char *front_builtin_rules(void);
 

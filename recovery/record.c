@@ -132,12 +132,14 @@ static int send_all(struct record *rec, const struct engine_opts *eo, const stru
 int record_write(struct record *rec, const struct engine_opts *eo, const struct run *r,
 		 const struct ruleset *rs, const char *error, char *note, size_t len, char **unlogged)
 {
+	/* a network boot: the site's settings, no stick to keep a log on */
+	int no_stick = eo->no_stick && !rec->log_path;
 	struct audit_info ai = {
 		.action = eo->verb == ENGINE_RESTORE ? "restore" : "fix",
 		.mode = eo->mode, .operator_name = eo->operator_name, .site = eo->site,
 		.stick = rec->conf.stick, .data_dir = eo->data_dir, .rules = rs, .run = r,
 		.error = error, .notes = rec->conf.problems, .nnotes = rec->conf.nproblems,
-		.alone = rec->send.n > 0, .no_log = rec->no_log,
+		.alone = rec->send.n > 0 || no_stick, .no_log = rec->no_log || no_stick,
 	};
 	struct auditlog_appended a;
 	char *path = NULL, *unreadable[1] = { (char *)rec->unreadable };
@@ -160,7 +162,13 @@ int record_write(struct record *rec, const struct engine_opts *eo, const struct 
 			o = len - 1;
 		rec->begun_note[0] = '\0';
 	}
-	if (rc == 1 && rec->no_log) {
+	if (rc == 1 && no_stick && !rec->send.n) {
+		/* a network boot without a log server: nowhere to keep it; shown
+		   so it is not lost */
+		snprintf(note, len, "not written: no stick (network boot)");
+		if (unlogged && a.alone)
+			*unlogged = strdup(a.alone);
+	} else if (rc == 1 && (rec->no_log || no_stick)) {
 		snprintf(note, len, "no log on this machine's data folder: the log servers alone "
 			 "get the record");
 	} else if (rc == 1) {
@@ -218,7 +226,7 @@ int record_begun(struct record *rec, const struct engine_opts *eo, const struct 
 		.mode = eo->mode, .operator_name = eo->operator_name, .site = eo->site,
 		.stick = rec->conf.stick, .data_dir = eo->data_dir, .rules = eo->rules, .run = r,
 		.notes = rec->conf.problems, .nnotes = rec->conf.nproblems, .begun = 1,
-		.no_log = rec->no_log,
+		.no_log = rec->no_log || (eo->no_stick && !rec->log_path),
 	};
 	struct auditlog_appended a;
 	char *path = NULL;

@@ -73,6 +73,10 @@ int record_begun(struct record *rec, const struct engine_opts *eo, const struct 
  * not lost.  Returns 0 when logged (in the log; or with no log, taken by
  * every server or kept on the volume), 1 when there is nowhere to log,
  * -1 when it failed.
+ * With eo->no_stick (a network boot) and no rec->log_path nothing is
+ * appended: the servers alone get the record (signed with the data
+ * folder's key); with no server the note is "not written: no stick
+ * (network boot)", *unlogged gets the record to show, and 1 is returned.
  */
 int record_write(struct record *rec, const struct engine_opts *eo, const struct run *r,
 		 const struct ruleset *rs, const char *error, char *note, size_t len,
