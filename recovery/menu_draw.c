@@ -184,7 +184,8 @@ static void draw_scanning(struct menu *m)
 	mvprintw(5, 4, "%.*s", COLS - 6, what);
 	if (m->screen == SCR_SCANNING)
 		mvprintw(6, 4, "%zu volume%s examined", n, n == 1 ? "" : "s");
-	mvprintw(8, 2, "Do not remove the stick or power off.");
+	mvprintw(8, 2, "%s", m->f.eo.no_stick ? "Do not power off." :
+		 "Do not remove the stick or power off.");
 	footer("Please wait");
 }
 
@@ -489,6 +490,9 @@ static const char *next_step(struct menu *m, const struct volume *v, int *colour
 		*colour = C_BAD;
 		return "Do not remove the stick yet (see above). Enter = try again.";
 	}
+	if (m->f.eo.no_stick)	/* a network boot: no stick to pull */
+		return m->under_init ? "Press Enter to restart into Windows." :
+		       "Done. Restart this machine into Windows. Enter = next machine.";
 	return m->under_init ? "Remove the stick, then press Enter to restart into Windows." :
 	       "Done. Restart this machine without the stick. Enter = next machine.";
 }
@@ -554,12 +558,18 @@ static void draw_result(struct menu *m)
 		const char *ready = getenv("BOOTFIX_READY");
 
 		/* where the record is instead (menu.c's tell(), and stderr at the end) */
-		screen_wrap(LINES - 4, 1, COLS - 2, 1, "! The record was NOT saved: keep the stick in "
-			    "(%s).", ready && *ready ? "copy on the serial line" :
-			    "shown when the menu ends");
+		screen_wrap(LINES - 4, 1, COLS - 2, 1, "! The record was NOT saved: %s (%s).",
+			    m->f.eo.no_stick ? "do not restart yet" : "keep the stick in",
+			    ready && *ready ? "copy on the serial line" : "shown when the menu ends");
 		paint_off(m, C_BAD, A_BOLD);
 	} else if (menu_machine_done(m) && !m->released && m->release_note[0])
 		screen_wrap(LINES - 4, 1, COLS - 2, 1, "%s", m->release_note);
+	else if (menu_machine_done(m) && m->under_init && m->f.eo.no_stick && m->job_logged)
+		screen_wrap(LINES - 4, 1, COLS - 2, 1, "Network boot, no log server: the record is "
+			    "not kept (%s).", getenv("BOOTFIX_READY") && *getenv("BOOTFIX_READY") ?
+			    "copy on the serial line" : "shown when the menu ends");
+	else if (menu_machine_done(m) && m->under_init && m->f.eo.no_stick)
+		mvprintw(LINES - 4, 1, "Network boot: the Log line says where the record went.");
 	else if (menu_machine_done(m) && m->under_init)
 		mvprintw(LINES - 4, 1, "The records are saved and the stick is released: you can pull "
 			 "it now.");
@@ -609,7 +619,8 @@ static void draw_power(struct menu *m)
 {
 	title(m, "power");
 	mvprintw(3, 2, "1  Power off");
-	mvprintw(4, 2, "2  Reboot (remove the stick first to start Windows)");
+	mvprintw(4, 2, "%s", m->f.eo.no_stick ? "2  Reboot" :
+		 "2  Reboot (remove the stick first to start Windows)");
 	mvprintw(5, 2, "3  Rescue shell");
 	footer("1-3 = choose  Esc = back");
 }

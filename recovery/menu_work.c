@@ -374,7 +374,8 @@ static int mount_root(const char *dir, unsigned long *flags)
  * The machine is done: flush the records and make the stick's data
  * partition read-only (its file system clean: FAT's dirty bit cleared), so
  * the stick can be pulled from now on.  A data folder that is not a mount
- * of its own is only synced.  m->released: 1 safe, 2 safe and made
+ * of its own, or the site settings of a network boot (no stick), is only
+ * synced.  m->released: 1 safe, 2 safe and made
  * read-only by us (menu_reclaim_stick() undoes it), 0 not safe (release_note).
  */
 void menu_release_stick(struct menu *m)
@@ -384,7 +385,10 @@ void menu_release_stick(struct menu *m)
 	m->released = 0;
 	m->release_note[0] = '\0';
 	sync();
-	if (!m->f.eo.data_dir || !mount_root(m->f.eo.data_dir, &flags) || (flags & MS_RDONLY)) {
+	/* a network boot's data folder is the site's settings, read-only, no
+	   stick to pull: nothing to remount */
+	if (!m->f.eo.data_dir || m->f.eo.no_stick || !mount_root(m->f.eo.data_dir, &flags) ||
+	    (flags & MS_RDONLY)) {
 		m->released = 1;
 		return;
 	}
