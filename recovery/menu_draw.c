@@ -501,7 +501,7 @@ static void draw_result(struct menu *m)
 {
 	const struct volume *v = m->job_run.n ? &m->job_run.v[0] : NULL;
 	int y = 4, colour, ncolour, bottom = LINES - 6;
-	const char *big, *next;
+	const char *big, *next, *ready, *shown;
 	char who[256];
 
 	title(m, "result");
@@ -553,21 +553,19 @@ static void draw_result(struct menu *m)
 	else if (m->log_note[0])
 		screen_wrap(bottom, 1, COLS - 2, 2, "Log: %s", m->log_note);
 	next = next_step(m, v, &ncolour);
+	/* where a record not kept is instead (menu.c's tell(), and stderr at the end) */
+	ready = getenv("BOOTFIX_READY");
+	shown = ready && *ready ? "copy on the serial line" : "shown when the menu ends";
 	if (m->job_logged < 0) {
 		paint_on(m, C_BAD, A_BOLD);
-		const char *ready = getenv("BOOTFIX_READY");
-
-		/* where the record is instead (menu.c's tell(), and stderr at the end) */
 		screen_wrap(LINES - 4, 1, COLS - 2, 1, "! The record was NOT saved: %s (%s).",
-			    m->f.eo.no_stick ? "do not restart yet" : "keep the stick in",
-			    ready && *ready ? "copy on the serial line" : "shown when the menu ends");
+			    m->f.eo.no_stick ? "do not restart yet" : "keep the stick in", shown);
 		paint_off(m, C_BAD, A_BOLD);
 	} else if (menu_machine_done(m) && !m->released && m->release_note[0])
 		screen_wrap(LINES - 4, 1, COLS - 2, 1, "%s", m->release_note);
 	else if (menu_machine_done(m) && m->under_init && m->f.eo.no_stick && m->job_logged)
 		screen_wrap(LINES - 4, 1, COLS - 2, 1, "Network boot, no log server: the record is "
-			    "not kept (%s).", getenv("BOOTFIX_READY") && *getenv("BOOTFIX_READY") ?
-			    "copy on the serial line" : "shown when the menu ends");
+			    "not kept (%s).", shown);
 	else if (menu_machine_done(m) && m->under_init && m->f.eo.no_stick)
 		mvprintw(LINES - 4, 1, "Network boot: the Log line says where the record went.");
 	else if (menu_machine_done(m) && m->under_init)

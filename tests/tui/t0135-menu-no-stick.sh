@@ -5,7 +5,8 @@
 # into Windows" and nothing about removing a stick; the data folder (the
 # site settings) is not remounted read-only and nothing is written into
 # it.  Without a log server the record is on the serial line; with one, the
-# Log line says it was sent.  (t0130 is the same end on a stick.)
+# Log line says it was sent; a record the server did not take and no volume
+# kept: NOT saved, no restart offered.  (t0130 is the same end on a stick.)
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/lib-tmux.sh"
 . "$TOP/tests/cli/lib-logserver.sh"
@@ -19,7 +20,7 @@ super_opts() { awk -v d="$(realpath "$1")" '$5 == d { print $NF }' /proc/self/mo
 
 menu() {
 	tmux_fresh
-	tm new-session -d -x 80 -y 24 "TERM=vt220 BOOTFIX_INIT=1 BOOTFIX_NO_STICK=1 BOOTFIX_READY=$TRASH/ready BOOTFIX_RULES_DIR=$BOOTFIX_RULES_DIR $BOOTFIX menu $*; echo menu-exit=\$?; sleep 600"
+	tm new-session -d -x 80 -y 24 "TERM=vt220 BOOTFIX_INIT=1 BOOTFIX_NO_STICK=1 BOOTFIX_LOGSEND_DELAY_MS=50 BOOTFIX_READY=$TRASH/ready BOOTFIX_RULES_DIR=$BOOTFIX_RULES_DIR $BOOTFIX menu $*; echo menu-exit=\$?; sleep 600"
 }
 
 # the screen without the Log line (its note may name the stick it lacks)
@@ -71,6 +72,18 @@ test_expect_success 'with a log server: the Log line says the record was sent; E
 	super_opts site | grep -q "^rw" &&
 	(cd site && find . | sort > ../site.after) && diff site.before site.after &&
 	keys Enter && wait_for "menu-exit=11"
+'
+
+test_expect_success 'the server down, a record no volume keeps: NOT saved, do not restart, no stick named' '
+	stop_server rs && : > ready &&
+	menu --device disk.img --data site && wait_for "clean (has quarantine)" 60 &&
+	keys Enter && wait_for "[ Record ]" 10 && keys Left Enter &&
+	wait_for "The record was NOT saved: do not restart yet (copy on the serial line)." 90 && screen &&
+	screen | tr "\n" " " | tr -s " " | grep -F "not logged to syslog+tcp://127.0.0.1:$TCP" &&
+	! screen | grep -F "Press Enter to restart" && ! screen_but_log | grep -i stick &&
+	grep -F "bootfix: audit record not written; here it is:" ready &&
+	keys Enter && sleep 2 && ! screen | grep -F "menu-exit=11" &&
+	super_opts site | grep -q "^rw"
 '
 
 umount site 2>/dev/null
