@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -332,6 +333,7 @@ static void ssl_cause(char *buf, size_t len)
 static SSL_CTX *tls_context(const struct logsend *s, struct try *t)
 {
 	SSL_CTX *ctx;
+	struct stat st;
 	char cause[200];
 	int fd;
 
@@ -345,6 +347,12 @@ static SSL_CTX *tls_context(const struct logsend *s, struct try *t)
 	if (fd < 0) {
 		snprintf(t->why, sizeof(t->why), "cannot read the CA file %s: %s", s->ca_file,
 			 errno == ELOOP ? "it is a link" : err_cause(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(t->why, sizeof(t->why), "cannot read the CA file %s: it is %s", s->ca_file,
+			 S_ISDIR(st.st_mode) ? "a folder" : "not a regular file");
+		close(fd);
 		return NULL;
 	}
 	close(fd);
@@ -588,6 +596,9 @@ static char *read_token(const char *path, struct try *t)
 		snprintf(t->why, sizeof(t->why), "cannot read the token file: %s", err_msg());
 		return NULL;
 	}
+	/* Notepad may begin the file with a UTF-8 BOM, as bootfix.conf (config.c) */
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
+		memmove(text, text + 3, len - 2);
 	n = strcspn(text, "\r\n");
 	text[n] = '\0';
 	for (size_t i = 0; i < n; i++)
@@ -624,9 +635,12 @@ static int http_status(const char *buf, size_t len, struct try *t)
 	for (; i < len && k + 1 < sizeof(reason) && buf[i] != '\r' && buf[i] != '\n'; i++)
 		reason[k++] = buf[i] >= 0x20 && buf[i] < 0x7f ? buf[i] : '?';
 	reason[k] = '\0';
-	snprintf(t->why, sizeof(t->why), "the server answered %d%s%s", code, k ? " " : "", reason);
-	/* a request refused stays refused; a busy or broken server may take it later */
-	t->final = code >= 400 && code < 500 && code != 408 && code != 429;
+	snprintf(t->why, sizeof(t->why), "the server answered %d%s%s%s", code, k ? " " : "", reason,
+		 code >= 300 && code < 400 ? " (a redirect is not followed: give log-to the URL "
+		 "it names)" : "");
+	/* a request refused or sent elsewhere stays so; a busy or broken server may
+	   take it later */
+	t->final = (code >= 300 && code < 500 && code != 408 && code != 429);
 	return -1;
 }
 
@@ -689,9 +703,33 @@ static int try_once(const struct logsend *s, const struct logsend_dest *d, const
 		rc = tls_close(ssl, fd, deadline, t);
 		goto out;
 	}
-	if (tls_get(ssl, fd, answer, sizeof(answer), &got, "\r\n", deadline, t,
-		    "waiting for the answer") < 0)
-		goto out;
+	for (;;) {
+		char *end;
+		size_t used;
+
+		if (tls_get(ssl, fd, answer, sizeof(answer), &got, "\r\n", deadline, t,
+			    "waiting for the answer") < 0)
+			goto out;
+		/* an interim answer (100 Continue, 102, 103) comes before the final one
+		   (RFC 9110, 15.2): the record is not refused, the answer is still to come */
+		if (got < 12 || strncmp(answer, "HTTP/1.", 7) || answer[9] != '1')
+			break;
+		while (!(end = memmem(answer, got, "\r\n\r\n", 4))) {
+			if (got == sizeof(answer) ||
+			    tls_get(ssl, fd, answer, sizeof(answer), &got, "\r\n\r\n", deadline, t,
+				    "waiting for the answer") != 0) {
+				if (!t->why[0])
+					snprintf(t->why, sizeof(t->why), "the server ended its answer "
+						 "after an interim one");
+				goto out;
+			}
+		}
+		used = (size_t)(end + 4 - answer);
+		memmove(answer, answer + used, got - used);
+		got -= used;
+		if (memmem(answer, got, "\r\n", 2))
+			break;
+	}
 	rc = http_status(answer, got, t);
 out:
 	if (ssl) {
