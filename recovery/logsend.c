@@ -10,6 +10,7 @@
  * 4xx answer) ends the tries.
  */
 #include <arpa/inet.h>
+#include <linux/sockios.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -284,6 +286,36 @@ static int plain_put(int fd, const char *buf, size_t len, long long deadline, st
 	return 0;
 }
 
+/*
+ * The server closed its side: did its system take every byte we sent, and
+ * our close?  A server that closes before reading (rsyslog at its session
+ * limit) sends its close first and then refuses what came after it: over
+ * a slow network its close reaches us long before the refusal.  Until every
+ * byte is acknowledged the record is not counted as sent.
+ */
+static int all_taken(int fd, long long deadline, struct try *t)
+{
+	for (;;) {
+		int unacked = 0, e = 0;
+		socklen_t el = sizeof(e);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) == 0 && e) {
+			snprintf(t->why, sizeof(t->why), "the server closed the connection without "
+				 "taking the record: %s", err_cause(e));
+			return -1;
+		}
+		if (ioctl(fd, SIOCOUTQ, &unacked) < 0 || unacked == 0)
+			return 0;
+		if (now_ms() >= deadline) {
+			snprintf(t->why, sizeof(t->why), "timed out waiting for the server to take "
+				 "the record (%d bytes not acknowledged)", unacked);
+			return -1;
+		}
+		/* nothing to poll for: the connection is readable (closed) all along */
+		nanosleep(&(struct timespec){ 0, 10 * 1000000L }, NULL);
+	}
+}
+
 /* Our side closed: wait for the server to read to the end and close its side. */
 static int plain_close(int fd, long long deadline, struct try *t)
 {
@@ -297,7 +329,7 @@ static int plain_close(int fd, long long deadline, struct try *t)
 		ssize_t n = recv(fd, junk, sizeof(junk), 0);
 
 		if (n == 0)
-			return 0;
+			return all_taken(fd, deadline, t);
 		if (n > 0)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -536,7 +568,7 @@ static int tls_close(SSL *ssl, int fd, long long deadline, struct try *t)
 				"waiting for the server to close");
 
 		if (r == 1)
-			return 0;
+			return all_taken(fd, deadline, t);
 		if (r < 0)
 			return -1;
 	}
