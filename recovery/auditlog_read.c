@@ -64,6 +64,12 @@ struct json_object *auditlog_read_json(const char *s, size_t len)
 		json_object_put(j);
 		j = NULL;
 	}
+	if (!j) {
+		/* json_tokener_reset() keeps a high surrogate a line cut short
+		   ended in ("\ud83d"): the next line's lone low one would join it */
+		json_tokener_free(tokener);
+		pthread_setspecific(tokener_key, NULL);
+	}
 	return j;
 }
 

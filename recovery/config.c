@@ -174,11 +174,21 @@ static int add_log_to(struct config *c, const char *name, int line, const char *
 		problem(c, name, line, "log-to: %s (ignored)", err_msg());
 		return -1;
 	}
-	for (size_t i = 0; i < c->nlog_to; i++)
-		if (!strcmp(c->log_to[i], v)) {
-			problem(c, name, line, "log-to %s is given twice (ignored)", v);
+	/* the same server however written (HOST's case, the default port, a
+	   trailing '/'): given twice, it would get each record twice */
+	for (size_t i = 0; i < c->nlog_to; i++) {
+		struct logsend_dest e;
+
+		if (logsend_parse(c->log_to[i], &e) == 0 && e.scheme == d.scheme &&
+		    !strcasecmp(e.host, d.host) && !strcmp(e.port, d.port) && !strcmp(e.path, d.path)) {
+			if (!strcmp(c->log_to[i], v))
+				problem(c, name, line, "log-to %s is given twice (ignored)", v);
+			else
+				problem(c, name, line, "log-to %s is given twice, as %s before "
+					"(ignored)", v, c->log_to[i]);
 			return -1;
 		}
+	}
 	if (c->nlog_to == LOGSEND_DEST_MAX) {
 		problem(c, name, line, "log-to: at most %d log servers (ignored)", LOGSEND_DEST_MAX);
 		return -1;

@@ -10,6 +10,7 @@
  * 4xx answer) ends the tries.
  */
 #include <arpa/inet.h>
+#include <linux/sockios.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -283,6 +286,36 @@ static int plain_put(int fd, const char *buf, size_t len, long long deadline, st
 	return 0;
 }
 
+/*
+ * The server closed its side: did its system take every byte we sent, and
+ * our close?  A server that closes before reading (rsyslog at its session
+ * limit) sends its close first and then refuses what came after it: over
+ * a slow network its close reaches us long before the refusal.  Until every
+ * byte is acknowledged the record is not counted as sent.
+ */
+static int all_taken(int fd, long long deadline, struct try *t)
+{
+	for (;;) {
+		int unacked = 0, e = 0;
+		socklen_t el = sizeof(e);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) == 0 && e) {
+			snprintf(t->why, sizeof(t->why), "the server closed the connection without "
+				 "taking the record: %s", err_cause(e));
+			return -1;
+		}
+		if (ioctl(fd, SIOCOUTQ, &unacked) < 0 || unacked == 0)
+			return 0;
+		if (now_ms() >= deadline) {
+			snprintf(t->why, sizeof(t->why), "timed out waiting for the server to take "
+				 "the record (%d bytes not acknowledged)", unacked);
+			return -1;
+		}
+		/* nothing to poll for: the connection is readable (closed) all along */
+		nanosleep(&(struct timespec){ 0, 10 * 1000000L }, NULL);
+	}
+}
+
 /* Our side closed: wait for the server to read to the end and close its side. */
 static int plain_close(int fd, long long deadline, struct try *t)
 {
@@ -296,7 +329,7 @@ static int plain_close(int fd, long long deadline, struct try *t)
 		ssize_t n = recv(fd, junk, sizeof(junk), 0);
 
 		if (n == 0)
-			return 0;
+			return all_taken(fd, deadline, t);
 		if (n > 0)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -332,6 +365,7 @@ static void ssl_cause(char *buf, size_t len)
 static SSL_CTX *tls_context(const struct logsend *s, struct try *t)
 {
 	SSL_CTX *ctx;
+	struct stat st;
 	char cause[200];
 	int fd;
 
@@ -345,6 +379,12 @@ static SSL_CTX *tls_context(const struct logsend *s, struct try *t)
 	if (fd < 0) {
 		snprintf(t->why, sizeof(t->why), "cannot read the CA file %s: %s", s->ca_file,
 			 errno == ELOOP ? "it is a link" : err_cause(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(t->why, sizeof(t->why), "cannot read the CA file %s: it is %s", s->ca_file,
+			 S_ISDIR(st.st_mode) ? "a folder" : "not a regular file");
+		close(fd);
 		return NULL;
 	}
 	close(fd);
@@ -528,7 +568,7 @@ static int tls_close(SSL *ssl, int fd, long long deadline, struct try *t)
 				"waiting for the server to close");
 
 		if (r == 1)
-			return 0;
+			return all_taken(fd, deadline, t);
 		if (r < 0)
 			return -1;
 	}
@@ -588,6 +628,9 @@ static char *read_token(const char *path, struct try *t)
 		snprintf(t->why, sizeof(t->why), "cannot read the token file: %s", err_msg());
 		return NULL;
 	}
+	/* Notepad may begin the file with a UTF-8 BOM, as bootfix.conf (config.c) */
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
+		memmove(text, text + 3, len - 2);
 	n = strcspn(text, "\r\n");
 	text[n] = '\0';
 	for (size_t i = 0; i < n; i++)
@@ -624,9 +667,12 @@ static int http_status(const char *buf, size_t len, struct try *t)
 	for (; i < len && k + 1 < sizeof(reason) && buf[i] != '\r' && buf[i] != '\n'; i++)
 		reason[k++] = buf[i] >= 0x20 && buf[i] < 0x7f ? buf[i] : '?';
 	reason[k] = '\0';
-	snprintf(t->why, sizeof(t->why), "the server answered %d%s%s", code, k ? " " : "", reason);
-	/* a request refused stays refused; a busy or broken server may take it later */
-	t->final = code >= 400 && code < 500 && code != 408 && code != 429;
+	snprintf(t->why, sizeof(t->why), "the server answered %d%s%s%s", code, k ? " " : "", reason,
+		 code >= 300 && code < 400 ? " (a redirect is not followed: give log-to the URL "
+		 "it names)" : "");
+	/* a request refused or sent elsewhere stays so; a busy or broken server may
+	   take it later */
+	t->final = (code >= 300 && code < 500 && code != 408 && code != 429);
 	return -1;
 }
 
@@ -689,9 +735,33 @@ static int try_once(const struct logsend *s, const struct logsend_dest *d, const
 		rc = tls_close(ssl, fd, deadline, t);
 		goto out;
 	}
-	if (tls_get(ssl, fd, answer, sizeof(answer), &got, "\r\n", deadline, t,
-		    "waiting for the answer") < 0)
-		goto out;
+	for (;;) {
+		char *end;
+		size_t used;
+
+		if (tls_get(ssl, fd, answer, sizeof(answer), &got, "\r\n", deadline, t,
+			    "waiting for the answer") < 0)
+			goto out;
+		/* an interim answer (100 Continue, 102, 103) comes before the final one
+		   (RFC 9110, 15.2): the record is not refused, the answer is still to come */
+		if (got < 12 || strncmp(answer, "HTTP/1.", 7) || answer[9] != '1')
+			break;
+		while (!(end = memmem(answer, got, "\r\n\r\n", 4))) {
+			if (got == sizeof(answer) ||
+			    tls_get(ssl, fd, answer, sizeof(answer), &got, "\r\n\r\n", deadline, t,
+				    "waiting for the answer") != 0) {
+				if (!t->why[0])
+					snprintf(t->why, sizeof(t->why), "the server ended its answer "
+						 "after an interim one");
+				goto out;
+			}
+		}
+		used = (size_t)(end + 4 - answer);
+		memmove(answer, answer + used, got - used);
+		got -= used;
+		if (memmem(answer, got, "\r\n", 2))
+			break;
+	}
 	rc = http_status(answer, got, t);
 out:
 	if (ssl) {

@@ -15,11 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <json-c/json.h>
 
 #include "err.h"
 #include "fault.h"
@@ -1209,17 +1212,63 @@ int quarantine_unsent(int rootfd, char ***folders)
 	return (int)n;
 }
 
+/*
+ * Whether text (one JSON line) is a bootfix record kept in folder: the
+ * record of the fix that made that folder names it as a volume's
+ * quarantine.  A JSON object planted there (or another folder's record)
+ * is not sent as if this machine's fix had written it.
+ */
+static int kept_here(const char *text, size_t len, const char *folder)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *j = NULL, *v, *vols;
+	int ok = 0;
+
+	if (!tok)
+		return 0;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	j = json_tokener_parse_ex(tok, text, (int)len);
+	if (j && json_tokener_get_parse_end(tok) == len && json_object_is_type(j, json_type_object) &&
+	    json_object_object_get_ex(j, "tool", &v) && json_object_is_type(v, json_type_string) &&
+	    !strcmp(json_object_get_string(v), "bootfix") &&
+	    json_object_object_get_ex(j, "volumes", &vols) &&
+	    json_object_is_type(vols, json_type_array))
+		for (size_t i = 0; !ok && i < json_object_array_length(vols); i++) {
+			struct json_object *q;
+
+			ok = json_object_object_get_ex(json_object_array_get_idx(vols, i), "quarantine",
+						       &q) && json_object_is_type(q, json_type_string) &&
+			     !strcasecmp(json_object_get_string(q), folder);
+		}
+	json_object_put(j);
+	json_tokener_free(tok);
+	return ok;
+}
+
 char *quarantine_unsent_read(int rootfd, const char *folder, size_t *len)
 {
 	int qfd = open_folder(rootfd, folder);
+	struct stat st = { 0 };
 	char *text;
 
 	if (qfd < 0) {
 		err_set("cannot open %s: %s", folder, err_cause(errno));
 		return NULL;
 	}
+	/* what is in its place, said with the folder it is in: the volume is hostile */
+	if (fstatat(qfd, QUARANTINE_UNSENT, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode)) {
+		err_set("%s\\" QUARANTINE_UNSENT " is %s: not sent", folder, S_ISLNK(st.st_mode) ?
+			"a link" : S_ISDIR(st.st_mode) ? "a folder" : "not a regular file");
+		close(qfd);
+		return NULL;
+	}
 	text = file_slurp(qfd, QUARANTINE_UNSENT, QUARANTINE_RECORD_MAX, len);
 	close(qfd);
+	if (!text && (size_t)st.st_size > QUARANTINE_RECORD_MAX)
+		err_set("%s\\" QUARANTINE_UNSENT " is larger than %d bytes: not sent", folder,
+			QUARANTINE_RECORD_MAX);
+	else if (!text)
+		err_set("%s\\" QUARANTINE_UNSENT " is not read: %s: not sent", folder, err_msg());
 	if (!text)
 		return NULL;
 	if (*len < 3 || text[0] != '{' || text[*len - 1] != '\n' || text[*len - 2] != '}') {
@@ -1235,6 +1284,12 @@ char *quarantine_unsent_read(int rootfd, const char *folder, size_t *len)
 			return NULL;
 		}
 	text[--*len] = '\0';
+	if (!kept_here(text, *len, folder)) {
+		err_set("%s\\" QUARANTINE_UNSENT " is not the record of the fix that made the "
+			"folder: not sent", folder);
+		free(text);
+		return NULL;
+	}
 	return text;
 }
 

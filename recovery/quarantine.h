@@ -116,7 +116,8 @@ int quarantine_unsent(int rootfd, char ***folders);
 /*
  * Read folder's record-unsent.jsonl: a regular file of one line (a JSON
  * object, no control character) and its '\n', at most
- * QUARANTINE_RECORD_MAX bytes.  Returns the line without its '\n' (caller
+ * QUARANTINE_RECORD_MAX bytes, a bootfix record that names folder as a
+ * volume's quarantine (the record of the fix that made the folder).  Returns the line without its '\n' (caller
  * frees; *len its length), or NULL with err_set() saying why it is not one
  * to send (the volume is hostile: a file planted there is refused).
  */

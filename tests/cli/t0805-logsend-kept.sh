@@ -97,6 +97,26 @@ test_expect_success 'unattended, server up, only the planted file: NOTHING TO FI
 	grep -F "record-unsent.jsonl is not one record line: not sent" pa.err
 '
 
+test_expect_success 'planted: a link, a folder, an object, another folder'"'"'s record: said, not sent' '
+	with_volume disk.img 1 v && Q=v/bootfix-quarantine &&
+	mkdir $Q/20200101T000001Z $Q/20200101T000002Z $Q/20200101T000003Z $Q/20200101T000004Z &&
+	ln -s /etc/hostname $Q/20200101T000001Z/record-unsent.jsonl &&
+	mkdir $Q/20200101T000002Z/record-unsent.jsonl &&
+	printf "{\"tool\":\"bootfix\",\"site\":\"forged\"}\n" > $Q/20200101T000003Z/record-unsent.jsonl &&
+	cp first $Q/20200101T000004Z/record-unsent.jsonl &&
+	done_volume v &&
+	expect_exit 0 $BOOTFIX fix --device disk.img --data data > pl2.out 2> pl2.err &&
+	cat pl2.err && W="bootfix: warning: \\bootfix-quarantine\\20200101T00000" &&
+	grep -Fx "${W}1Z\\record-unsent.jsonl is a link: not sent" pl2.err &&
+	grep -Fx "${W}2Z\\record-unsent.jsonl is a folder: not sent" pl2.err &&
+	grep -Fx "${W}3Z\\record-unsent.jsonl is not the record of the fix that made the folder: not sent" pl2.err &&
+	grep -Fx "${W}4Z\\record-unsent.jsonl is not the record of the fix that made the folder: not sent" pl2.err &&
+	wait_lines rs/tls.log 6 && test $(wc -l < rs/tls.log) = 6 &&
+	tail -n1 $LOG | cmp - <(tail -n1 rs/tls.log) && ! grep -F forged rs/tls.log &&
+	with_volume disk.img 1 v &&
+	{ ls $Q/20200101T00000[34]Z/record-unsent.jsonl; rc=$?; } && done_volume v && test $rc = 0
+'
+
 test_expect_success 'no log on the stick (read-only): a record in no chain, signed' '
 	disk ro.img && mkdir -p rodata && mount --bind data rodata &&
 	mount -o remount,ro,bind rodata &&
@@ -104,7 +124,7 @@ test_expect_success 'no log on the stick (read-only): a record in no chain, sign
 	umount rodata; cat ro.err &&
 	grep -F "bootfix: cannot write log rodata/logs/bootfix.jsonl: read-only file system" ro.err &&
 	grep -Fx "bootfix: sent to syslog+tls://127.0.0.1:$TLS" ro.err &&
-	wait_lines rs/tls.log 6 && tail -n1 rs/tls.log > alone.jsonl &&
+	wait_lines rs/tls.log 7 && tail -n1 rs/tls.log > alone.jsonl &&
 	python3 - <<-PY &&
 	import base64, json
 	line = open("alone.jsonl", "rb").read().rstrip(b"\n")

@@ -88,4 +88,30 @@ test_expect_success 'nothing to fix and no server: no record kept (no folder), s
 	test ! -e w6/bootfix-quarantine
 '
 
+test_expect_success 'an interim 100 Continue, then 201: sent once, not kept' '
+	tree w7 && conf "log-to = https://127.0.0.1:$P/in/continue" "log-token = keys/log-token" &&
+	expect_exit 0 $BOOTFIX fix --root w7 --data data 2> fix7.err && cat fix7.err &&
+	grep -Fx "bootfix: sent to https://127.0.0.1:$P/in/continue" fix7.err &&
+	tail -n1 $LOG | tr -d "\n" | cmp - h/bodies/6.body && test ! -e h/bodies/7.body &&
+	test ! -e w7/bootfix-quarantine/*/record-unsent.jsonl
+'
+
+test_expect_success 'a token file Notepad wrote (a BOM, CRLF): the token without them' '
+	printf "\357\273\277%s\r\n" "$(cat data/keys/log-token)" > data/keys/bom-token &&
+	tree w8 && conf "log-to = https://127.0.0.1:$P/in" "log-token = keys/bom-token" &&
+	expect_exit 0 $BOOTFIX fix --root w8 --data data 2> fix8.err && cat fix8.err &&
+	grep -Fx "bootfix: sent to https://127.0.0.1:$P/in" fix8.err &&
+	grep -Fx "Authorization: Bearer $(cat data/keys/log-token)" h/bodies/7.headers
+'
+
+test_expect_success 'a redirect: one try, not followed, kept; a CA file that is a folder: said' '
+	tree w9 && conf "log-to = https://127.0.0.1:$P/in/moved" "log-token = keys/log-token" &&
+	expect_exit 0 $BOOTFIX fix --root w9 --data data 2> fix9.err && cat fix9.err &&
+	grep -F "bootfix: not logged to https://127.0.0.1:$P/in/moved: the server answered 301 Moved Permanently (a redirect is not followed: give log-to the URL it names); record kept in" fix9.err &&
+	test ! -e h/bodies/8.body && test -s w9/bootfix-quarantine/*/record-unsent.jsonl &&
+	tree w10 && conf "log-to = https://127.0.0.1:$P/in" "log-ca = keys" &&
+	expect_exit 0 $BOOTFIX fix --root w10 --data data 2> fix10.err && cat fix10.err &&
+	grep -F "bootfix: not logged to https://127.0.0.1:$P/in: cannot read the CA file data/keys: it is a folder; record kept in" fix10.err
+'
+
 test_done

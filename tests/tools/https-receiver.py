@@ -6,7 +6,9 @@ take events: one POST per record, a bearer token.
 Each POST whose "Authorization: Bearer TOKEN" matches the first line of
 --token-file is answered 201 and its body stored as OUT/N.body, its
 headers as OUT/N.headers (N counts from 1); a wrong or missing token gets
-401 and nothing is stored.  A path ending in /fail answers 503.  Listens
+401 and nothing is stored.  A path ending in /fail answers 503; one ending
+in /moved answers 301 and stores nothing; one ending in /continue sends
+an interim "100 Continue" first (unasked, as some servers do).  Listens
 on 127.0.0.1 only.  No Debian package stores request bodies this plainly,
 hence this script (Python's standard library alone).
 """
@@ -40,6 +42,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path.endswith("/fail"):
             self.answer(503, "not now\n")
             return
+        if self.path.endswith("/moved"):
+            self.send_response(301)
+            self.send_header("Location", "https://elsewhere.invalid/in")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if self.path.endswith("/continue"):
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self.wfile.flush()
         want = "Bearer " + self.server.token
         if self.headers.get("Authorization") != want:
             self.answer(401, "no\n")

@@ -1235,6 +1235,24 @@ static void test_scan_agrees(void **state)
 	auditlog_free(&log);
 }
 
+/*
+ * A line cut short after a high surrogate (a server cut it) does not change
+ * how the next line reads: its lone low surrogate is U+FFFD, as read alone.
+ */
+static void test_json_cut_surrogate(void **state)
+{
+	const char *cut = "{\"site\":\"x\\ud83d", *next = "{\"site\":\"x\\udc00y\"}";
+	struct json_object *j, *site;
+
+	(void)state;
+	assert_null(auditlog_read_json(cut, strlen(cut)));
+	j = auditlog_read_json(next, strlen(next));
+	assert_non_null(j);
+	assert_true(json_object_object_get_ex(j, "site", &site));
+	assert_string_equal(json_object_get_string(site), "x\xef\xbf\xbdy");
+	json_object_put(j);
+}
+
 /* A "begun" record is held until its final record: superseded, lines in order. */
 static void test_stream_begun(void **state)
 {
@@ -1338,6 +1356,7 @@ int main(void)
 		cmocka_unit_test(test_scan_agrees),
 		cmocka_unit_test(test_stream_begun),
 		cmocka_unit_test(test_stream_long_line),
+		cmocka_unit_test(test_json_cut_surrogate),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

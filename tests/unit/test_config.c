@@ -74,6 +74,17 @@ static void test_log_servers(void **state)
 	config_free(&c);
 	assert_int_equal(c.nlog_to, 0);
 	assert_null(c.log_ca);
+	/* one server written two ways is one server: it would get each record twice */
+	assert_int_equal(parse(&c, "log-to = syslog+tls://Logs.Example\n"
+			       "log-to = syslog+tls://logs.example:6514/\n"
+			       "log-to = https://h.example\nlog-to = HTTPS://H.example:443/\n"
+			       "log-to = https://h.example/other\n"), 2);
+	assert_int_equal(c.nlog_to, 3);
+	assert_string_equal(c.problems[0], "bootfix.conf:2: log-to syslog+tls://logs.example:6514/ "
+			    "is given twice, as syslog+tls://Logs.Example before (ignored)");
+	assert_string_equal(c.problems[1], "bootfix.conf:4: log-to HTTPS://H.example:443/ "
+			    "is given twice, as https://h.example before (ignored)");
+	config_free(&c);
 	/* each bad line is one problem naming line and key; the good ones count */
 	assert_int_equal(parse(&c, "log-to = gopher://x\nlog-to = syslog+tcp://h:70000\n"
 			       "log-to = syslog+tcp://h:514\nlog-ca = ../ca.pem\n"), 3);

@@ -206,7 +206,9 @@ static void test_manifest_entries_checked(void **state)
 /* Records kept for the log servers: written once, listed, read back, marked sent. */
 static void test_kept_records(void **state)
 {
-	const char *rec = "{\"schema\":1,\"outcome\":\"fixed\"}";
+	/* the record of the fix that made 20240719T080917Z: it names that folder */
+	const char *rec = "{\"schema\":1,\"tool\":\"bootfix\",\"outcome\":\"fixed\",\"volumes\":"
+			  "[{\"quarantine\":\"\\\\bootfix-quarantine\\\\20240719T080917Z\"}]}";
 	char **folders = NULL, *where = NULL, *line, path[1024];
 	size_t len;
 	int n;
@@ -241,6 +243,14 @@ static void test_kept_records(void **state)
 	assert_int_equal(len, strlen(rec));
 	assert_string_equal(line, rec);
 	free(line);
+	/* the same record in another folder is not that folder's fix's: never sent */
+	assert_string_equal(folders[2], "\\bootfix-quarantine\\20240719T090000Z");
+	assert_null(quarantine_unsent_read(rootfd, folders[2], &len));
+	assert_string_equal(err_msg(), "\\bootfix-quarantine\\20240719T090000Z\\record-unsent.jsonl "
+			    "is not the record of the fix that made the folder: not sent");
+	assert_null(quarantine_unsent_read(rootfd, folders[0], &len));
+	assert_string_equal(err_msg(), "\\bootfix-quarantine\\20200101T000000Z\\record-unsent.jsonl "
+			    "is a link: not sent");
 	/* marked sent: renamed, never over an earlier record-sent.jsonl */
 	assert_int_equal(quarantine_unsent_mark(rootfd, folders[1]), 0);
 	assert_int_equal(quarantine_keep_record(rootfd, folders[1], rec, strlen(rec), &where), 0);
