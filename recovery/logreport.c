@@ -73,32 +73,6 @@ static enum rep_outcome outcome_of(const char *s)
 	return RO_OTHER;
 }
 
-/* ---- small JSON readers (NULL when absent or of another type) ---- */
-
-static struct json_object *member(struct json_object *o, const char *k, enum json_type t)
-{
-	struct json_object *v;
-
-	if (!o || !json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, t))
-		return NULL;
-	return v;
-}
-
-static const char *str(struct json_object *o, const char *k)
-{
-	struct json_object *v = member(o, k, json_type_string);
-
-	return v ? json_object_get_string(v) : NULL;
-}
-
-static int flag(struct json_object *o, const char *k)
-{
-	struct json_object *v = member(o, k, json_type_boolean);
-
-	return v && json_object_get_boolean(v);
-}
-
 /* ---- names to indexes (sites, operators, rules, machines, runs) ---- */
 
 struct dict {
@@ -276,6 +250,7 @@ struct facts {
 	enum rep_next next;
 	long long t;		/* its time, or LLONG_MIN when it has none that parses */
 	long duration_ms;	/* -1 unknown */
+	long uptime_s;		/* the machine's uptime when the record was written, -1 unknown */
 	char *time, *site, *operator_name, *computer, *serial, *machine, *reason, *source;
 };
 
@@ -436,6 +411,11 @@ int logreport_source(struct logreport *r, const struct logreport_source_info *si
 	s->info.intact = si->intact;
 	s->info.records = si->records;
 	s->info.sigs_checked = si->sigs_checked;
+	s->info.server = si->server;
+	s->info.chains = si->chains;
+	s->info.chained = si->chained;
+	s->info.alone = si->alone;
+	s->info.other = si->other;
 	s->info.why = si->why ? strdup(si->why) : NULL;
 	s->info.keys = si->keys ? strdup(si->keys) : NULL;
 	s->declared = 1;
@@ -444,62 +424,9 @@ int logreport_source(struct logreport *r, const struct logreport_source_info *si
 
 /* ---- one record ---- */
 
-/* Whether name is one of the ", "-joined names. */
-static int name_in(const char *names, const char *name)
+/* What to do next about a machine whose latest record is row, with outcome o. */
+static enum rep_next classify(const struct auditlog_row *row, enum rep_outcome o)
 {
-	size_t n = strlen(name);
-
-	for (const char *p = names; *p;) {
-		size_t k = strcspn(p, ",");
-
-		if (k == n && !strncmp(p, name, n))
-			return 1;
-		p += k;
-		p += strspn(p, ", ");
-	}
-	return 0;
-}
-
-/*
- * What to do next about a machine whose latest record is rec with outcome
- * o; the Windows computer names into names (len bytes).
- */
-static enum rep_next classify(struct json_object *rec, enum rep_outcome o, char *names,
-			      size_t len)
-{
-	struct json_object *vols = member(rec, "volumes", json_type_array);
-	int hib = 0, locked = 0, unknown = 0, windows = 0;
-	size_t n = vols ? json_object_array_length(vols) : 0, used = 0;
-
-	names[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *v = json_object_array_get_idx(vols, i);
-		struct json_object *f = member(v, "findings", json_type_array);
-		const char *p = str(v, "problem"), *vo = str(v, "outcome");
-		const char *cn = str(v, "computer_name");
-		int stuck = vo && (!strcmp(vo, "refused") || !strcmp(vo, "failed"));
-		int win = flag(v, "windows");
-
-		windows += win;
-		/* the Windows computer names, each once, ", "-joined (as auditlog_row) */
-		if (win && cn && *cn && !name_in(names, cn)) {
-			int k = snprintf(names + used, len - used, "%s%s", used ? ", " : "", cn);
-
-			if (k > 0 && (size_t)k < len - used)
-				used += (size_t)k;
-			else
-				names[used] = '\0';
-		}
-		if (stuck && p && strcmp(p, "none"))
-			hib++;
-		if (flag(v, "bitlocker_locked") && (stuck || o == RO_NOTHING))
-			locked++;
-		for (size_t k = 0; f && k < json_object_array_length(f); k++) {
-			const char *verdict = str(json_object_array_get_idx(f, k), "verdict");
-
-			unknown += verdict && !strcmp(verdict, "unknown");
-		}
-	}
 	switch (o) {
 	case RO_FIXED:
 		return NX_OK;
@@ -512,15 +439,16 @@ static enum rep_next classify(struct json_object *rec, enum rep_outcome o, char 
 	case RO_OTHER:
 		return NX_UNKNOWN;
 	case RO_NOTHING:
-		return locked ? NX_LOCKED : unknown ? NX_CHECK_FILE : !windows ? NX_NO_WINDOWS : NX_OK;
+		return row->locked ? NX_LOCKED : row->unknown ? NX_CHECK_FILE :
+		       !row->windows_volumes ? NX_NO_WINDOWS : NX_OK;
 	default:
 		break;
 	}
-	if (hib)
+	if (row->stuck_problem)
 		return NX_HIBERNATED;
-	if (locked)
+	if (row->stuck_locked)
 		return NX_LOCKED;
-	if (unknown && o == RO_REFUSED)
+	if (row->unknown && o == RO_REFUSED)
 		return NX_CHECK_FILE;
 	return o == RO_FAILED ? NX_FAILED : NX_REFUSED;
 }
@@ -640,20 +568,17 @@ static int apply(struct logreport *r, const struct facts *f, size_t order)
 	return 0;
 }
 
-static int add_keys(struct logreport *r, struct json_object *rec, const char *machine,
+static int add_keys(struct logreport *r, const struct auditlog_row *row, const char *machine,
 		    const char *time)
 {
-	struct json_object *keys = member(rec, "bitlocker", json_type_array);
-
-	for (size_t i = 0; keys && i < json_object_array_length(keys); i++) {
-		struct json_object *k = json_object_array_get_idx(keys, i);
-		const char *id = str(k, "key_id");
+	for (size_t i = 0; i < row->nkeys; i++) {
+		const struct auditlog_row_key *k = &row->keys[i];
 		char *seen;
 		int added;
 
-		if (!id)
+		if (!k->key_id)
 			continue;
-		if (asprintf(&seen, "%s\x1f%s", machine ? machine : "?", id) < 0)
+		if (asprintf(&seen, "%s\x1f%s", machine ? machine : "?", k->key_id) < 0)
 			return err_set("cannot count keys: %s", err_cause(ENOMEM));
 		added = 0;
 		if (dict_add(&r->keyseen, seen, &added) < 0) {
@@ -666,8 +591,8 @@ static int add_keys(struct logreport *r, struct json_object *rec, const char *ma
 		if (room((void **)&r->keys, &r->keys_alloc, r->nkeys, sizeof(*r->keys)) < 0)
 			return err_set("cannot count keys: %s", err_cause(ENOMEM));
 		r->keys[r->nkeys] = (struct keyuse){
-			.key_id = dup_cut(id, 200), .device = dup_cut(str(k, "device"), 200),
-			.from = dup_cut(str(k, "source"), 300), .time = dup_cut(time, 64),
+			.key_id = dup_cut(k->key_id, 200), .device = dup_cut(k->device, 200),
+			.from = dup_cut(k->source, 300), .time = dup_cut(time, 64),
 			.mkey = machine ? strdup(machine) : NULL, .machine = SIZE_MAX,
 		};
 		r->nkeys++;
@@ -675,45 +600,45 @@ static int add_keys(struct logreport *r, struct json_object *rec, const char *ma
 	return 0;
 }
 
-static void rule_count(struct logreport *r, struct json_object *rec)
+static void rule_count(struct logreport *r, const struct auditlog_row *row)
 {
-	struct json_object *vols = member(rec, "volumes", json_type_array);
+	for (size_t i = 0; i < row->nfound; i++) {
+		const struct auditlog_row_finding *x = &row->found[i];
+		long at = dict_add(&r->rules, x->rule && *x->rule ? x->rule : "(no rule)", NULL);
+		struct ruletally *t;
 
-	for (size_t i = 0; vols && i < json_object_array_length(vols); i++) {
-		struct json_object *f =
-			member(json_object_array_get_idx(vols, i), "findings", json_type_array);
-
-		for (size_t k = 0; f && k < json_object_array_length(f); k++) {
-			struct json_object *x = json_object_array_get_idx(f, k);
-			const char *rule = str(x, "rule"), *verdict = str(x, "verdict"),
-				   *action = str(x, "action");
-			long at = dict_add(&r->rules, rule && *rule ? rule : "(no rule)", NULL);
-			struct ruletally *t;
-
-			if (at < 0 || room((void **)&r->rule_t, &r->rule_alloc, (size_t)at,
-					   sizeof(*r->rule_t)) < 0) {
-				r->oom = 1;
-				return;
-			}
-			t = &r->rule_t[at];
-			t->findings++;
-			t->faulty += verdict && !strcmp(verdict, "faulty");
-			t->unknown += verdict && !strcmp(verdict, "unknown");
-			t->quarantined += action && !strcmp(action, "quarantine") && flag(x, "done");
+		if (at < 0 || room((void **)&r->rule_t, &r->rule_alloc, (size_t)at,
+				   sizeof(*r->rule_t)) < 0) {
+			r->oom = 1;
+			return;
 		}
+		t = &r->rule_t[at];
+		t->findings++;
+		t->faulty += x->faulty;
+		t->unknown += x->unknown;
+		t->quarantined += x->quarantined;
 	}
 }
 
 int logreport_record(struct logreport *r, struct json_object *rec, const char *source)
 {
-	struct json_object *m = member(rec, "machine", json_type_object), *dur;
+	struct auditlog_row row;
+	int rc;
+
+	auditlog_row(rec, &row);
+	rc = logreport_row(r, &row, source);
+	auditlog_row_free(&row);
+	return rc;
+}
+
+int logreport_row(struct logreport *r, const struct auditlog_row *row, const char *source)
+{
 	struct facts f;
 	struct source *s;
-	char key[4096], names[1024];
-	const char *stage = str(rec, "stage"), *run = str(rec, "run");
-	const char *action = str(rec, "action"), *outcome = str(rec, "outcome");
-	const char *uuid = str(m, "product_uuid"), *serial = str(m, "product_serial");
-	int begun = stage && !strcmp(stage, "begun"), rc = 0;
+	char key[4096];
+	const char *uuid = row->product_uuid, *serial = row->product_serial;
+	const char *names = row->computer ? row->computer : "";
+	int begun = row->stage && !strcmp(row->stage, "begun"), rc = 0;
 	size_t order = ++r->order;
 
 	source = source ? source : "-";
@@ -721,34 +646,29 @@ int logreport_record(struct logreport *r, struct json_object *rec, const char *s
 		return err_set("cannot count a record: %s", err_cause(ENOMEM));
 	s->records++;
 	s->begun += begun;
-	if (str(rec, "sig")) {
-		const char *sk = str(rec, "sig_key");
-
+	if (row->is_signed) {
 		s->signed_records++;
-		if (sk && s->sig_keys.n < 16 && dict_add(&s->sig_keys, sk, NULL) < 0)
+		if (row->sig_key && s->sig_keys.n < 16 && dict_add(&s->sig_keys, row->sig_key, NULL) < 0)
 			r->oom = 1;
 	}
 	r->records++;
-	/* records written before "restored" existed called a restore "fixed" (auditlog_row) */
-	if (action && !strcmp(action, "restore") && outcome && !strcmp(outcome, "fixed"))
-		outcome = "restored";
-	dur = member(rec, "duration_ms", json_type_int);
+	/* the row says a restore recorded as "fixed" (older logs) was "restored" */
 	f = (struct facts){
-		.outcome = begun ? RO_INTERRUPTED : outcome_of(outcome),
-		.t = parse_time(str(rec, "time")),
-		.duration_ms = dur ? (long)json_object_get_int64(dur) : -1,
-		.time = (char *)str(rec, "time"), .site = (char *)str(rec, "site"),
-		.operator_name = (char *)str(rec, "operator"), .computer = names,
+		.outcome = begun ? RO_INTERRUPTED : outcome_of(row->outcome),
+		.t = parse_time(row->time),
+		.duration_ms = row->duration_ms,
+		.uptime_s = row->uptime_s,
+		.time = (char *)row->time, .site = (char *)row->site,
+		.operator_name = (char *)row->operator_name,
+		.computer = *names ? (char *)names : NULL,
 		.serial = (char *)(serial ? serial : uuid),
-		.reason = (char *)str(rec, "reason"), .source = (char *)source,
+		.reason = (char *)row->reason, .source = (char *)source,
 	};
-	f.next = classify(rec, f.outcome, names, sizeof(names));
+	f.next = classify(row, f.outcome);
 	f.machine = (char *)machine_key(uuid, serial, names, order, key, sizeof(key));
-	if (!*names)
-		f.computer = NULL;
-	if (begun && run) {
+	if (begun && row->run) {
 		/* held until its run's record comes; alone at the end, interrupted */
-		long p = dict_add(&r->runs, run, NULL);
+		long p = dict_add(&r->runs, row->run, NULL);
 
 		if (p < 0 || room((void **)&r->pend, &r->pend_alloc, (size_t)p, sizeof(*r->pend)) < 0)
 			rc = err_set("cannot count a record: %s", err_cause(ENOMEM));
@@ -757,11 +677,11 @@ int logreport_record(struct logreport *r, struct json_object *rec, const char *s
 		if (rc == 0 && p >= 0 && !r->pend[p].done)
 			r->pend[p].order = order;
 		/* a key used before the cut must be rotated all the same */
-		return rc == 0 ? add_keys(r, rec, f.machine, f.time) : rc;
+		return rc == 0 ? add_keys(r, row, f.machine, f.time) : rc;
 	}
-	if (run) {
+	if (row->run) {
 		/* its begun record, before or after it (a merge orders by time), is done */
-		long p = dict_add(&r->runs, run, NULL);
+		long p = dict_add(&r->runs, row->run, NULL);
 
 		if (p < 0 || room((void **)&r->pend, &r->pend_alloc, (size_t)p, sizeof(*r->pend)) < 0)
 			return err_set("cannot count a record: %s", err_cause(ENOMEM));
@@ -772,9 +692,9 @@ int logreport_record(struct logreport *r, struct json_object *rec, const char *s
 	}
 	rc = apply(r, &f, order);
 	if (rc == 0)
-		rc = add_keys(r, rec, f.machine, f.time);
+		rc = add_keys(r, row, f.machine, f.time);
 	if (rc == 0)
-		rule_count(r, rec);
+		rule_count(r, row);
 	return rc;
 }
 
@@ -958,6 +878,7 @@ static const char css[] =
 	"color:#fff;margin:8px 0}"
 	".good{background:#2e7d32}.bad{background:#c62828}.warn{background:#ef6c00}"
 	".ok{color:#2e7d32;font-weight:bold}.ko{color:#c62828;font-weight:bold}"
+	".server{color:#333;font-weight:normal}"
 	".cards{display:flex;flex-wrap:wrap;gap:8px;margin:8px 0}"
 	".card{flex:1 1 120px;border:1px solid #bdbdbd;border-left:8px solid #999;"
 	"padding:6px 10px;break-inside:avoid}"
@@ -1029,14 +950,28 @@ static void write_sources(FILE *o, struct logreport *r)
 		fputs("<tr>", o);
 		cellc(o, "nw", s->info.name, 200);
 		if (!s->declared)
-			fputs("<td class=\"ko\">not checked</td>", o);
+			fputs("<td class=\"ko\">not checked", o);
 		else if (s->info.intact)
-			fputs("<td class=\"ok\">intact</td>", o);
+			fputs("<td class=\"ok\">intact", o);
 		else {
 			fputs("<td class=\"ko\">does not verify: <bdi>", o);
 			logreport_html_text(o, s->info.why, 400);
-			fputs("</bdi></td>", o);
+			fputs("</bdi>", o);
 		}
+		if (s->declared && s->info.server) {
+			/* as `log verify` says it: no one chain to check the file by */
+			fprintf(o, "<div class=\"server\">a log server's file: %zu record%s each "
+				"checked on its own, %zu in the chains of %zu stick%s",
+				s->info.records, s->info.records == 1 ? "" : "s", s->info.chained,
+				s->info.chains, s->info.chains == 1 ? "" : "s");
+			if (s->info.alone)
+				fprintf(o, "; %zu not chained", s->info.alone);
+			if (s->info.other)
+				fprintf(o, "; %zu other line%s skipped", s->info.other,
+					s->info.other == 1 ? "" : "s");
+			fputs("</div>", o);
+		}
+		fputs("</td>", o);
 		num(o, s->records);
 		if (s->declared && s->info.intact && s->info.sigs_checked) {
 			fputs("<td class=\"ok\">all good, checked with <bdi>", o);

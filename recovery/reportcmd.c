@@ -1,7 +1,8 @@
 /*
- * reportcmd.c - `bootfix log report`: read each log, check it as `log
- * verify` does, feed its records to the report (logreport.c) and write the
- * page.  One log is in memory at a time.
+ * reportcmd.c - `bootfix log report`: read each log line by line, check it
+ * as `log verify` does, feed its records to the report (logreport.c) and
+ * write the page.  Memory holds the report's aggregates and a few lines,
+ * never a log.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,70 @@ static int is_a_log(const char *out, int argc, char **argv)
 	return 0;
 }
 
+/* A warning of the check (a torn record, unchecked signatures), said on stderr. */
+static void warn_stderr(void *ctx, const char *msg)
+{
+	fprintf(stderr, "bootfix: warning: %s: %s\n", text_safe(ctx), text_safe(msg));
+}
+
+/*
+ * Read the log at path line by line (a stick's log, a merged log or a log
+ * server's file), checked as `log verify` checks it, feeding each record
+ * to r and then how it verified.  Memory holds a few lines, never the
+ * file.  Returns 0, or -1 having said why on stderr.
+ */
+static int report_log(struct logreport *r, const char *path, EVP_PKEY *const *keys, size_t nkeys,
+		      const char *desc, long *records, int *bad)
+{
+	struct auditlog_stream *st;
+	struct auditlog_verdict v;
+	struct auditlog_line l;
+	struct logreport_source_info si = { .name = path, .keys = desc };
+	int rc;
+
+	st = auditlog_stream_open(path, AUDITLOG_STREAM_ROWS, keys, nkeys, warn_stderr,
+				  (void *)path);
+	if (!st) {
+		fprintf(stderr, "bootfix: %s\n", text_safe(err_msg()));
+		return -1;
+	}
+	while ((rc = auditlog_stream_next(st, &l)) > 0) {
+		if ((l.kind != AUDITLOG_RECORD && l.kind != AUDITLOG_MERGED) || !l.row)
+			continue;
+		/* begun records too, superseded or not: the report pairs them itself */
+		if (logreport_row(r, l.row, path) < 0) {
+			fprintf(stderr, "bootfix: %s\n", err_msg());
+			auditlog_stream_close(st);
+			return -1;
+		}
+		(*records)++;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "bootfix: %s\n", text_safe(err_msg()));
+		auditlog_stream_close(st);
+		return -1;
+	}
+	si.intact = auditlog_stream_verdict(st, &v) == 0;
+	if (!si.intact) {
+		si.why = v.why;
+		fprintf(stderr, "bootfix: warning: %s does not verify: %s\n", text_safe(path),
+			text_safe(v.why));
+		*bad = 1;
+	}
+	si.records = v.records;
+	si.sigs_checked = si.intact && nkeys;
+	si.server = v.form == AUDITLOG_FORM_SYSLOG;
+	si.chains = v.chains;
+	si.chained = v.chained;
+	si.alone = v.alone;
+	si.other = v.other;
+	rc = logreport_source(r, &si);
+	if (rc < 0)
+		fprintf(stderr, "bootfix: %s\n", err_msg());
+	auditlog_stream_close(st);
+	return rc;
+}
+
 static int cmd_report(const struct front_verb *self, struct front_args *a)
 {
 	const char *out = front_arg(a, 'o');
@@ -101,40 +166,8 @@ static int cmd_report(const struct front_verb *self, struct front_args *a)
 	}
 	/* the log reading below is all this front does; the page is logreport.c's */
 	for (int f = 0; f < a->argc; f++) {
-		struct auditlog log;
-		struct logreport_source_info si = { .name = a->argv[f], .keys = desc };
-		size_t n = 0;
-
-		if (auditlog_read(&log, a->argv[f]) < 0) {
-			fprintf(stderr, "bootfix: %s\n", text_safe(err_msg()));
-			auditlog_free(&log);
+		if (report_log(r, a->argv[f], keys, nkeys, desc, &records, &bad) < 0)
 			goto out;
-		}
-		si.intact = auditlog_verify(&log, keys, nkeys, NULL, NULL, &n) == 0;
-		if (!si.intact) {
-			si.why = err_msg();
-			fprintf(stderr, "bootfix: warning: %s does not verify: %s\n",
-				text_safe(a->argv[f]), text_safe(si.why));
-			bad = 1;
-		}
-		si.records = n;
-		si.sigs_checked = si.intact && nkeys;
-		if (logreport_source(r, &si) < 0) {
-			fprintf(stderr, "bootfix: %s\n", err_msg());
-			auditlog_free(&log);
-			goto out;
-		}
-		for (size_t i = 0; i < log.n; i++) {
-			if (log.lines[i].kind == AUDITLOG_JUNK || !log.lines[i].rec)
-				continue;
-			if (logreport_record(r, log.lines[i].rec, a->argv[f]) < 0) {
-				fprintf(stderr, "bootfix: %s\n", err_msg());
-				auditlog_free(&log);
-				goto out;
-			}
-			records++;
-		}
-		auditlog_free(&log);
 	}
 	if (logreport_write_path(r, out, front_arg(a, 'f') != NULL) < 0) {
 		fprintf(stderr, "bootfix: %s\n", text_safe(err_msg()));
