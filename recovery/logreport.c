@@ -22,6 +22,7 @@
 #include "err.h"
 #include "file.h"
 #include "logreport.h"
+#include "sha256.h"
 #include "utc.h"
 #include "version.h"
 
@@ -162,6 +163,51 @@ static void dict_free(struct dict *d)
 	memset(d, 0, sizeof(*d));
 }
 
+/*
+ * Record text is hostile and unbounded (a 1 MB site name, a new name in
+ * every record): the tables keep at most TABLE_NAMES names each, of at
+ * most NAME_BYTES bytes (longer ones cut, marked with "…"); the records of
+ * names past that count on one row that says so.  Keys only matched, never
+ * shown (runs, machines) are hashed when long.
+ */
+#define TABLE_NAMES 20000
+#define NAME_BYTES 240
+#define TABLE_FULL "(more names than the report tells apart)"
+
+static char *dup_cut(const char *s, size_t max);
+
+/* The index of name (none when NULL or empty) in table d, added when new. -1 out of memory. */
+static long name_at(struct dict *d, const char *name, const char *none)
+{
+	char *cut;
+	long i;
+
+	if (!name || !*name)
+		name = none;
+	if (strlen(name) <= NAME_BYTES) {
+		if ((i = dict_find(d, name)) >= 0)
+			return i;
+		return dict_add(d, d->n >= TABLE_NAMES ? TABLE_FULL : name, NULL);
+	}
+	if (!(cut = dup_cut(name, NAME_BYTES)))
+		return -1;
+	i = dict_find(d, cut);
+	if (i < 0)
+		i = dict_add(d, d->n >= TABLE_NAMES ? TABLE_FULL : cut, NULL);
+	free(cut);
+	return i;
+}
+
+/* s, or when longer than max bytes "sha256:HEX" of it in buf. */
+static const char *short_key(const char *s, size_t max, char buf[8 + SHA256_HEX_LEN])
+{
+	if (strlen(s) <= max)
+		return s;
+	memcpy(buf, "sha256:", 7);
+	sha256_hex(s, strlen(s), buf + 7);
+	return buf;
+}
+
 /* Make room for index i in an array of elements of size sz (zeroed). */
 static int room(void **a, size_t *alloc, size_t i, size_t sz)
 {
@@ -295,9 +341,11 @@ struct logreport {
 	struct pending *pend;
 	size_t pend_alloc;
 	struct hours hours;
-	long *dur;			/* duration_ms of fixed records */
-	size_t ndur, dur_alloc;
+	long *dur;			/* fixed records: boot to record (ms) where known,
+					   else the run's duration_ms */
+	size_t ndur, dur_alloc, nboot;	/* nboot of them boot to record */
 	struct facts slowest;
+	long slowest_ms;
 	size_t order;
 	int oom;
 };
@@ -315,7 +363,10 @@ static void facts_free(struct facts *f)
 	memset(f, 0, sizeof(*f));
 }
 
-/* A copy of s cut to at most max bytes on a character boundary (NULL stays NULL). */
+/*
+ * A copy of s cut to at most max bytes on a character boundary, then "…"
+ * when cut (NULL stays NULL).
+ */
 static char *dup_cut(const char *s, size_t max)
 {
 	size_t n;
@@ -324,15 +375,16 @@ static char *dup_cut(const char *s, size_t max)
 	if (!s)
 		return NULL;
 	n = strlen(s);
-	if (n > max) {
-		n = max;
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
-	}
-	d = malloc(n + 1);
+	if (n <= max)
+		return strdup(s);
+	/* cut on a character boundary, and say so */
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	d = malloc(n + 4);
 	if (d) {
 		memcpy(d, s, n);
-		d[n] = '\0';
+		memcpy(d + n, "\xe2\x80\xa6", 4);
 	}
 	return d;
 }
@@ -367,7 +419,7 @@ struct logreport *logreport_new(void)
 	if (!r)
 		err_set("cannot make a report: %s", err_cause(ENOMEM));
 	else
-		r->slowest.duration_ms = -1;
+		r->slowest_ms = -1;
 	return r;
 }
 
@@ -469,6 +521,13 @@ static const char *machine_key(const char *uuid, const char *serial, const char 
 		snprintf(buf, len, "name:%s", names);
 	else	/* nothing tells it apart: a machine of its own */
 		snprintf(buf, len, "record:%zu", order);
+	/* a hostile serial or name 4 KB long would be kept once per machine */
+	if (strlen(buf) > 128) {
+		char h[SHA256_HEX_LEN];
+
+		sha256_hex(buf, strlen(buf), h);
+		snprintf(buf, len, "sha256:%s", h);
+	}
 	return buf;
 }
 
@@ -508,7 +567,7 @@ static long long parse_time(const char *s)
 static struct tally *tally_at(struct logreport *r, struct dict *d, struct tally **t,
 			      size_t *alloc, const char *name)
 {
-	long i = dict_add(d, name && *name ? name : "(none)", NULL);
+	long i = name_at(d, name, "(none)");
 
 	if (i < 0 || room((void **)t, alloc, (size_t)i, sizeof(**t)) < 0) {
 		r->oom = 1;
@@ -532,26 +591,31 @@ static int apply(struct logreport *r, const struct facts *f, size_t order)
 	if (f->t == LLONG_MIN)
 		r->junk_time++;
 	if (f->outcome == RO_FIXED && f->t != LLONG_MIN) {
-		long s = dict_find(&r->sites, f->site && *f->site ? f->site : "(none)");
+		long s = name_at(&r->sites, f->site, "(none)");
 		long long hour = f->t / 3600 - (f->t % 3600 < 0);
 
 		if (s >= 0 && hour > -(1LL << 40) && hour < (1LL << 40) &&
 		    hours_add(&r->hours, hour + (1LL << 40), s) < 0)
 			return -1;
 	}
-	if (f->outcome == RO_FIXED && f->duration_ms >= 0) {
+	if (f->outcome == RO_FIXED && (f->uptime_s > 0 || f->duration_ms >= 0)) {
+		/* boot to record where the machine's uptime says it, else the run alone */
+		long ms = f->uptime_s > 0 ? f->uptime_s * 1000 : f->duration_ms;
+
 		if (room((void **)&r->dur, &r->dur_alloc, r->ndur, sizeof(*r->dur)) < 0)
 			return err_set("cannot count run times: %s", err_cause(ENOMEM));
-		r->dur[r->ndur++] = f->duration_ms;
-		if (f->duration_ms > r->slowest.duration_ms) {
+		r->dur[r->ndur++] = ms;
+		r->nboot += f->uptime_s > 0;
+		if (ms > r->slowest_ms) {
 			facts_free(&r->slowest);
 			if (facts_copy(&r->slowest, f) < 0)
 				return -1;
+			r->slowest_ms = ms;
 		}
 	}
 	if (!f->machine)
 		return 0;
-	m = dict_add(&r->machines, f->machine, &added);
+	m = dict_add(&r->machines, f->machine, &added);	/* short: machine_key() */
 	if (m < 0 || room((void **)&r->mach, &r->mach_alloc, (size_t)m, sizeof(*r->mach)) < 0)
 		return err_set("cannot count machines: %s", err_cause(ENOMEM));
 	/* the latest record decides; for records of one time, the one fed last */
@@ -578,7 +642,10 @@ static int add_keys(struct logreport *r, const struct auditlog_row *row, const c
 
 		if (!k->key_id)
 			continue;
-		if (asprintf(&seen, "%s\x1f%s", machine ? machine : "?", k->key_id) < 0)
+		char kb[8 + SHA256_HEX_LEN];
+
+		if (asprintf(&seen, "%s\x1f%s", machine ? machine : "?",
+			     short_key(k->key_id, 200, kb)) < 0)
 			return err_set("cannot count keys: %s", err_cause(ENOMEM));
 		added = 0;
 		if (dict_add(&r->keyseen, seen, &added) < 0) {
@@ -604,7 +671,7 @@ static void rule_count(struct logreport *r, const struct auditlog_row *row)
 {
 	for (size_t i = 0; i < row->nfound; i++) {
 		const struct auditlog_row_finding *x = &row->found[i];
-		long at = dict_add(&r->rules, x->rule && *x->rule ? x->rule : "(no rule)", NULL);
+		long at = name_at(&r->rules, x->rule, "(no rule)");
 		struct ruletally *t;
 
 		if (at < 0 || room((void **)&r->rule_t, &r->rule_alloc, (size_t)at,
@@ -638,6 +705,7 @@ int logreport_row(struct logreport *r, const struct auditlog_row *row, const cha
 	char key[4096];
 	const char *uuid = row->product_uuid, *serial = row->product_serial;
 	const char *names = row->computer ? row->computer : "";
+	char rb[8 + SHA256_HEX_LEN];
 	int begun = row->stage && !strcmp(row->stage, "begun"), rc = 0;
 	size_t order = ++r->order;
 
@@ -648,7 +716,8 @@ int logreport_row(struct logreport *r, const struct auditlog_row *row, const cha
 	s->begun += begun;
 	if (row->is_signed) {
 		s->signed_records++;
-		if (row->sig_key && s->sig_keys.n < 16 && dict_add(&s->sig_keys, row->sig_key, NULL) < 0)
+		if (row->sig_key && s->sig_keys.n < 16 && strlen(row->sig_key) <= 128 &&
+		    dict_add(&s->sig_keys, row->sig_key, NULL) < 0)
 			r->oom = 1;
 	}
 	r->records++;
@@ -657,7 +726,8 @@ int logreport_row(struct logreport *r, const struct auditlog_row *row, const cha
 		.outcome = begun ? RO_INTERRUPTED : outcome_of(row->outcome),
 		.t = parse_time(row->time),
 		.duration_ms = row->duration_ms,
-		.uptime_s = row->uptime_s,
+		/* a hostile uptime (negative, past 30 years) says nothing */
+		.uptime_s = row->uptime_s > 0 && row->uptime_s < 946080000L ? row->uptime_s : -1,
 		.time = (char *)row->time, .site = (char *)row->site,
 		.operator_name = (char *)row->operator_name,
 		.computer = *names ? (char *)names : NULL,
@@ -668,7 +738,7 @@ int logreport_row(struct logreport *r, const struct auditlog_row *row, const cha
 	f.machine = (char *)machine_key(uuid, serial, names, order, key, sizeof(key));
 	if (begun && row->run) {
 		/* held until its run's record comes; alone at the end, interrupted */
-		long p = dict_add(&r->runs, row->run, NULL);
+		long p = dict_add(&r->runs, short_key(row->run, 64, rb), NULL);
 
 		if (p < 0 || room((void **)&r->pend, &r->pend_alloc, (size_t)p, sizeof(*r->pend)) < 0)
 			rc = err_set("cannot count a record: %s", err_cause(ENOMEM));
@@ -681,7 +751,7 @@ int logreport_row(struct logreport *r, const struct auditlog_row *row, const cha
 	}
 	if (row->run) {
 		/* its begun record, before or after it (a merge orders by time), is done */
-		long p = dict_add(&r->runs, row->run, NULL);
+		long p = dict_add(&r->runs, short_key(row->run, 64, rb), NULL);
 
 		if (p < 0 || room((void **)&r->pend, &r->pend_alloc, (size_t)p, sizeof(*r->pend)) < 0)
 			return err_set("cannot count a record: %s", err_cause(ENOMEM));
@@ -1546,19 +1616,34 @@ static void write_times(FILE *o, struct logreport *r)
 	duration(med, sizeof(med), r->dur[(r->ndur - 1) / 2]);
 	duration(p90, sizeof(p90), r->dur[(r->ndur - 1) * 9 / 10]);
 	duration(slow, sizeof(slow), r->dur[r->ndur - 1]);
-	fprintf(o, "<p>From bootfix starting on a machine to its record (the run's duration_ms; "
-		"the time to boot the stick is not recorded), over <span id=\"time-n\">%zu</span> "
-		"fixed records.</p>\n<div class=\"cards\"><div class=\"card\"><div class=\"v\" "
+	if (r->nboot == r->ndur)
+		fprintf(o, "<p>From the machine's boot to its record (the uptime it recorded: "
+			"booted from the stick, boot to fixed), over <span id=\"time-n\">%zu</span> "
+			"fixed records.</p>\n", r->ndur);
+	else if (r->nboot)
+		fprintf(o, "<p>Over <span id=\"time-n\">%zu</span> fixed records: <span "
+			"id=\"time-boot\">%zu</span> from the machine's boot to its record (the "
+			"uptime it recorded: booted from the stick, boot to fixed), <span "
+			"id=\"time-run\">%zu</span> from bootfix starting to its record only (their "
+			"records give no uptime: the run's duration_ms).</p>\n", r->ndur, r->nboot,
+			r->ndur - r->nboot);
+	else
+		fprintf(o, "<p>From bootfix starting on a machine to its record (the run's "
+			"duration_ms; these records give no uptime, so the time to boot is not "
+			"known), over <span id=\"time-n\">%zu</span> fixed records.</p>\n", r->ndur);
+	fprintf(o, "<div class=\"cards\"><div class=\"card\"><div class=\"v\" "
 		"data-ms=\"%ld\" id=\"time-median\">%s</div><div class=\"k\">median</div></div>"
 		"<div class=\"card\"><div class=\"v\" data-ms=\"%ld\" id=\"time-p90\">%s</div>"
 		"<div class=\"k\">9 in 10 machines within</div></div><div class=\"card\"><div "
 		"class=\"v\" data-ms=\"%ld\" id=\"time-slowest\">%s</div><div class=\"k\">slowest: "
-		"<bdi>", r->ndur, r->dur[(r->ndur - 1) / 2], med, r->dur[(r->ndur - 1) * 9 / 10],
+		"<bdi>", r->dur[(r->ndur - 1) / 2], med, r->dur[(r->ndur - 1) * 9 / 10],
 		p90, r->dur[r->ndur - 1], slow);
 	logreport_html_text(o, r->slowest.computer ? r->slowest.computer : r->slowest.serial, 40);
 	fputs("</bdi>, <bdi>", o);
 	logreport_html_text(o, r->slowest.time, 24);
-	fputs("</bdi></div></div></div>\n<svg id=\"time-chart\" viewBox=\"0 0 1000 170\" "
+	fprintf(o, "</bdi>, %s</div></div></div>\n", r->slowest.uptime_s > 0 ? "from boot" :
+		"the run alone");
+	fputs("<svg id=\"time-chart\" viewBox=\"0 0 1000 170\" "
 	      "role=\"img\" font-size=\"12\" "
 	      "font-family=\"DejaVu Sans,Arial,sans-serif\"><desc>Fixed machines by run time"
 	      "</desc>\n", o);

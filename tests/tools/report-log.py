@@ -5,7 +5,8 @@
 # M<n>) with its own site, operator, time over the 30 hours up to the
 # template's, outcome and next
 # action, as docs/log.md describes: some fixed after a begun record, a few
-# begun records alone (interrupted), BitLocker key IDs on one in ten.
+# begun records alone (interrupted), BitLocker key IDs on one in ten, the
+# machine's uptime (machine.uptime_s) on two in three.
 # With "hostile", one record in 37 has markup, quotes, controls and bidi
 # characters in its site, operator, computer name and serial (a URL in them
 # is $REPORT_HOSTILE_URL).  Writes OUT.jsonl.head too; the log verifies (no signatures).  Used by
@@ -87,6 +88,11 @@ while made < n:
     r["machine"] = {"product_serial": "M%07d" % m, "nics": [], "disks": []}
     r["run"] = "%032x" % rng.getrandbits(128)
     r["duration_ms"] = int(rng.lognormvariate(10.5, 0.5))
+    # two in three records give the machine's uptime (boot to record: the stick's
+    # boot, then the run); the others are as older bootfix wrote them, without
+    urng = random.Random(m)
+    if m % 3:
+        r["machine"]["uptime_s"] = r["duration_ms"] // 1000 + urng.randrange(40, 240)
     r["outcome"] = outcome
     v = r["volumes"][0] if r.get("volumes") else {}
     v["problem"], v["bitlocker_locked"] = problem, locked
