@@ -1,8 +1,9 @@
 #!/bin/bash
 # bootfix log report: the auditors' HTML page, opened in headless Chromium.
 # Logs from real fixes (fixed, hibernated and refused, clean, killed midway),
-# one tampered with, and a log of 400 records re-chained from a real one
-# with hostile names (markup, quotes, controls, bidi characters, URLs to a
+# one tampered with, a log server's file (rsyslog's format, records of two
+# sticks and of machines with none), and a log of 400 records re-chained
+# from a real one with hostile names (markup, quotes, controls, bidi characters, URLs to a
 # server this test runs on 127.0.0.1).  The figures in the page's DOM are
 # checked against counts made here from the JSON, no script may run, no
 # request may leave the page, and printing to A4 PDF works.  A screenshot
@@ -77,12 +78,43 @@ test_expect_success 'setup: a tampered copy, and 400 records with hostile names'
 	grep -q "127.0.0.1:$PORT/leak" made.jsonl
 '
 
-LOGS="stick1.jsonl stick2.jsonl tampered.jsonl made.jsonl"
+# a log server's file: records of two sticks (chained each, a stick name in
+# every record) and of machines with no stick (no chain), as rsyslog writes
+# them in its traditional file format, with another program's line between
+test_expect_success 'setup: a log server'"'"'s file (rsyslog'"'"'s format, two sticks, one line not a record)' '
+	REPORT_SERIAL=MS python3 $TOP/tests/tools/report-log.py stick1.jsonl 40 srv.jsonl 11 hostile &&
+	python3 - srv.jsonl > server.log <<-PY &&
+	import json, hashlib, sys
+	prev, seq = {}, {}
+	for i, line in enumerate(open(sys.argv[1], "rb")):
+	    r = json.loads(line)
+	    stick = ("stick-A", "stick-B", None)[i % 3]
+	    for k in ("seq", "prev"):
+	        r.pop(k)
+	    if stick:
+	        seq[stick] = seq.get(stick, 0) + 1
+	        r["stick"], r["seq"] = stick, seq[stick]
+	        r["prev"] = prev.get(stick, "0" * 64)
+	    b = json.dumps(r, separators=(",", ":"), ensure_ascii=False).encode()
+	    if stick:
+	        prev[stick] = hashlib.sha256(b).hexdigest()
+	    sys.stdout.buffer.write(b"Dec  1 20:%02d:%02d pc-%05d bootfix[%d]: " % (i // 60, i % 60, i, 100 + i) + b + b"\n")
+	    if i == 7:
+	        sys.stdout.buffer.write(b"Dec  1 20:00:08 ward-pc CRON[4242]: (root) CMD (run-parts /etc/cron.hourly)\n")
+	PY
+	expect_exit 0 $BOOTFIX log verify server.log > sv.out && cat sv.out &&
+	grep -q "^server.log: intact: 40 records from a log server, each checked" sv.out &&
+	grep -q "a log server.s file: 40 records, each checked on its own; 27 in the chains of 2 sticks" sv.out &&
+	grep -q "13 records not chained" sv.out &&
+	grep -q "1 syslog line not a record (skipped)" sv.out
+'
+
+LOGS="stick1.jsonl stick2.jsonl tampered.jsonl made.jsonl server.log"
 
 test_expect_success 'report: written, says a log does not verify (exit 1)' '
 	expect_exit 1 $BOOTFIX log report -o report.html $LOGS > r.out 2> r.err &&
 	cat r.out r.err &&
-	grep -Fx "report.html: report of $(($(cat $LOGS | wc -l))) records from 4 logs (a log does not verify: the page says which)" r.out &&
+	grep -Fx "report.html: report of $(($(cat $LOGS | wc -l) - 1)) records from 5 logs (a log does not verify: the page says which)" r.out &&
 	grep -q "warning: tampered.jsonl does not verify" r.err &&
 	test -s report.html
 '
@@ -113,8 +145,8 @@ records, machines, sites, fixed_site, keys = [], {}, {}, {}, set()
 runs_final = set()
 for f in sys.argv[1:]:
     for line in open(f, "rb"):
-        try:
-            r = json.loads(line)
+        try:	# a log server's line: the record after "HOST TAG: "
+            r = json.loads(line[line.find(b"{"):] if b"{" in line else line)
         except ValueError:
             continue
         if r.get("stage") != "begun" and r.get("run"):
@@ -290,9 +322,10 @@ test_expect_success 'chromium: no script ran; the DOM shows the figures counted 
 '
 
 test_expect_success 'chromium: the verification verdicts at the top, in words' '
-	grep -q "id=\"verdict\">1 of 4 logs do NOT verify" dom.html &&
+	grep -q "id=\"verdict\">1 of 5 logs do NOT verify" dom.html &&
 	grep -o "<td class=\"ko\">does not verify: <bdi>line [0-9]*: [^<]*" dom.html | grep -q "^<td class=\"ko\">does not verify: <bdi>line 3: chain broken" &&
-	test $(grep -o "<td class=\"ok\">intact</td>" dom.html | wc -l) = 3
+	test $(grep -o "<td class=\"ok\">intact</td>" dom.html | wc -l) = 3 &&
+	grep -F "<td class=\"ok\">intact<div class=\"server\">a log server'"'"'s file: 40 records each checked on its own, 27 in the chains of 2 sticks; 13 not chained; 1 other line skipped</div></td><td class=\"n\">40</td>" dom.html
 '
 
 test_expect_success 'signed logs: the key checked is named with its fingerprint; unchecked said so' '

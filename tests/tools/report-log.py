@@ -38,6 +38,7 @@ KINDS = [("fixed", "none", False, "faulty", 80), ("refused", "hibernated", False
 weights = [k[4] for k in KINDS]
 HOSTILE = len(sys.argv) > 5 and sys.argv[5] == "hostile"
 URL = __import__("os").environ.get("REPORT_HOSTILE_URL", "http://127.0.0.1:9/x")
+SERIAL = __import__("os").environ.get("REPORT_SERIAL", "M")  # machines M0000000, ...
 EVIL = ["<script>document.title='pwned'</script>",
         "<img src=\"%s\" onerror=\"document.body.setAttribute('data-pwned','1')\">" % URL,
         "\"><svg onload=\"document.title='pwned'\"><a href=\"%s\">" % URL,
@@ -85,7 +86,7 @@ while made < n:
     r["time"] = stamp(START + int(30 * 3600 * (m / max(n, 1))) - rng.randrange(600))
     r["site"] = SITES[int(rng.paretovariate(1.2)) % len(SITES)]
     r["operator"] = OPERATORS[m % len(OPERATORS)]
-    r["machine"] = {"product_serial": "M%07d" % m, "nics": [], "disks": []}
+    r["machine"] = {"product_serial": SERIAL + "%07d" % m, "nics": [], "disks": []}
     r["run"] = "%032x" % rng.getrandbits(128)
     r["duration_ms"] = int(rng.lognormvariate(10.5, 0.5))
     # two in three records give the machine's uptime (boot to record: the stick's
