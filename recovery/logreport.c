@@ -298,6 +298,7 @@ struct facts {
 	long duration_ms;	/* -1 unknown */
 	long uptime_s;		/* the machine's uptime when the record was written, -1 unknown */
 	char *time, *site, *operator_name, *computer, *serial, *machine, *reason, *source;
+	char *block;		/* a copy's texts are all in it (facts_copy()) */
 };
 
 struct rep_machine {
@@ -352,14 +353,7 @@ struct logreport {
 
 static void facts_free(struct facts *f)
 {
-	free(f->time);
-	free(f->site);
-	free(f->operator_name);
-	free(f->computer);
-	free(f->serial);
-	free(f->machine);
-	free(f->reason);
-	free(f->source);
+	free(f->block);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -391,24 +385,59 @@ static char *dup_cut(const char *s, size_t max)
 
 #define TEXT_MAX 600		/* bytes kept of any one text of a record */
 
+/* One text of a copy: at most max bytes of s, cut as dup_cut() does, at *at. */
+static char *pack(char **at, const char *s, size_t max)
+{
+	char *d = *at;
+	size_t n;
+
+	if (!s)
+		return NULL;
+	n = strlen(s);
+	if (n <= max) {
+		memcpy(d, s, n + 1);
+	} else {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+		memcpy(d, s, n);
+		memcpy(d + n, "\xe2\x80\xa6", 4);
+		n += 3;
+	}
+	*at = d + n + 1;
+	return d;
+}
+
+/* The room pack() takes for s. */
+static size_t packed(const char *s, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return s ? (n <= max ? n : max + 3) + 1 : 0;
+}
+
+/* A copy of *from whose texts are cut and kept in one block (a machine's facts: one malloc). */
 static int facts_copy(struct facts *to, const struct facts *from)
 {
+	size_t len = packed(from->time, TEXT_MAX) + packed(from->site, TEXT_MAX) +
+		     packed(from->operator_name, TEXT_MAX) + packed(from->computer, TEXT_MAX) +
+		     packed(from->serial, TEXT_MAX) + packed(from->machine, 4 * TEXT_MAX) +
+		     packed(from->reason, TEXT_MAX) + packed(from->source, TEXT_MAX);
+	char *at;
+
 	*to = *from;
-	to->time = dup_cut(from->time, TEXT_MAX);
-	to->site = dup_cut(from->site, TEXT_MAX);
-	to->operator_name = dup_cut(from->operator_name, TEXT_MAX);
-	to->computer = dup_cut(from->computer, TEXT_MAX);
-	to->serial = dup_cut(from->serial, TEXT_MAX);
-	to->machine = dup_cut(from->machine, 4 * TEXT_MAX);
-	to->reason = dup_cut(from->reason, TEXT_MAX);
-	to->source = dup_cut(from->source, TEXT_MAX);
-	if ((from->time && !to->time) || (from->site && !to->site) ||
-	    (from->operator_name && !to->operator_name) || (from->computer && !to->computer) ||
-	    (from->serial && !to->serial) || (from->machine && !to->machine) ||
-	    (from->reason && !to->reason) || (from->source && !to->source)) {
-		facts_free(to);
+	if (!(to->block = at = malloc(len ? len : 1))) {
+		memset(to, 0, sizeof(*to));
 		return err_set("cannot count a record: %s", err_cause(ENOMEM));
 	}
+	to->time = pack(&at, from->time, TEXT_MAX);
+	to->site = pack(&at, from->site, TEXT_MAX);
+	to->operator_name = pack(&at, from->operator_name, TEXT_MAX);
+	to->computer = pack(&at, from->computer, TEXT_MAX);
+	to->serial = pack(&at, from->serial, TEXT_MAX);
+	to->machine = pack(&at, from->machine, 4 * TEXT_MAX);
+	to->reason = pack(&at, from->reason, TEXT_MAX);
+	to->source = pack(&at, from->source, TEXT_MAX);
 	return 0;
 }
 
