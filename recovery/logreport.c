@@ -652,8 +652,18 @@ static int apply(struct logreport *r, const struct facts *f, size_t order)
 	    (f->t == r->mach[m].f.t && order > r->mach[m].order)) {
 		struct facts copy;
 
-		if (facts_copy(&copy, f) < 0)
+		/* a machine fixed or clean is not listed: only what the key table shows of it */
+		if (f->next == NX_OK) {
+			struct facts lean = { .outcome = f->outcome, .next = f->next, .t = f->t,
+					      .duration_ms = f->duration_ms, .uptime_s = f->uptime_s,
+					      .site = f->site, .computer = f->computer,
+					      .serial = f->serial };
+
+			if (facts_copy(&copy, &lean) < 0)
+				return -1;
+		} else if (facts_copy(&copy, f) < 0) {
 			return -1;
+		}
 		facts_free(&r->mach[m].f);
 		r->mach[m].f = copy;
 		r->mach[m].order = order;
