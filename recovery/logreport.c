@@ -1352,16 +1352,24 @@ static void write_chart(FILE *o, struct logreport *r)
 	lo = 0;
 	hi = n - 1;
 	while (hc[hi].hour - hc[lo].hour >= CHART_BINS) {
-		int low = hc[lo].n <= hc[hi].n;
-		long drop = low ? hc[lo].n : hc[hi].n;
+		/* whole hours, all sites together: the hour with fewer fixes goes */
+		size_t l2 = lo, h2 = hi;
+		long nl = 0, nh = 0, drop;
+		int low;
 
+		while (hc[l2].hour == hc[lo].hour)
+			nl += hc[l2++].n;
+		while (hc[h2].hour == hc[hi].hour)
+			nh += hc[h2--].n;
+		low = nl <= nh;
+		drop = low ? nl : nh;
 		if ((dropped + drop) * 100 > total)
 			break;
 		dropped += drop;
 		if (low)
-			lo++;
+			lo = l2;
 		else
-			hi--;
+			hi = h2;
 	}
 	w = 1;
 	if (hc[hi].hour - hc[lo].hour >= CHART_BINS) {

@@ -353,6 +353,65 @@ test_expect_success 'a merged log: its records counted as those of the logs merg
 	done
 '
 
+# records edited by an attacker, read the fast way (the scanner, not json-c):
+# a 1 MB site name, 2997 sites, far-off times, bad UTF-8, U+2028, text that
+# would close the style, hostile durations and uptimes
+test_expect_success 'hostile records: the page stays bounded, inert and says what it left out' '
+	python3 - stick1.jsonl > hostile.jsonl <<-PY &&
+	import copy, hashlib, json, sys
+	t = [json.loads(l) for l in open(sys.argv[1], "rb")][0]
+	for k in ("seq", "prev", "sig", "sig_key", "stage"):
+	    t.pop(k, None)
+	prev, out = "0" * 64, sys.stdout.buffer
+	def put(seq, r, raw=None):
+	    global prev
+	    r["seq"], r["prev"] = seq, prev
+	    b = json.dumps(r, separators=(",", ":"), ensure_ascii=False).encode()
+	    if raw:
+	        b = b.replace(b"@BAD@", raw)
+	    prev = hashlib.sha256(b).hexdigest()
+	    out.write(b + b"\n")
+	seq = 0
+	for i in range(3000):
+	    r = copy.deepcopy(t)
+	    seq += 1
+	    r.update(outcome="fixed", site="site %d" % i, operator="op %d" % i, run="run %d" % i,
+	             time="2024-07-19T%02d:00:00Z" % (i % 24), duration_ms=1000 + i)
+	    r["machine"] = {"product_serial": "H%d" % i, "uptime_s": 100 + i}
+	    if i < 10 and i % 2 == 0:	# the busiest site, its name 1 MB
+	        r["site"] = "A" * (1 << 20)
+	    if i == 1:
+	        r["site"] = "</style><style>*{display:none}</style>"
+	        r["operator"] = "line\u2028sep @BAD@"
+	    if i in (2, 3):
+	        r["time"] = ("1970-01-01T00:00:00Z", "9999-12-31T23:59:59Z")[i - 2]
+	    if i == 4:
+	        r["duration_ms"], r["machine"]["uptime_s"] = -5, -7
+	    if i == 5:	# the longest run time there can be; an uptime of 31,000 years
+	        r["duration_ms"], r["machine"]["uptime_s"] = 2 ** 63 - 1, 10 ** 12
+	    if i == 7:	# not a number of milliseconds: no time
+	        r["duration_ms"], r["machine"]["uptime_s"] = 1e300, 1.5
+	    put(seq, r, b"\xff\xfe" if i == 1 else None)
+	PY
+	test $(stat -c %s hostile.jsonl) -gt 1048576 &&
+	expect_exit 0 $BOOTFIX log report -o hostile.html hostile.jsonl > h.out 2> h.err &&
+	cat h.out h.err &&
+	test $(stat -c %s hostile.html) -lt 400000 &&
+	python3 dom.py hostile.html n-records machines-fixed chart-total chart-outside time-n time-boot time-run > h.ids &&
+	cat h.ids &&
+	grep -qx "n-records 3000" h.ids && grep -qx "machines-fixed 3000" h.ids &&
+	grep -qx "chart-total 2998" h.ids && grep -qx "chart-outside 2" h.ids &&
+	grep -qx "time-n 2998" h.ids && grep -qx "time-boot 2997" h.ids && grep -qx "time-run 1" h.ids &&
+	grep -q "id=\"time-slowest\">2562047788015 h 12 min<" hostile.html &&
+	grep -q "AAAAAAAAAA…</bdi>" hostile.html &&
+	grep -q "and 2496 more sites" hostile.html &&
+	test $(grep -o "<style" hostile.html | wc -l) = 1 &&
+	grep -q "&lt;/style&gt;&lt;style&gt;\*{display:none}&lt;/style&gt;" hostile.html &&
+	grep -q "line\\\\u2028sep" hostile.html &&
+	! grep -q "$(printf "\342\200\250")" hostile.html &&
+	! LC_ALL=C grep -q "$(printf "\377")" hostile.html
+'
+
 test_expect_success 'chromium: a screenshot and A4 print to PDF, first page as PNG (out/report/)' '
 	mkdir -p "$SHOTS" &&
 	$CHROME --host-resolver-rules="MAP * ~NOTFOUND" --window-size=1280,2000 \
