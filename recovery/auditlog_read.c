@@ -57,6 +57,10 @@ struct json_object *auditlog_read_json(const char *s, size_t len)
 		pthread_setspecific(tokener_key, tokener);
 	}
 	json_tokener_reset(tokener);
+	/* json-c's reset keeps a high surrogate a cut line left: it would pair
+	   with a lone low one of this line (U+1F400 where U+FFFD belongs) */
+	tokener->high_surrogate = 0;
+	tokener->ucs_char = 0;
 	json_tokener_set_flags(tokener, JSON_TOKENER_STRICT);
 	j = json_tokener_parse_ex(tokener, s, (int)len);
 	if (j && (json_tokener_get_error(tokener) != json_tokener_success ||

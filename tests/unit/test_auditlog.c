@@ -1300,6 +1300,26 @@ static void test_scan_agrees(void **state)
 	auditlog_free(&log);
 }
 
+/*
+ * A line cut inside a surrogate pair leaves json-c's tokener holding the
+ * high half: the next line's lone low half must still read as U+FFFD, not
+ * pair with it (fuzz_log found the two readers disagreeing).
+ */
+static void test_surrogate_after_cut(void **state)
+{
+	const char *cut = "{\"a\":\"\\ud83d\\u";
+	const char *lone = "{\"a\":\"x\\udc00\"}";
+	struct json_object *j, *v;
+
+	(void)state;
+	assert_null(auditlog_read_json(cut, strlen(cut)));
+	j = auditlog_read_json(lone, strlen(lone));
+	assert_non_null(j);
+	assert_true(json_object_object_get_ex(j, "a", &v));
+	assert_string_equal(json_object_get_string(v), "x\xef\xbf\xbd");
+	json_object_put(j);
+}
+
 /* A "begun" record is held until its final record: superseded, lines in order. */
 static void test_stream_begun(void **state)
 {
@@ -1401,6 +1421,7 @@ int main(void)
 		cmocka_unit_test(test_syslog_lines),
 		cmocka_unit_test(test_server_file),
 		cmocka_unit_test(test_scan_agrees),
+		cmocka_unit_test(test_surrogate_after_cut),
 		cmocka_unit_test(test_stream_begun),
 		cmocka_unit_test(test_stream_long_line),
 	};
