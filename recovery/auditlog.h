@@ -289,7 +289,8 @@ struct auditlog_stream;
 /* What a reader needs of each record (flags of auditlog_stream_open()). */
 #define AUDITLOG_STREAM_ROWS	1	/* line.row is the record's row (read without
 					 * json-c where it can), line.j and line.rec hold
-					 * only the chain's members: list, export, summary */
+					 * only the chain's members: list, export, summary,
+					 * report */
 #define AUDITLOG_STREAM_CHAIN	2	/* line.j and line.rec hold only the chain's members
 					 * (seq, prev, sig, ...): verify */
 
@@ -356,7 +357,10 @@ EVP_PKEY *auditlog_load_pubkey(const char *path);
 
 /* ---- what auditors read out of a record ---- */
 
-/* The facts of one record, for list, export, summary; free with auditlog_row_free(). */
+/*
+ * The facts of one record, for list, export, summary and the report; free
+ * with auditlog_row_free().
+ */
 struct auditlog_row {
 	const char *time, *action, *mode, *operator_name, *site, *stick, *outcome, *reason;
 	const char *sys_vendor, *product_name, *product_serial, *product_uuid;
