@@ -289,7 +289,8 @@ struct auditlog_stream;
 /* What a reader needs of each record (flags of auditlog_stream_open()). */
 #define AUDITLOG_STREAM_ROWS	1	/* line.row is the record's row (read without
 					 * json-c where it can), line.j and line.rec hold
-					 * only the chain's members: list, export, summary */
+					 * only the chain's members: list, export, summary,
+					 * report */
 #define AUDITLOG_STREAM_CHAIN	2	/* line.j and line.rec hold only the chain's members
 					 * (seq, prev, sig, ...): verify */
 
@@ -356,7 +357,10 @@ EVP_PKEY *auditlog_load_pubkey(const char *path);
 
 /* ---- what auditors read out of a record ---- */
 
-/* The facts of one record, for list, export, summary; free with auditlog_row_free(). */
+/*
+ * The facts of one record, for list, export, summary and the report; free
+ * with auditlog_row_free().
+ */
 struct auditlog_row {
 	const char *time, *action, *mode, *operator_name, *site, *stick, *outcome, *reason;
 	const char *sys_vendor, *product_name, *product_serial, *product_uuid;
@@ -364,6 +368,24 @@ struct auditlog_row {
 	char *windows;		/* "Windows 10 Pro 16299 (1709)", ", "-separated, or NULL */
 	char *key_ids;		/* BitLocker key IDs used, ", "-separated, or NULL */
 	long volumes, findings, faulty, quarantined, duration_ms;
+	/* what the report reads too (logreport.c) */
+	const char *stage, *run, *sig_key;
+	int is_signed;		/* it has a "sig" member (a string) */
+	long uptime_s;		/* machine.uptime_s: seconds since boot when written, or -1 */
+	long windows_volumes;	/* volumes with Windows */
+	long locked;		/* volumes BitLocker locked */
+	long stuck_locked;	/* of those, refused or failed */
+	long stuck_problem;	/* volumes refused or failed with a problem other than
+				 * "none" (hibernated, fast restart) */
+	long unknown;		/* findings whose verdict is "unknown" */
+	struct auditlog_row_finding {
+		const char *rule;	/* NULL when absent or not a string */
+		unsigned char faulty, unknown, quarantined;
+	} *found;		/* each finding, in order (findings of them), or NULL */
+	struct auditlog_row_key {
+		const char *key_id, *device, *source;
+	} *keys;		/* each "bitlocker" entry, in order (nkeys), or NULL */
+	size_t nfound, nkeys;
 	char *arena;		/* a row read from a stream: where its strings are */
 };
 

@@ -178,6 +178,19 @@ int auditlog_scan_row(const char *s, size_t len, struct auditlog_row *row);
 /* Add s to the ", "-separated list *acc, unless it is there already. */
 void auditlog_row_join(char **acc, const char *s);
 
+/*
+ * The parts of a row both readers (json-c's auditlog_row(), the scanner's
+ * auditlog_scan_row()) add the same way: a volume (its outcome, problem,
+ * whether BitLocker locked), a finding, a BitLocker key.  The strings are
+ * the row's (not copied).  Out of memory leaves the list short.
+ */
+void auditlog_row_volume(struct auditlog_row *row, const char *outcome, const char *problem,
+			 int locked);
+void auditlog_row_finding(struct auditlog_row *row, const char *rule, const char *verdict,
+			  int quarantined);
+void auditlog_row_key(struct auditlog_row *row, const char *key_id, const char *device,
+		      const char *source);
+
 /* ---- auditlog_verify.c: checking a log line by line ---- */
 
 struct check_src;

@@ -271,12 +271,14 @@ static const struct keep keep_chain[] = { CHAIN_MEMBERS, KEND };
 
 static const struct keep keep_machine[] = {
 	K("sys_vendor"), K("product_name"), K("product_serial"), K("product_uuid"),
-	K("board_serial"), KEND,
+	K("board_serial"), K("uptime_s"), KEND,
 };
-static const struct keep keep_finding[] = { K("verdict"), K("action"), K("done"), KEND };
+static const struct keep keep_finding[] = {
+	K("verdict"), K("action"), K("done"), K("rule"), KEND,
+};
 static const struct keep keep_volume[] = {
 	K("windows"), K("product_name"), K("build"), K("display_version"), K("computer_name"),
-	KSUB("findings", keep_finding), KEND,
+	K("outcome"), K("problem"), K("bitlocker_locked"), KSUB("findings", keep_finding), KEND,
 };
 static const struct keep keep_row[] = {
 	CHAIN_MEMBERS,
@@ -606,6 +608,18 @@ int auditlog_scan_row(const char *s, size_t len, struct auditlog_row *row)
 	row->duration_ms = integer(&r, member(&r, 0, "duration_ms"), &ok);
 	if (!ok)
 		row->duration_ms = -1;
+	row->stage = str(&r, member(&r, 0, "stage"));
+	row->run = str(&r, member(&r, 0, "run"));
+	row->sig_key = str(&r, member(&r, 0, "sig_key"));
+	m = member(&r, 0, "sig");
+	row->is_signed = m && r.sc->t[m].type == T_STR;
+	m = member(&r, 0, "machine");
+	row->uptime_s = -1;
+	if (m && r.sc->t[m].type == T_OBJ) {
+		row->uptime_s = integer(&r, member(&r, m, "uptime_s"), &ok);
+		if (!ok)
+			row->uptime_s = -1;
+	}
 	vols = member(&r, 0, "volumes");
 	for (size_t v = vols + 1; vols && r.sc->t[vols].type == T_ARR && v < r.sc->t[vols].next;
 	     v = r.sc->t[v].next) {
@@ -614,7 +628,11 @@ int auditlog_scan_row(const char *s, size_t len, struct auditlog_row *row)
 		if (r.sc->t[v].type != T_OBJ)
 			continue;
 		row->volumes++;
+		auditlog_row_volume(row, str(&r, member(&r, v, "outcome")),
+				    str(&r, member(&r, v, "problem")),
+				    boolean(&r, member(&r, v, "bitlocker_locked")));
 		if (boolean(&r, member(&r, v, "windows"))) {
+			row->windows_volumes++;
 			const char *pn = str(&r, member(&r, v, "product_name"));
 			const char *b = str(&r, member(&r, v, "build"));
 			const char *dv = str(&r, member(&r, v, "display_version"));
@@ -631,25 +649,32 @@ int auditlog_scan_row(const char *s, size_t len, struct auditlog_row *row)
 		f = member(&r, v, "findings");
 		for (size_t x = f + 1; f && r.sc->t[f].type == T_ARR && x < r.sc->t[f].next;
 		     x = r.sc->t[x].next) {
-			const char *verdict = NULL, *action = NULL;
+			const char *verdict = NULL, *action = NULL, *rule = NULL;
 			size_t done = 0;
 
 			if (r.sc->t[x].type == T_OBJ) {
 				verdict = str(&r, member(&r, x, "verdict"));
 				action = str(&r, member(&r, x, "action"));
+				rule = str(&r, member(&r, x, "rule"));
 				done = member(&r, x, "done");
 			}
-			row->findings++;
-			row->faulty += verdict && !strcmp(verdict, "faulty");
-			row->quarantined += action && !strcmp(action, "quarantine") &&
-					    boolean(&r, done);
+			auditlog_row_finding(row, rule, verdict, action &&
+					     !strcmp(action, "quarantine") && boolean(&r, done));
 		}
 	}
 	keys = member(&r, 0, "bitlocker");
 	for (size_t k = keys + 1; keys && r.sc->t[keys].type == T_ARR && k < r.sc->t[keys].next;
-	     k = r.sc->t[k].next)
-		auditlog_row_join(&row->key_ids, r.sc->t[k].type == T_OBJ ?
-				  str(&r, member(&r, k, "key_id")) : NULL);
+	     k = r.sc->t[k].next) {
+		const char *id = NULL, *dev = NULL, *src = NULL;
+
+		if (r.sc->t[k].type == T_OBJ) {
+			id = str(&r, member(&r, k, "key_id"));
+			dev = str(&r, member(&r, k, "device"));
+			src = str(&r, member(&r, k, "source"));
+		}
+		auditlog_row_join(&row->key_ids, id);
+		auditlog_row_key(row, id, dev, src);
+	}
 	if (r.fallback) {
 		auditlog_row_free(row);
 		return -1;

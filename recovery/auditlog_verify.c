@@ -616,7 +616,8 @@ static void check_links(struct auditlog_check *c)
 	size_t n = c->nlink, chains = 0, chained = 0, missing = 0;
 	unsigned char zeros[32] = { 0 };
 
-	qsort(e, n, sizeof(*e), by_link);
+	if (n)
+		qsort(e, n, sizeof(*e), by_link);
 	for (size_t g = 0; g < n;) {
 		size_t end = g, twice = 0;
 		char name[300], have[400] = "", lack[400] = "";

@@ -22,6 +22,7 @@
 #include "err.h"
 #include "file.h"
 #include "logreport.h"
+#include "sha256.h"
 #include "utc.h"
 #include "version.h"
 
@@ -71,32 +72,6 @@ static enum rep_outcome outcome_of(const char *s)
 		if (!strcmp(s, rep_outcome_name[i]))
 			return (enum rep_outcome)i;
 	return RO_OTHER;
-}
-
-/* ---- small JSON readers (NULL when absent or of another type) ---- */
-
-static struct json_object *member(struct json_object *o, const char *k, enum json_type t)
-{
-	struct json_object *v;
-
-	if (!o || !json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, t))
-		return NULL;
-	return v;
-}
-
-static const char *str(struct json_object *o, const char *k)
-{
-	struct json_object *v = member(o, k, json_type_string);
-
-	return v ? json_object_get_string(v) : NULL;
-}
-
-static int flag(struct json_object *o, const char *k)
-{
-	struct json_object *v = member(o, k, json_type_boolean);
-
-	return v && json_object_get_boolean(v);
 }
 
 /* ---- names to indexes (sites, operators, rules, machines, runs) ---- */
@@ -188,6 +163,51 @@ static void dict_free(struct dict *d)
 	memset(d, 0, sizeof(*d));
 }
 
+/*
+ * Record text is hostile and unbounded (a 1 MB site name, a new name in
+ * every record): the tables keep at most TABLE_NAMES names each, of at
+ * most NAME_BYTES bytes (longer ones cut, marked with "…"); the records of
+ * names past that count on one row that says so.  Keys only matched, never
+ * shown (runs, machines) are hashed when long.
+ */
+#define TABLE_NAMES 20000
+#define NAME_BYTES 240
+#define TABLE_FULL "(more names than the report tells apart)"
+
+static char *dup_cut(const char *s, size_t max);
+
+/* The index of name (none when NULL or empty) in table d, added when new. -1 out of memory. */
+static long name_at(struct dict *d, const char *name, const char *none)
+{
+	char *cut;
+	long i;
+
+	if (!name || !*name)
+		name = none;
+	if (strlen(name) <= NAME_BYTES) {
+		if ((i = dict_find(d, name)) >= 0)
+			return i;
+		return dict_add(d, d->n >= TABLE_NAMES ? TABLE_FULL : name, NULL);
+	}
+	if (!(cut = dup_cut(name, NAME_BYTES)))
+		return -1;
+	i = dict_find(d, cut);
+	if (i < 0)
+		i = dict_add(d, d->n >= TABLE_NAMES ? TABLE_FULL : cut, NULL);
+	free(cut);
+	return i;
+}
+
+/* s, or when longer than max bytes "sha256:HEX" of it in buf. */
+static const char *short_key(const char *s, size_t max, char buf[8 + SHA256_HEX_LEN])
+{
+	if (strlen(s) <= max)
+		return s;
+	memcpy(buf, "sha256:", 7);
+	sha256_hex(s, strlen(s), buf + 7);
+	return buf;
+}
+
 /* Make room for index i in an array of elements of size sz (zeroed). */
 static int room(void **a, size_t *alloc, size_t i, size_t sz)
 {
@@ -276,7 +296,9 @@ struct facts {
 	enum rep_next next;
 	long long t;		/* its time, or LLONG_MIN when it has none that parses */
 	long duration_ms;	/* -1 unknown */
+	long uptime_s;		/* the machine's uptime when the record was written, -1 unknown */
 	char *time, *site, *operator_name, *computer, *serial, *machine, *reason, *source;
+	char *block;		/* a copy's texts are all in it (facts_copy()) */
 };
 
 struct rep_machine {
@@ -320,27 +342,25 @@ struct logreport {
 	struct pending *pend;
 	size_t pend_alloc;
 	struct hours hours;
-	long *dur;			/* duration_ms of fixed records */
-	size_t ndur, dur_alloc;
+	long *dur;			/* fixed records: boot to record (ms) where known,
+					   else the run's duration_ms */
+	size_t ndur, dur_alloc, nboot;	/* nboot of them boot to record */
 	struct facts slowest;
+	long slowest_ms;
 	size_t order;
 	int oom;
 };
 
 static void facts_free(struct facts *f)
 {
-	free(f->time);
-	free(f->site);
-	free(f->operator_name);
-	free(f->computer);
-	free(f->serial);
-	free(f->machine);
-	free(f->reason);
-	free(f->source);
+	free(f->block);
 	memset(f, 0, sizeof(*f));
 }
 
-/* A copy of s cut to at most max bytes on a character boundary (NULL stays NULL). */
+/*
+ * A copy of s cut to at most max bytes on a character boundary, then "…"
+ * when cut (NULL stays NULL).
+ */
 static char *dup_cut(const char *s, size_t max)
 {
 	size_t n;
@@ -349,39 +369,75 @@ static char *dup_cut(const char *s, size_t max)
 	if (!s)
 		return NULL;
 	n = strlen(s);
-	if (n > max) {
-		n = max;
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
-	}
-	d = malloc(n + 1);
+	if (n <= max)
+		return strdup(s);
+	/* cut on a character boundary, and say so */
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	d = malloc(n + 4);
 	if (d) {
 		memcpy(d, s, n);
-		d[n] = '\0';
+		memcpy(d + n, "\xe2\x80\xa6", 4);
 	}
 	return d;
 }
 
 #define TEXT_MAX 600		/* bytes kept of any one text of a record */
 
+/* One text of a copy: at most max bytes of s, cut as dup_cut() does, at *at. */
+static char *pack(char **at, const char *s, size_t max)
+{
+	char *d = *at;
+	size_t n;
+
+	if (!s)
+		return NULL;
+	n = strlen(s);
+	if (n <= max) {
+		memcpy(d, s, n + 1);
+	} else {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+		memcpy(d, s, n);
+		memcpy(d + n, "\xe2\x80\xa6", 4);
+		n += 3;
+	}
+	*at = d + n + 1;
+	return d;
+}
+
+/* The room pack() takes for s. */
+static size_t packed(const char *s, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return s ? (n <= max ? n : max + 3) + 1 : 0;
+}
+
+/* A copy of *from whose texts are cut and kept in one block (a machine's facts: one malloc). */
 static int facts_copy(struct facts *to, const struct facts *from)
 {
+	size_t len = packed(from->time, TEXT_MAX) + packed(from->site, TEXT_MAX) +
+		     packed(from->operator_name, TEXT_MAX) + packed(from->computer, TEXT_MAX) +
+		     packed(from->serial, TEXT_MAX) + packed(from->machine, 4 * TEXT_MAX) +
+		     packed(from->reason, TEXT_MAX) + packed(from->source, TEXT_MAX);
+	char *at;
+
 	*to = *from;
-	to->time = dup_cut(from->time, TEXT_MAX);
-	to->site = dup_cut(from->site, TEXT_MAX);
-	to->operator_name = dup_cut(from->operator_name, TEXT_MAX);
-	to->computer = dup_cut(from->computer, TEXT_MAX);
-	to->serial = dup_cut(from->serial, TEXT_MAX);
-	to->machine = dup_cut(from->machine, 4 * TEXT_MAX);
-	to->reason = dup_cut(from->reason, TEXT_MAX);
-	to->source = dup_cut(from->source, TEXT_MAX);
-	if ((from->time && !to->time) || (from->site && !to->site) ||
-	    (from->operator_name && !to->operator_name) || (from->computer && !to->computer) ||
-	    (from->serial && !to->serial) || (from->machine && !to->machine) ||
-	    (from->reason && !to->reason) || (from->source && !to->source)) {
-		facts_free(to);
+	if (!(to->block = at = malloc(len ? len : 1))) {
+		memset(to, 0, sizeof(*to));
 		return err_set("cannot count a record: %s", err_cause(ENOMEM));
 	}
+	to->time = pack(&at, from->time, TEXT_MAX);
+	to->site = pack(&at, from->site, TEXT_MAX);
+	to->operator_name = pack(&at, from->operator_name, TEXT_MAX);
+	to->computer = pack(&at, from->computer, TEXT_MAX);
+	to->serial = pack(&at, from->serial, TEXT_MAX);
+	to->machine = pack(&at, from->machine, 4 * TEXT_MAX);
+	to->reason = pack(&at, from->reason, TEXT_MAX);
+	to->source = pack(&at, from->source, TEXT_MAX);
 	return 0;
 }
 
@@ -392,7 +448,7 @@ struct logreport *logreport_new(void)
 	if (!r)
 		err_set("cannot make a report: %s", err_cause(ENOMEM));
 	else
-		r->slowest.duration_ms = -1;
+		r->slowest_ms = -1;
 	return r;
 }
 
@@ -436,6 +492,11 @@ int logreport_source(struct logreport *r, const struct logreport_source_info *si
 	s->info.intact = si->intact;
 	s->info.records = si->records;
 	s->info.sigs_checked = si->sigs_checked;
+	s->info.server = si->server;
+	s->info.chains = si->chains;
+	s->info.chained = si->chained;
+	s->info.alone = si->alone;
+	s->info.other = si->other;
 	s->info.why = si->why ? strdup(si->why) : NULL;
 	s->info.keys = si->keys ? strdup(si->keys) : NULL;
 	s->declared = 1;
@@ -444,62 +505,9 @@ int logreport_source(struct logreport *r, const struct logreport_source_info *si
 
 /* ---- one record ---- */
 
-/* Whether name is one of the ", "-joined names. */
-static int name_in(const char *names, const char *name)
+/* What to do next about a machine whose latest record is row, with outcome o. */
+static enum rep_next classify(const struct auditlog_row *row, enum rep_outcome o)
 {
-	size_t n = strlen(name);
-
-	for (const char *p = names; *p;) {
-		size_t k = strcspn(p, ",");
-
-		if (k == n && !strncmp(p, name, n))
-			return 1;
-		p += k;
-		p += strspn(p, ", ");
-	}
-	return 0;
-}
-
-/*
- * What to do next about a machine whose latest record is rec with outcome
- * o; the Windows computer names into names (len bytes).
- */
-static enum rep_next classify(struct json_object *rec, enum rep_outcome o, char *names,
-			      size_t len)
-{
-	struct json_object *vols = member(rec, "volumes", json_type_array);
-	int hib = 0, locked = 0, unknown = 0, windows = 0;
-	size_t n = vols ? json_object_array_length(vols) : 0, used = 0;
-
-	names[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *v = json_object_array_get_idx(vols, i);
-		struct json_object *f = member(v, "findings", json_type_array);
-		const char *p = str(v, "problem"), *vo = str(v, "outcome");
-		const char *cn = str(v, "computer_name");
-		int stuck = vo && (!strcmp(vo, "refused") || !strcmp(vo, "failed"));
-		int win = flag(v, "windows");
-
-		windows += win;
-		/* the Windows computer names, each once, ", "-joined (as auditlog_row) */
-		if (win && cn && *cn && !name_in(names, cn)) {
-			int k = snprintf(names + used, len - used, "%s%s", used ? ", " : "", cn);
-
-			if (k > 0 && (size_t)k < len - used)
-				used += (size_t)k;
-			else
-				names[used] = '\0';
-		}
-		if (stuck && p && strcmp(p, "none"))
-			hib++;
-		if (flag(v, "bitlocker_locked") && (stuck || o == RO_NOTHING))
-			locked++;
-		for (size_t k = 0; f && k < json_object_array_length(f); k++) {
-			const char *verdict = str(json_object_array_get_idx(f, k), "verdict");
-
-			unknown += verdict && !strcmp(verdict, "unknown");
-		}
-	}
 	switch (o) {
 	case RO_FIXED:
 		return NX_OK;
@@ -512,15 +520,16 @@ static enum rep_next classify(struct json_object *rec, enum rep_outcome o, char 
 	case RO_OTHER:
 		return NX_UNKNOWN;
 	case RO_NOTHING:
-		return locked ? NX_LOCKED : unknown ? NX_CHECK_FILE : !windows ? NX_NO_WINDOWS : NX_OK;
+		return row->locked ? NX_LOCKED : row->unknown ? NX_CHECK_FILE :
+		       !row->windows_volumes ? NX_NO_WINDOWS : NX_OK;
 	default:
 		break;
 	}
-	if (hib)
+	if (row->stuck_problem)
 		return NX_HIBERNATED;
-	if (locked)
+	if (row->stuck_locked)
 		return NX_LOCKED;
-	if (unknown && o == RO_REFUSED)
+	if (row->unknown && o == RO_REFUSED)
 		return NX_CHECK_FILE;
 	return o == RO_FAILED ? NX_FAILED : NX_REFUSED;
 }
@@ -541,6 +550,13 @@ static const char *machine_key(const char *uuid, const char *serial, const char 
 		snprintf(buf, len, "name:%s", names);
 	else	/* nothing tells it apart: a machine of its own */
 		snprintf(buf, len, "record:%zu", order);
+	/* a hostile serial or name 4 KB long would be kept once per machine */
+	if (strlen(buf) > 128) {
+		char h[SHA256_HEX_LEN];
+
+		sha256_hex(buf, strlen(buf), h);
+		snprintf(buf, len, "sha256:%s", h);
+	}
 	return buf;
 }
 
@@ -580,7 +596,7 @@ static long long parse_time(const char *s)
 static struct tally *tally_at(struct logreport *r, struct dict *d, struct tally **t,
 			      size_t *alloc, const char *name)
 {
-	long i = dict_add(d, name && *name ? name : "(none)", NULL);
+	long i = name_at(d, name, "(none)");
 
 	if (i < 0 || room((void **)t, alloc, (size_t)i, sizeof(**t)) < 0) {
 		r->oom = 1;
@@ -604,26 +620,31 @@ static int apply(struct logreport *r, const struct facts *f, size_t order)
 	if (f->t == LLONG_MIN)
 		r->junk_time++;
 	if (f->outcome == RO_FIXED && f->t != LLONG_MIN) {
-		long s = dict_find(&r->sites, f->site && *f->site ? f->site : "(none)");
+		long s = name_at(&r->sites, f->site, "(none)");
 		long long hour = f->t / 3600 - (f->t % 3600 < 0);
 
 		if (s >= 0 && hour > -(1LL << 40) && hour < (1LL << 40) &&
 		    hours_add(&r->hours, hour + (1LL << 40), s) < 0)
 			return -1;
 	}
-	if (f->outcome == RO_FIXED && f->duration_ms >= 0) {
+	if (f->outcome == RO_FIXED && (f->uptime_s > 0 || f->duration_ms >= 0)) {
+		/* boot to record where the machine's uptime says it, else the run alone */
+		long ms = f->uptime_s > 0 ? f->uptime_s * 1000 : f->duration_ms;
+
 		if (room((void **)&r->dur, &r->dur_alloc, r->ndur, sizeof(*r->dur)) < 0)
 			return err_set("cannot count run times: %s", err_cause(ENOMEM));
-		r->dur[r->ndur++] = f->duration_ms;
-		if (f->duration_ms > r->slowest.duration_ms) {
+		r->dur[r->ndur++] = ms;
+		r->nboot += f->uptime_s > 0;
+		if (ms > r->slowest_ms) {
 			facts_free(&r->slowest);
 			if (facts_copy(&r->slowest, f) < 0)
 				return -1;
+			r->slowest_ms = ms;
 		}
 	}
 	if (!f->machine)
 		return 0;
-	m = dict_add(&r->machines, f->machine, &added);
+	m = dict_add(&r->machines, f->machine, &added);	/* short: machine_key() */
 	if (m < 0 || room((void **)&r->mach, &r->mach_alloc, (size_t)m, sizeof(*r->mach)) < 0)
 		return err_set("cannot count machines: %s", err_cause(ENOMEM));
 	/* the latest record decides; for records of one time, the one fed last */
@@ -631,8 +652,18 @@ static int apply(struct logreport *r, const struct facts *f, size_t order)
 	    (f->t == r->mach[m].f.t && order > r->mach[m].order)) {
 		struct facts copy;
 
-		if (facts_copy(&copy, f) < 0)
+		/* a machine fixed or clean is not listed: only what the key table shows of it */
+		if (f->next == NX_OK) {
+			struct facts lean = { .outcome = f->outcome, .next = f->next, .t = f->t,
+					      .duration_ms = f->duration_ms, .uptime_s = f->uptime_s,
+					      .site = f->site, .computer = f->computer,
+					      .serial = f->serial };
+
+			if (facts_copy(&copy, &lean) < 0)
+				return -1;
+		} else if (facts_copy(&copy, f) < 0) {
 			return -1;
+		}
 		facts_free(&r->mach[m].f);
 		r->mach[m].f = copy;
 		r->mach[m].order = order;
@@ -640,20 +671,20 @@ static int apply(struct logreport *r, const struct facts *f, size_t order)
 	return 0;
 }
 
-static int add_keys(struct logreport *r, struct json_object *rec, const char *machine,
+static int add_keys(struct logreport *r, const struct auditlog_row *row, const char *machine,
 		    const char *time)
 {
-	struct json_object *keys = member(rec, "bitlocker", json_type_array);
-
-	for (size_t i = 0; keys && i < json_object_array_length(keys); i++) {
-		struct json_object *k = json_object_array_get_idx(keys, i);
-		const char *id = str(k, "key_id");
+	for (size_t i = 0; i < row->nkeys; i++) {
+		const struct auditlog_row_key *k = &row->keys[i];
 		char *seen;
 		int added;
 
-		if (!id)
+		if (!k->key_id)
 			continue;
-		if (asprintf(&seen, "%s\x1f%s", machine ? machine : "?", id) < 0)
+		char kb[8 + SHA256_HEX_LEN];
+
+		if (asprintf(&seen, "%s\x1f%s", machine ? machine : "?",
+			     short_key(k->key_id, 200, kb)) < 0)
 			return err_set("cannot count keys: %s", err_cause(ENOMEM));
 		added = 0;
 		if (dict_add(&r->keyseen, seen, &added) < 0) {
@@ -666,8 +697,8 @@ static int add_keys(struct logreport *r, struct json_object *rec, const char *ma
 		if (room((void **)&r->keys, &r->keys_alloc, r->nkeys, sizeof(*r->keys)) < 0)
 			return err_set("cannot count keys: %s", err_cause(ENOMEM));
 		r->keys[r->nkeys] = (struct keyuse){
-			.key_id = dup_cut(id, 200), .device = dup_cut(str(k, "device"), 200),
-			.from = dup_cut(str(k, "source"), 300), .time = dup_cut(time, 64),
+			.key_id = dup_cut(k->key_id, 200), .device = dup_cut(k->device, 200),
+			.from = dup_cut(k->source, 300), .time = dup_cut(time, 64),
 			.mkey = machine ? strdup(machine) : NULL, .machine = SIZE_MAX,
 		};
 		r->nkeys++;
@@ -675,45 +706,46 @@ static int add_keys(struct logreport *r, struct json_object *rec, const char *ma
 	return 0;
 }
 
-static void rule_count(struct logreport *r, struct json_object *rec)
+static void rule_count(struct logreport *r, const struct auditlog_row *row)
 {
-	struct json_object *vols = member(rec, "volumes", json_type_array);
+	for (size_t i = 0; i < row->nfound; i++) {
+		const struct auditlog_row_finding *x = &row->found[i];
+		long at = name_at(&r->rules, x->rule, "(no rule)");
+		struct ruletally *t;
 
-	for (size_t i = 0; vols && i < json_object_array_length(vols); i++) {
-		struct json_object *f =
-			member(json_object_array_get_idx(vols, i), "findings", json_type_array);
-
-		for (size_t k = 0; f && k < json_object_array_length(f); k++) {
-			struct json_object *x = json_object_array_get_idx(f, k);
-			const char *rule = str(x, "rule"), *verdict = str(x, "verdict"),
-				   *action = str(x, "action");
-			long at = dict_add(&r->rules, rule && *rule ? rule : "(no rule)", NULL);
-			struct ruletally *t;
-
-			if (at < 0 || room((void **)&r->rule_t, &r->rule_alloc, (size_t)at,
-					   sizeof(*r->rule_t)) < 0) {
-				r->oom = 1;
-				return;
-			}
-			t = &r->rule_t[at];
-			t->findings++;
-			t->faulty += verdict && !strcmp(verdict, "faulty");
-			t->unknown += verdict && !strcmp(verdict, "unknown");
-			t->quarantined += action && !strcmp(action, "quarantine") && flag(x, "done");
+		if (at < 0 || room((void **)&r->rule_t, &r->rule_alloc, (size_t)at,
+				   sizeof(*r->rule_t)) < 0) {
+			r->oom = 1;
+			return;
 		}
+		t = &r->rule_t[at];
+		t->findings++;
+		t->faulty += x->faulty;
+		t->unknown += x->unknown;
+		t->quarantined += x->quarantined;
 	}
 }
 
 int logreport_record(struct logreport *r, struct json_object *rec, const char *source)
 {
-	struct json_object *m = member(rec, "machine", json_type_object), *dur;
+	struct auditlog_row row;
+	int rc;
+
+	auditlog_row(rec, &row);
+	rc = logreport_row(r, &row, source);
+	auditlog_row_free(&row);
+	return rc;
+}
+
+int logreport_row(struct logreport *r, const struct auditlog_row *row, const char *source)
+{
 	struct facts f;
 	struct source *s;
-	char key[4096], names[1024];
-	const char *stage = str(rec, "stage"), *run = str(rec, "run");
-	const char *action = str(rec, "action"), *outcome = str(rec, "outcome");
-	const char *uuid = str(m, "product_uuid"), *serial = str(m, "product_serial");
-	int begun = stage && !strcmp(stage, "begun"), rc = 0;
+	char key[4096];
+	const char *uuid = row->product_uuid, *serial = row->product_serial;
+	const char *names = row->computer ? row->computer : "";
+	char rb[8 + SHA256_HEX_LEN];
+	int begun = row->stage && !strcmp(row->stage, "begun"), rc = 0;
 	size_t order = ++r->order;
 
 	source = source ? source : "-";
@@ -721,34 +753,31 @@ int logreport_record(struct logreport *r, struct json_object *rec, const char *s
 		return err_set("cannot count a record: %s", err_cause(ENOMEM));
 	s->records++;
 	s->begun += begun;
-	if (str(rec, "sig")) {
-		const char *sk = str(rec, "sig_key");
-
+	if (row->is_signed) {
 		s->signed_records++;
-		if (sk && s->sig_keys.n < 16 && dict_add(&s->sig_keys, sk, NULL) < 0)
+		if (row->sig_key && s->sig_keys.n < 16 && strlen(row->sig_key) <= 128 &&
+		    dict_add(&s->sig_keys, row->sig_key, NULL) < 0)
 			r->oom = 1;
 	}
 	r->records++;
-	/* records written before "restored" existed called a restore "fixed" (auditlog_row) */
-	if (action && !strcmp(action, "restore") && outcome && !strcmp(outcome, "fixed"))
-		outcome = "restored";
-	dur = member(rec, "duration_ms", json_type_int);
+	/* the row says a restore recorded as "fixed" (older logs) was "restored" */
 	f = (struct facts){
-		.outcome = begun ? RO_INTERRUPTED : outcome_of(outcome),
-		.t = parse_time(str(rec, "time")),
-		.duration_ms = dur ? (long)json_object_get_int64(dur) : -1,
-		.time = (char *)str(rec, "time"), .site = (char *)str(rec, "site"),
-		.operator_name = (char *)str(rec, "operator"), .computer = names,
+		.outcome = begun ? RO_INTERRUPTED : outcome_of(row->outcome),
+		.t = parse_time(row->time),
+		.duration_ms = row->duration_ms,
+		/* a hostile uptime (negative, past 30 years) says nothing */
+		.uptime_s = row->uptime_s > 0 && row->uptime_s < 946080000L ? row->uptime_s : -1,
+		.time = (char *)row->time, .site = (char *)row->site,
+		.operator_name = (char *)row->operator_name,
+		.computer = *names ? (char *)names : NULL,
 		.serial = (char *)(serial ? serial : uuid),
-		.reason = (char *)str(rec, "reason"), .source = (char *)source,
+		.reason = (char *)row->reason, .source = (char *)source,
 	};
-	f.next = classify(rec, f.outcome, names, sizeof(names));
+	f.next = classify(row, f.outcome);
 	f.machine = (char *)machine_key(uuid, serial, names, order, key, sizeof(key));
-	if (!*names)
-		f.computer = NULL;
-	if (begun && run) {
+	if (begun && row->run) {
 		/* held until its run's record comes; alone at the end, interrupted */
-		long p = dict_add(&r->runs, run, NULL);
+		long p = dict_add(&r->runs, short_key(row->run, 64, rb), NULL);
 
 		if (p < 0 || room((void **)&r->pend, &r->pend_alloc, (size_t)p, sizeof(*r->pend)) < 0)
 			rc = err_set("cannot count a record: %s", err_cause(ENOMEM));
@@ -757,11 +786,11 @@ int logreport_record(struct logreport *r, struct json_object *rec, const char *s
 		if (rc == 0 && p >= 0 && !r->pend[p].done)
 			r->pend[p].order = order;
 		/* a key used before the cut must be rotated all the same */
-		return rc == 0 ? add_keys(r, rec, f.machine, f.time) : rc;
+		return rc == 0 ? add_keys(r, row, f.machine, f.time) : rc;
 	}
-	if (run) {
+	if (row->run) {
 		/* its begun record, before or after it (a merge orders by time), is done */
-		long p = dict_add(&r->runs, run, NULL);
+		long p = dict_add(&r->runs, short_key(row->run, 64, rb), NULL);
 
 		if (p < 0 || room((void **)&r->pend, &r->pend_alloc, (size_t)p, sizeof(*r->pend)) < 0)
 			return err_set("cannot count a record: %s", err_cause(ENOMEM));
@@ -772,9 +801,9 @@ int logreport_record(struct logreport *r, struct json_object *rec, const char *s
 	}
 	rc = apply(r, &f, order);
 	if (rc == 0)
-		rc = add_keys(r, rec, f.machine, f.time);
+		rc = add_keys(r, row, f.machine, f.time);
 	if (rc == 0)
-		rule_count(r, rec);
+		rule_count(r, row);
 	return rc;
 }
 
@@ -958,6 +987,7 @@ static const char css[] =
 	"color:#fff;margin:8px 0}"
 	".good{background:#2e7d32}.bad{background:#c62828}.warn{background:#ef6c00}"
 	".ok{color:#2e7d32;font-weight:bold}.ko{color:#c62828;font-weight:bold}"
+	".server{color:#333;font-weight:normal}"
 	".cards{display:flex;flex-wrap:wrap;gap:8px;margin:8px 0}"
 	".card{flex:1 1 120px;border:1px solid #bdbdbd;border-left:8px solid #999;"
 	"padding:6px 10px;break-inside:avoid}"
@@ -1029,14 +1059,28 @@ static void write_sources(FILE *o, struct logreport *r)
 		fputs("<tr>", o);
 		cellc(o, "nw", s->info.name, 200);
 		if (!s->declared)
-			fputs("<td class=\"ko\">not checked</td>", o);
+			fputs("<td class=\"ko\">not checked", o);
 		else if (s->info.intact)
-			fputs("<td class=\"ok\">intact</td>", o);
+			fputs("<td class=\"ok\">intact", o);
 		else {
 			fputs("<td class=\"ko\">does not verify: <bdi>", o);
 			logreport_html_text(o, s->info.why, 400);
-			fputs("</bdi></td>", o);
+			fputs("</bdi>", o);
 		}
+		if (s->declared && s->info.server) {
+			/* as `log verify` says it: no one chain to check the file by */
+			fprintf(o, "<div class=\"server\">a log server's file: %zu record%s each "
+				"checked on its own, %zu in the chains of %zu stick%s",
+				s->info.records, s->info.records == 1 ? "" : "s", s->info.chained,
+				s->info.chains, s->info.chains == 1 ? "" : "s");
+			if (s->info.alone)
+				fprintf(o, "; %zu not chained", s->info.alone);
+			if (s->info.other)
+				fprintf(o, "; %zu other line%s skipped", s->info.other,
+					s->info.other == 1 ? "" : "s");
+			fputs("</div>", o);
+		}
+		fputs("</td>", o);
 		num(o, s->records);
 		if (s->declared && s->info.intact && s->info.sigs_checked) {
 			fputs("<td class=\"ok\">all good, checked with <bdi>", o);
@@ -1308,16 +1352,24 @@ static void write_chart(FILE *o, struct logreport *r)
 	lo = 0;
 	hi = n - 1;
 	while (hc[hi].hour - hc[lo].hour >= CHART_BINS) {
-		int low = hc[lo].n <= hc[hi].n;
-		long drop = low ? hc[lo].n : hc[hi].n;
+		/* whole hours, all sites together: the hour with fewer fixes goes */
+		size_t l2 = lo, h2 = hi;
+		long nl = 0, nh = 0, drop;
+		int low;
 
+		while (hc[l2].hour == hc[lo].hour)
+			nl += hc[l2++].n;
+		while (hc[h2].hour == hc[hi].hour)
+			nh += hc[h2--].n;
+		low = nl <= nh;
+		drop = low ? nl : nh;
 		if ((dropped + drop) * 100 > total)
 			break;
 		dropped += drop;
 		if (low)
-			lo++;
+			lo = l2;
 		else
-			hi--;
+			hi = h2;
 	}
 	w = 1;
 	if (hc[hi].hour - hc[lo].hour >= CHART_BINS) {
@@ -1611,19 +1663,34 @@ static void write_times(FILE *o, struct logreport *r)
 	duration(med, sizeof(med), r->dur[(r->ndur - 1) / 2]);
 	duration(p90, sizeof(p90), r->dur[(r->ndur - 1) * 9 / 10]);
 	duration(slow, sizeof(slow), r->dur[r->ndur - 1]);
-	fprintf(o, "<p>From bootfix starting on a machine to its record (the run's duration_ms; "
-		"the time to boot the stick is not recorded), over <span id=\"time-n\">%zu</span> "
-		"fixed records.</p>\n<div class=\"cards\"><div class=\"card\"><div class=\"v\" "
+	if (r->nboot == r->ndur)
+		fprintf(o, "<p>From the machine's boot to its record (the uptime it recorded: "
+			"booted from the stick, boot to fixed), over <span id=\"time-n\">%zu</span> "
+			"fixed records.</p>\n", r->ndur);
+	else if (r->nboot)
+		fprintf(o, "<p>Over <span id=\"time-n\">%zu</span> fixed records: <span "
+			"id=\"time-boot\">%zu</span> from the machine's boot to its record (the "
+			"uptime it recorded: booted from the stick, boot to fixed), <span "
+			"id=\"time-run\">%zu</span> from bootfix starting to its record only (their "
+			"records give no uptime: the run's duration_ms).</p>\n", r->ndur, r->nboot,
+			r->ndur - r->nboot);
+	else
+		fprintf(o, "<p>From bootfix starting on a machine to its record (the run's "
+			"duration_ms; these records give no uptime, so the time to boot is not "
+			"known), over <span id=\"time-n\">%zu</span> fixed records.</p>\n", r->ndur);
+	fprintf(o, "<div class=\"cards\"><div class=\"card\"><div class=\"v\" "
 		"data-ms=\"%ld\" id=\"time-median\">%s</div><div class=\"k\">median</div></div>"
 		"<div class=\"card\"><div class=\"v\" data-ms=\"%ld\" id=\"time-p90\">%s</div>"
 		"<div class=\"k\">9 in 10 machines within</div></div><div class=\"card\"><div "
 		"class=\"v\" data-ms=\"%ld\" id=\"time-slowest\">%s</div><div class=\"k\">slowest: "
-		"<bdi>", r->ndur, r->dur[(r->ndur - 1) / 2], med, r->dur[(r->ndur - 1) * 9 / 10],
+		"<bdi>", r->dur[(r->ndur - 1) / 2], med, r->dur[(r->ndur - 1) * 9 / 10],
 		p90, r->dur[r->ndur - 1], slow);
 	logreport_html_text(o, r->slowest.computer ? r->slowest.computer : r->slowest.serial, 40);
 	fputs("</bdi>, <bdi>", o);
 	logreport_html_text(o, r->slowest.time, 24);
-	fputs("</bdi></div></div></div>\n<svg id=\"time-chart\" viewBox=\"0 0 1000 170\" "
+	fprintf(o, "</bdi>, %s</div></div></div>\n", r->slowest.uptime_s > 0 ? "from boot" :
+		"the run alone");
+	fputs("<svg id=\"time-chart\" viewBox=\"0 0 1000 170\" "
 	      "role=\"img\" font-size=\"12\" "
 	      "font-family=\"DejaVu Sans,Arial,sans-serif\"><desc>Fixed machines by run time"
 	      "</desc>\n", o);

@@ -36,6 +36,12 @@ struct logreport_source_info {
 	size_t records;		/* records the check counted */
 	int sigs_checked;	/* every signature checked good with the key(s) below */
 	const char *keys;	/* the public key(s) given (file and fingerprint), or NULL */
+	int server;		/* a log server's file: records from many sticks, each
+				 * checked on its own, and chained by stick where they can */
+	size_t chains;		/* server: sticks whose chain was checked */
+	size_t chained;		/* server: records in those chains */
+	size_t alone;		/* server: records checked on their own only */
+	size_t other;		/* server: syslog lines that are not records */
 };
 
 /* The page holds at most this many rows of a list; the rest are counted. */
@@ -58,6 +64,14 @@ int logreport_source(struct logreport *r, const struct logreport_source_info *s)
  * 0, or -1 with err_set() when out of memory (the report is then short).
  */
 int logreport_record(struct logreport *r, struct json_object *rec, const char *source);
+
+struct auditlog_row;
+
+/*
+ * The same for a record's row (auditlog_row(), or a stream's line.row:
+ * AUDITLOG_STREAM_ROWS reads it without json-c); row is only read.
+ */
+int logreport_row(struct logreport *r, const struct auditlog_row *row, const char *source);
 
 /*
  * Write the page to out.  made is the time to print as when it was made

@@ -135,6 +135,28 @@ static int read_disks(struct machine *m, const char *sysroot)
 	return 0;
 }
 
+/*
+ * Whole seconds since the running system booted, or 0 when /proc/uptime
+ * cannot be read.  Booted from the stick, that is how long the machine has
+ * taken from boot to now: the report shows it as boot to fixed.
+ */
+static long read_uptime(void)
+{
+	char buf[64];
+	int fd = file_open(AT_FDCWD, "/proc/uptime", O_RDONLY, 0);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	char *end;
+	double up;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	up = strtod(buf, &end);
+	return end != buf && up >= 1 && up < 1e9 ? (long)up : 0;
+}
+
 int machine_read(struct machine *m, const char *sysroot)
 {
 	char path[4096];
@@ -155,6 +177,7 @@ int machine_read(struct machine *m, const char *sysroot)
 		rc = -1;
 	if (read_disks(m, sysroot) < 0)
 		rc = -1;
+	m->uptime_s = read_uptime();
 	return rc;
 }
 
@@ -193,6 +216,8 @@ struct json_object *machine_json(const struct machine *m)
 		json_object_array_add(disks, d);
 	}
 	json_object_object_add(o, "disks", disks);
+	if (m->uptime_s > 0)
+		json_object_object_add(o, "uptime_s", json_object_new_int64(m->uptime_s));
 	return o;
 }
 

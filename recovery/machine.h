@@ -35,6 +35,8 @@ struct machine {
 	size_t nnics;
 	struct diskinfo *disks;		/* from disk_info(), sorted by name */
 	size_t ndisks;
+	long uptime_s;			/* seconds since the running system booted (/proc/uptime):
+					 * in the rescue system, boot to record; 0 unknown */
 };
 
 /*

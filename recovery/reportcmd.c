@@ -1,8 +1,10 @@
 /*
- * reportcmd.c - `bootfix log report`: read each log, check it as `log
- * verify` does, feed its records to the report (logreport.c) and write the
- * page.  One log is in memory at a time.
+ * reportcmd.c - `bootfix log report`: read each log line by line, check it
+ * as `log verify` does, feed its records to the report (logreport.c) and
+ * write the page.  Memory holds the report's aggregates and a few lines,
+ * never a log.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +78,61 @@ static int is_a_log(const char *out, int argc, char **argv)
 	return 0;
 }
 
+/* A warning of the check (a torn record, unchecked signatures), said on stderr. */
+static void warn_stderr(void *ctx, const char *msg)
+{
+	fprintf(stderr, "bootfix: warning: %s: %s\n", text_safe(ctx), text_safe(msg));
+}
+
+/*
+ * Read a log line by line (a stick's log, a merged log or a log
+ * server's file) from st, checked as `log verify` checks it, feeding each
+ * record to r and then how it verified.  Memory holds a few lines, never
+ * the file.  Returns 0, or -1 having said why on stderr.
+ */
+static int report_log(struct logreport *r, struct auditlog_stream *st, size_t nkeys,
+		      const char *desc, long *records, int *bad)
+{
+	const char *path = auditlog_stream_name(st);
+	struct auditlog_verdict v;
+	struct auditlog_line l;
+	struct logreport_source_info si = { .name = path, .keys = desc };
+	int rc;
+
+	while ((rc = auditlog_stream_next(st, &l)) > 0) {
+		if ((l.kind != AUDITLOG_RECORD && l.kind != AUDITLOG_MERGED) || !l.row)
+			continue;
+		/* begun records too, superseded or not: the report pairs them itself */
+		if (logreport_row(r, l.row, path) < 0) {
+			fprintf(stderr, "bootfix: %s\n", err_msg());
+			return -1;
+		}
+		(*records)++;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "bootfix: %s\n", text_safe(err_msg()));
+		return -1;
+	}
+	si.intact = auditlog_stream_verdict(st, &v) == 0;
+	if (!si.intact) {
+		si.why = v.why;
+		fprintf(stderr, "bootfix: warning: %s does not verify: %s\n", text_safe(path),
+			text_safe(v.why));
+		*bad = 1;
+	}
+	si.records = v.records;
+	si.sigs_checked = si.intact && nkeys;
+	si.server = v.form == AUDITLOG_FORM_SYSLOG;
+	si.chains = v.chains;
+	si.chained = v.chained;
+	si.alone = v.alone;
+	si.other = v.other;
+	rc = logreport_source(r, &si);
+	if (rc < 0)
+		fprintf(stderr, "bootfix: %s\n", err_msg());
+	return rc;
+}
+
 static int cmd_report(const struct front_verb *self, struct front_args *a)
 {
 	const char *out = front_arg(a, 'o');
@@ -83,7 +140,8 @@ static int cmd_report(const struct front_verb *self, struct front_args *a)
 	size_t nkeys = 0;
 	char *desc = NULL;
 	struct logreport *r = NULL;
-	int rc = FRONT_EXIT_CANNOT, bad = 0;
+	struct auditlog_stream **st = NULL;
+	int rc = FRONT_EXIT_CANNOT, bad = 0, cannot = 0;
 	long records = 0;
 
 	if (!out)
@@ -99,42 +157,25 @@ static int cmd_report(const struct front_verb *self, struct front_args *a)
 		fprintf(stderr, "bootfix: %s\n", err_msg());
 		goto out;
 	}
+	/* every log opened first: one that cannot be is said before any is read */
+	if (!(st = calloc((size_t)a->argc, sizeof(*st)))) {
+		fprintf(stderr, "bootfix: cannot read logs: %s\n", err_cause(ENOMEM));
+		goto out;
+	}
+	for (int f = 0; f < a->argc; f++)
+		if (!(st[f] = auditlog_stream_open(a->argv[f], AUDITLOG_STREAM_ROWS, keys, nkeys,
+						   warn_stderr, a->argv[f]))) {
+			fprintf(stderr, "bootfix: %s\n", text_safe(err_msg()));
+			cannot = 1;
+		}
+	if (cannot)
+		goto out;
 	/* the log reading below is all this front does; the page is logreport.c's */
 	for (int f = 0; f < a->argc; f++) {
-		struct auditlog log;
-		struct logreport_source_info si = { .name = a->argv[f], .keys = desc };
-		size_t n = 0;
-
-		if (auditlog_read(&log, a->argv[f]) < 0) {
-			fprintf(stderr, "bootfix: %s\n", text_safe(err_msg()));
-			auditlog_free(&log);
+		if (report_log(r, st[f], nkeys, desc, &records, &bad) < 0)
 			goto out;
-		}
-		si.intact = auditlog_verify(&log, keys, nkeys, NULL, NULL, &n) == 0;
-		if (!si.intact) {
-			si.why = err_msg();
-			fprintf(stderr, "bootfix: warning: %s does not verify: %s\n",
-				text_safe(a->argv[f]), text_safe(si.why));
-			bad = 1;
-		}
-		si.records = n;
-		si.sigs_checked = si.intact && nkeys;
-		if (logreport_source(r, &si) < 0) {
-			fprintf(stderr, "bootfix: %s\n", err_msg());
-			auditlog_free(&log);
-			goto out;
-		}
-		for (size_t i = 0; i < log.n; i++) {
-			if (log.lines[i].kind == AUDITLOG_JUNK || !log.lines[i].rec)
-				continue;
-			if (logreport_record(r, log.lines[i].rec, a->argv[f]) < 0) {
-				fprintf(stderr, "bootfix: %s\n", err_msg());
-				auditlog_free(&log);
-				goto out;
-			}
-			records++;
-		}
-		auditlog_free(&log);
+		auditlog_stream_close(st[f]);
+		st[f] = NULL;
 	}
 	if (logreport_write_path(r, out, front_arg(a, 'f') != NULL) < 0) {
 		fprintf(stderr, "bootfix: %s\n", text_safe(err_msg()));
@@ -145,6 +186,9 @@ static int cmd_report(const struct front_verb *self, struct front_args *a)
 	       bad ? " (a log does not verify: the page says which)" : "");
 	rc = bad ? FRONT_EXIT_NOT_DONE : FRONT_EXIT_OK;
 out:
+	for (int f = 0; st && f < a->argc; f++)
+		auditlog_stream_close(st[f]);
+	free(st);
 	logreport_free(r);
 	for (size_t i = 0; i < nkeys; i++)
 		EVP_PKEY_free(keys[i]);

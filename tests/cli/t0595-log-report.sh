@@ -1,8 +1,9 @@
 #!/bin/bash
 # bootfix log report: the auditors' HTML page, opened in headless Chromium.
 # Logs from real fixes (fixed, hibernated and refused, clean, killed midway),
-# one tampered with, and a log of 400 records re-chained from a real one
-# with hostile names (markup, quotes, controls, bidi characters, URLs to a
+# one tampered with, a log server's file (rsyslog's format, records of two
+# sticks and of machines with none), and a log of 400 records re-chained
+# from a real one with hostile names (markup, quotes, controls, bidi characters, URLs to a
 # server this test runs on 127.0.0.1).  The figures in the page's DOM are
 # checked against counts made here from the JSON, no script may run, no
 # request may leave the page, and printing to A4 PDF works.  A screenshot
@@ -77,12 +78,43 @@ test_expect_success 'setup: a tampered copy, and 400 records with hostile names'
 	grep -q "127.0.0.1:$PORT/leak" made.jsonl
 '
 
-LOGS="stick1.jsonl stick2.jsonl tampered.jsonl made.jsonl"
+# a log server's file: records of two sticks (chained each, a stick name in
+# every record) and of machines with no stick (no chain), as rsyslog writes
+# them in its traditional file format, with another program's line between
+test_expect_success 'setup: a log server'"'"'s file (rsyslog'"'"'s format, two sticks, one line not a record)' '
+	REPORT_SERIAL=MS python3 $TOP/tests/tools/report-log.py stick1.jsonl 40 srv.jsonl 11 hostile &&
+	python3 - srv.jsonl > server.log <<-PY &&
+	import json, hashlib, sys
+	prev, seq = {}, {}
+	for i, line in enumerate(open(sys.argv[1], "rb")):
+	    r = json.loads(line)
+	    stick = ("stick-A", "stick-B", None)[i % 3]
+	    for k in ("seq", "prev"):
+	        r.pop(k)
+	    if stick:
+	        seq[stick] = seq.get(stick, 0) + 1
+	        r["stick"], r["seq"] = stick, seq[stick]
+	        r["prev"] = prev.get(stick, "0" * 64)
+	    b = json.dumps(r, separators=(",", ":"), ensure_ascii=False).encode()
+	    if stick:
+	        prev[stick] = hashlib.sha256(b).hexdigest()
+	    sys.stdout.buffer.write(b"Dec  1 20:%02d:%02d pc-%05d bootfix[%d]: " % (i // 60, i % 60, i, 100 + i) + b + b"\n")
+	    if i == 7:
+	        sys.stdout.buffer.write(b"Dec  1 20:00:08 ward-pc CRON[4242]: (root) CMD (run-parts /etc/cron.hourly)\n")
+	PY
+	expect_exit 0 $BOOTFIX log verify server.log > sv.out && cat sv.out &&
+	grep -q "^server.log: intact: 40 records from a log server, each checked" sv.out &&
+	grep -q "a log server.s file: 40 records, each checked on its own; 27 in the chains of 2 sticks" sv.out &&
+	grep -q "13 records not chained" sv.out &&
+	grep -q "1 syslog line not a record (skipped)" sv.out
+'
+
+LOGS="stick1.jsonl stick2.jsonl tampered.jsonl made.jsonl server.log"
 
 test_expect_success 'report: written, says a log does not verify (exit 1)' '
 	expect_exit 1 $BOOTFIX log report -o report.html $LOGS > r.out 2> r.err &&
 	cat r.out r.err &&
-	grep -Fx "report.html: report of $(($(cat $LOGS | wc -l))) records from 4 logs (a log does not verify: the page says which)" r.out &&
+	grep -Fx "report.html: report of $(($(cat $LOGS | wc -l) - 1)) records from 5 logs (a log does not verify: the page says which)" r.out &&
 	grep -q "warning: tampered.jsonl does not verify" r.err &&
 	test -s report.html
 '
@@ -113,8 +145,8 @@ records, machines, sites, fixed_site, keys = [], {}, {}, {}, set()
 runs_final = set()
 for f in sys.argv[1:]:
     for line in open(f, "rb"):
-        try:
-            r = json.loads(line)
+        try:	# a log server's line: the record after "HOST TAG: "
+            r = json.loads(line[line.find(b"{"):] if b"{" in line else line)
         except ValueError:
             continue
         if r.get("stage") != "begun" and r.get("run"):
@@ -290,9 +322,10 @@ test_expect_success 'chromium: no script ran; the DOM shows the figures counted 
 '
 
 test_expect_success 'chromium: the verification verdicts at the top, in words' '
-	grep -q "id=\"verdict\">1 of 4 logs do NOT verify" dom.html &&
+	grep -q "id=\"verdict\">1 of 5 logs do NOT verify" dom.html &&
 	grep -o "<td class=\"ko\">does not verify: <bdi>line [0-9]*: [^<]*" dom.html | grep -q "^<td class=\"ko\">does not verify: <bdi>line 3: chain broken" &&
-	test $(grep -o "<td class=\"ok\">intact</td>" dom.html | wc -l) = 3
+	test $(grep -o "<td class=\"ok\">intact</td>" dom.html | wc -l) = 3 &&
+	grep -F "<td class=\"ok\">intact<div class=\"server\">a log server'"'"'s file: 40 records each checked on its own, 27 in the chains of 2 sticks; 13 not chained; 1 other line skipped</div></td><td class=\"n\">40</td>" dom.html
 '
 
 test_expect_success 'signed logs: the key checked is named with its fingerprint; unchecked said so' '
@@ -318,6 +351,65 @@ test_expect_success 'a merged log: its records counted as those of the logs merg
 		a=$(grep -o "id=\"$id\">[0-9]*" merged.html) && b=$(grep -o "id=\"$id\">[0-9]*" parts.html) &&
 		echo "$a $b" && test "$a" = "$b" || exit 1
 	done
+'
+
+# records edited by an attacker, read the fast way (the scanner, not json-c):
+# a 1 MB site name, 2997 sites, far-off times, bad UTF-8, U+2028, text that
+# would close the style, hostile durations and uptimes
+test_expect_success 'hostile records: the page stays bounded, inert and says what it left out' '
+	python3 - stick1.jsonl > hostile.jsonl <<-PY &&
+	import copy, hashlib, json, sys
+	t = [json.loads(l) for l in open(sys.argv[1], "rb")][0]
+	for k in ("seq", "prev", "sig", "sig_key", "stage"):
+	    t.pop(k, None)
+	prev, out = "0" * 64, sys.stdout.buffer
+	def put(seq, r, raw=None):
+	    global prev
+	    r["seq"], r["prev"] = seq, prev
+	    b = json.dumps(r, separators=(",", ":"), ensure_ascii=False).encode()
+	    if raw:
+	        b = b.replace(b"@BAD@", raw)
+	    prev = hashlib.sha256(b).hexdigest()
+	    out.write(b + b"\n")
+	seq = 0
+	for i in range(3000):
+	    r = copy.deepcopy(t)
+	    seq += 1
+	    r.update(outcome="fixed", site="site %d" % i, operator="op %d" % i, run="run %d" % i,
+	             time="2024-07-19T%02d:00:00Z" % (i % 24), duration_ms=1000 + i)
+	    r["machine"] = {"product_serial": "H%d" % i, "uptime_s": 100 + i}
+	    if i < 10 and i % 2 == 0:	# the busiest site, its name 1 MB
+	        r["site"] = "A" * (1 << 20)
+	    if i == 1:
+	        r["site"] = "</style><style>*{display:none}</style>"
+	        r["operator"] = "line\u2028sep @BAD@"
+	    if i in (2, 3):
+	        r["time"] = ("1970-01-01T00:00:00Z", "9999-12-31T23:59:59Z")[i - 2]
+	    if i == 4:
+	        r["duration_ms"], r["machine"]["uptime_s"] = -5, -7
+	    if i == 5:	# the longest run time there can be; an uptime of 31,000 years
+	        r["duration_ms"], r["machine"]["uptime_s"] = 2 ** 63 - 1, 10 ** 12
+	    if i == 7:	# not a number of milliseconds: no time
+	        r["duration_ms"], r["machine"]["uptime_s"] = 1e300, 1.5
+	    put(seq, r, b"\xff\xfe" if i == 1 else None)
+	PY
+	test $(stat -c %s hostile.jsonl) -gt 1048576 &&
+	expect_exit 0 $BOOTFIX log report -o hostile.html hostile.jsonl > h.out 2> h.err &&
+	cat h.out h.err &&
+	test $(stat -c %s hostile.html) -lt 400000 &&
+	python3 dom.py hostile.html n-records machines-fixed chart-total chart-outside time-n time-boot time-run > h.ids &&
+	cat h.ids &&
+	grep -qx "n-records 3000" h.ids && grep -qx "machines-fixed 3000" h.ids &&
+	grep -qx "chart-total 2998" h.ids && grep -qx "chart-outside 2" h.ids &&
+	grep -qx "time-n 2998" h.ids && grep -qx "time-boot 2997" h.ids && grep -qx "time-run 1" h.ids &&
+	grep -q "id=\"time-slowest\">2562047788015 h 12 min<" hostile.html &&
+	grep -q "AAAAAAAAAA…</bdi>" hostile.html &&
+	grep -q "and 2496 more sites" hostile.html &&
+	test $(grep -o "<style" hostile.html | wc -l) = 1 &&
+	grep -q "&lt;/style&gt;&lt;style&gt;\*{display:none}&lt;/style&gt;" hostile.html &&
+	grep -q "line\\\\u2028sep" hostile.html &&
+	! grep -q "$(printf "\342\200\250")" hostile.html &&
+	! LC_ALL=C grep -q "$(printf "\377")" hostile.html
 '
 
 test_expect_success 'chromium: a screenshot and A4 print to PDF, first page as PNG (out/report/)' '

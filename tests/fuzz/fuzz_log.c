@@ -6,7 +6,7 @@
  * The input is a log; when it holds a form feed, what follows is its head file.
  * Each line is also read the fast way (auditlog_scan.c: only the members
  * verify or a row needs), which must tell the same kind of line and give
- * the same row as reading it whole (also the row the scanner reads without
+ * the same row (what the report reads of it included) as reading it whole (also the row the scanner reads without
  * json-c); a difference aborts.
  */
 #include <stddef.h>
@@ -19,6 +19,29 @@
 static int same(const char *a, const char *b)
 {
 	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* What the report reads of two rows (logreport.c): the same? */
+static int same_report(const struct auditlog_row *a, const struct auditlog_row *b)
+{
+	if (!same(a->stage, b->stage) || !same(a->run, b->run) || !same(a->sig_key, b->sig_key) ||
+	    a->is_signed != b->is_signed || a->uptime_s != b->uptime_s ||
+	    a->windows_volumes != b->windows_volumes || a->locked != b->locked ||
+	    a->stuck_locked != b->stuck_locked || a->stuck_problem != b->stuck_problem ||
+	    a->unknown != b->unknown || a->nfound != b->nfound || a->nkeys != b->nkeys)
+		return 0;
+	for (size_t i = 0; i < a->nfound; i++)
+		if (!same(a->found[i].rule, b->found[i].rule) ||
+		    a->found[i].faulty != b->found[i].faulty ||
+		    a->found[i].unknown != b->found[i].unknown ||
+		    a->found[i].quarantined != b->found[i].quarantined)
+			return 0;
+	for (size_t i = 0; i < a->nkeys; i++)
+		if (!same(a->keys[i].key_id, b->keys[i].key_id) ||
+		    !same(a->keys[i].device, b->keys[i].device) ||
+		    !same(a->keys[i].source, b->keys[i].source))
+			return 0;
+	return 1;
 }
 
 /* Line l (read whole) read again with only what flags ask for: the same? */
@@ -42,7 +65,8 @@ static void fast_agrees(const struct auditlog_line *l, int flags)
 		if (!same(a.computer, b.computer) || !same(a.outcome, b.outcome) ||
 		    !same(a.time, b.time) || !same(a.product_serial, b.product_serial) ||
 		    !same(a.windows, b.windows) || !same(a.key_ids, b.key_ids) ||
-		    a.quarantined != b.quarantined || a.findings != b.findings)
+		    a.quarantined != b.quarantined || a.findings != b.findings ||
+		    !same_report(&a, &b))
 			abort();
 		auditlog_row_free(&a);
 		auditlog_row_free(&b);
@@ -66,7 +90,8 @@ static void row_agrees(const struct auditlog_line *l)
 	    !same(a.reason, b.reason) || !same(a.stick, b.stick) ||
 	    !same(a.windows, b.windows) || !same(a.key_ids, b.key_ids) ||
 	    a.quarantined != b.quarantined || a.findings != b.findings ||
-	    a.faulty != b.faulty || a.volumes != b.volumes || a.duration_ms != b.duration_ms)
+	    a.faulty != b.faulty || a.volumes != b.volumes || a.duration_ms != b.duration_ms ||
+	    !same_report(&a, &b))
 		abort();
 	auditlog_row_free(&a);
 	auditlog_row_free(&b);

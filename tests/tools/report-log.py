@@ -5,7 +5,8 @@
 # M<n>) with its own site, operator, time over the 30 hours up to the
 # template's, outcome and next
 # action, as docs/log.md describes: some fixed after a begun record, a few
-# begun records alone (interrupted), BitLocker key IDs on one in ten.
+# begun records alone (interrupted), BitLocker key IDs on one in ten, the
+# machine's uptime (machine.uptime_s) on two in three.
 # With "hostile", one record in 37 has markup, quotes, controls and bidi
 # characters in its site, operator, computer name and serial (a URL in them
 # is $REPORT_HOSTILE_URL).  Writes OUT.jsonl.head too; the log verifies (no signatures).  Used by
@@ -37,6 +38,7 @@ KINDS = [("fixed", "none", False, "faulty", 80), ("refused", "hibernated", False
 weights = [k[4] for k in KINDS]
 HOSTILE = len(sys.argv) > 5 and sys.argv[5] == "hostile"
 URL = __import__("os").environ.get("REPORT_HOSTILE_URL", "http://127.0.0.1:9/x")
+SERIAL = __import__("os").environ.get("REPORT_SERIAL", "M")  # machines M0000000, ...
 EVIL = ["<script>document.title='pwned'</script>",
         "<img src=\"%s\" onerror=\"document.body.setAttribute('data-pwned','1')\">" % URL,
         "\"><svg onload=\"document.title='pwned'\"><a href=\"%s\">" % URL,
@@ -84,9 +86,14 @@ while made < n:
     r["time"] = stamp(START + int(30 * 3600 * (m / max(n, 1))) - rng.randrange(600))
     r["site"] = SITES[int(rng.paretovariate(1.2)) % len(SITES)]
     r["operator"] = OPERATORS[m % len(OPERATORS)]
-    r["machine"] = {"product_serial": "M%07d" % m, "nics": [], "disks": []}
+    r["machine"] = {"product_serial": SERIAL + "%07d" % m, "nics": [], "disks": []}
     r["run"] = "%032x" % rng.getrandbits(128)
     r["duration_ms"] = int(rng.lognormvariate(10.5, 0.5))
+    # two in three records give the machine's uptime (boot to record: the stick's
+    # boot, then the run); the others are as older bootfix wrote them, without
+    urng = random.Random(m)
+    if m % 3:
+        r["machine"]["uptime_s"] = r["duration_ms"] // 1000 + urng.randrange(40, 240)
     r["outcome"] = outcome
     v = r["volumes"][0] if r.get("volumes") else {}
     v["problem"], v["bitlocker_locked"] = problem, locked

@@ -9,6 +9,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +78,8 @@ struct r {
 	const char *verdict, *key_id, *rule, *reason;
 	long duration;
 	int locked;
+	long uptime;		/* machine.uptime_s when not 0 */
+	double dur_double;	/* duration_ms as a double (NaN, 1e300) when not 0 */
 };
 
 static struct json_object *record(const struct r *x)
@@ -92,6 +96,8 @@ static struct json_object *record(const struct r *x)
 	S(o, "run", x->run);
 	S(o, "stage", x->stage);
 	S(m, "product_serial", x->serial);
+	if (x->uptime)
+		json_object_object_add(m, "uptime_s", json_object_new_int64(x->uptime));
 	json_object_object_add(o, "machine", m);
 	json_object_object_add(v, "windows", json_object_new_boolean(x->computer != NULL));
 	json_object_object_add(v, "bitlocker_locked", json_object_new_boolean(x->locked));
@@ -124,6 +130,8 @@ static struct json_object *record(const struct r *x)
 	S(o, "reason", x->reason ? x->reason : "a reason");
 	if (x->duration)
 		json_object_object_add(o, "duration_ms", json_object_new_int64(x->duration));
+	if (x->dur_double != 0)
+		json_object_object_add(o, "duration_ms", json_object_new_double(x->dur_double));
 #undef S
 	return o;
 }
@@ -340,6 +348,176 @@ static void test_lists_bounded(void **state)
 	logreport_free(rep);
 }
 
+/* Boot to fixed where the record gives the machine's uptime, the run alone otherwise. */
+static void test_boot_time(void **state)
+{
+	struct logreport *rep = logreport_new();
+	char *html;
+
+	(void)state;
+	feed(rep, &(struct r){ .time = "2024-07-19T08:00:00Z", .outcome = "fixed", .serial = "B1",
+			       .verdict = "faulty", .duration = 60000, .uptime = 300 }, "a.jsonl");
+	feed(rep, &(struct r){ .time = "2024-07-19T08:01:00Z", .outcome = "fixed", .serial = "B2",
+			       .verdict = "faulty", .duration = 50000, .uptime = 100 }, "a.jsonl");
+	feed(rep, &(struct r){ .time = "2024-07-19T08:02:00Z", .outcome = "fixed", .serial = "R1",
+			       .verdict = "faulty", .duration = 20000 }, "a.jsonl");
+	/* hostile uptimes say nothing: the run time counts */
+	feed(rep, &(struct r){ .time = "2024-07-19T08:03:00Z", .outcome = "fixed", .serial = "R2",
+			       .verdict = "faulty", .duration = 10000, .uptime = -5 }, "a.jsonl");
+	feed(rep, &(struct r){ .time = "2024-07-19T08:04:00Z", .outcome = "fixed", .serial = "R3",
+			       .verdict = "faulty", .duration = 5000, .uptime = 1000000000000000L },
+	     "a.jsonl");
+	/* no time at all: NaN, a negative or fractional duration */
+	feed(rep, &(struct r){ .time = "2024-07-19T08:05:00Z", .outcome = "fixed", .serial = "N1",
+			       .verdict = "faulty", .dur_double = NAN }, "a.jsonl");
+	feed(rep, &(struct r){ .time = "2024-07-19T08:06:00Z", .outcome = "fixed", .serial = "N2",
+			       .verdict = "faulty", .duration = -5 }, "a.jsonl");
+	feed(rep, &(struct r){ .time = "2024-07-19T08:07:00Z", .outcome = "fixed", .serial = "N3",
+			       .verdict = "faulty", .dur_double = 1e300 }, "a.jsonl");
+	html = page(rep);
+	expect_safe_attributes(html);
+	expect_id(html, "time-n", "5");
+	expect_id(html, "time-boot", "2");
+	expect_id(html, "time-run", "3");
+	expect_id(html, "time-median", "20.0 s");
+	expect_id(html, "time-slowest", "5 min 00 s");
+	assert_non_null(strstr(html, "</bdi>, from boot</div>"));
+	free(html);
+	logreport_free(rep);
+	/* the longest run time a record can give is shown, not wrapped */
+	rep = logreport_new();
+	feed(rep, &(struct r){ .time = "2024-07-19T08:00:00Z", .outcome = "fixed", .serial = "L",
+			       .verdict = "faulty", .duration = LONG_MAX }, "a.jsonl");
+	html = page(rep);
+	expect_id(html, "time-slowest", "2562047788015 h 12 min");
+	assert_non_null(strstr(html, "the run alone</div>"));
+	free(html);
+	logreport_free(rep);
+}
+
+/* Hostile sizes and text: a 1 MB name, bad UTF-8, U+2028, text that closes the style. */
+static void test_hostile_text(void **state)
+{
+	struct logreport *rep = logreport_new();
+	size_t big = 1024 * 1024, n = 0;
+	char *huge = malloc(big + 1), *html;
+	const char *css = "</style><style>*{display:none}</style>";
+
+	(void)state;
+	assert_non_null(huge);
+	memset(huge, 'A', big);
+	huge[big] = '\0';
+	feed(rep, &(struct r){ .time = "2024-07-19T08:00:00Z", .site = huge, .op = huge,
+			       .outcome = "refused", .serial = huge, .computer = huge,
+			       .reason = huge, .rule = huge, .key_id = huge, .verdict = "faulty",
+			       .run = huge, .stage = "begun" }, "a.jsonl");
+	feed(rep, &(struct r){ .time = "2024-07-19T08:00:00Z", .site = huge, .op = huge,
+			       .outcome = "refused", .serial = huge, .computer = huge,
+			       .reason = huge, .rule = huge, .key_id = huge, .verdict = "faulty",
+			       .run = huge }, "a.jsonl");
+	feed(rep, &(struct r){ .time = "2024-07-19T08:01:00Z", .site = css,
+			       .op = "bad \xff\xfe UTF-8 \xc3", .outcome = "failed", .serial = "U",
+			       .computer = "line\xe2\x80\xa8sep\xe2\x80\xa9par",
+			       .reason = "}</td></tr></table><h1>forged</h1>" }, "a.jsonl");
+	html = page(rep);
+	expect_safe_attributes(html);
+	/* the page stays small: every text is cut, and says so */
+	assert_true(strlen(html) < 200000);
+	assert_non_null(strstr(html, "AAAAAAAAAA\xe2\x80\xa6<"));
+	/* the begun record and its run's record: one machine, refused, the 1 MB run paired */
+	expect_id(html, "machines-refused", "1");
+	expect_id(html, "machines-interrupted", "0");
+	/* one style element, bootfix's; the text that would close it is text */
+	for (const char *p = html; (p = strstr(p, "<style")); p++)
+		n++;
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(html, "&lt;/style&gt;&lt;style&gt;*{display:none}&lt;/style&gt;"));
+	assert_null(strstr(html, "<h1>forged"));
+	/* bytes that are not UTF-8 become U+FFFD; line and paragraph separators are shown */
+	assert_non_null(strstr(html, "bad \xef\xbf\xbd\xef\xbf\xbd UTF-8 \xef\xbf\xbd"));
+	assert_null(strstr(html, "\xff"));
+	assert_non_null(strstr(html, "line\\u2028sep\\u2029par"));
+	assert_null(strstr(html, "\xe2\x80\xa8"));
+	free(html);
+	free(huge);
+	logreport_free(rep);
+}
+
+/* 100,000 sites and operators: the tables list the first LOGREPORT_ROWS and count the rest. */
+static void test_many_names(void **state)
+{
+	struct logreport *rep = logreport_new();
+	char site[32], op[32], *html;
+	size_t rows = 0;
+	const char *t;
+
+	(void)state;
+	for (int i = 0; i < 100000; i++) {
+		snprintf(site, sizeof(site), "site %d", i);
+		snprintf(op, sizeof(op), "op %d", i);
+		feed(rep, &(struct r){ .time = "2024-07-19T08:00:00Z", .site = site, .op = op,
+				       .outcome = "fixed", .serial = site, .verdict = "faulty" },
+		     "a.jsonl");
+	}
+	html = page(rep);
+	t = strstr(html, "id=\"by-site\"");
+	assert_non_null(t);
+	for (const char *p = t; (p = strstr(p, "<tr><td>")) && p < strstr(t, "</table>"); p++)
+		rows++;
+	assert_int_equal(rows, LOGREPORT_ROWS);
+	/* past 20000 names, one row counts the records of the others */
+	assert_non_null(strstr(html, "(more names than the report tells apart)"));
+	assert_non_null(strstr(html, "and 19501 more sites"));
+	assert_non_null(strstr(html, "and 19501 more operators"));
+	expect_id(html, "machines-fixed", "100000");
+	assert_true(strlen(html) < 2 * 1024 * 1024);
+	free(html);
+	logreport_free(rep);
+}
+
+/* Fixes at times far in the past and future: the chart stays bounded and says what it left out. */
+static void test_far_times(void **state)
+{
+	struct logreport *rep = logreport_new();
+	char serial[32], *html;
+	size_t bins = 0;
+
+	(void)state;
+	/* each fix of a site of its own: hours are weighed whole, not per site */
+	for (int i = 0; i < 200; i++) {
+		snprintf(serial, sizeof(serial), "S%d", i);
+		feed(rep, &(struct r){ .time = "2024-07-19T08:00:00Z", .outcome = "fixed",
+				       .serial = serial, .site = serial, .verdict = "faulty" },
+		     "a.jsonl");
+	}
+	feed(rep, &(struct r){ .time = "1970-01-01T00:00:00Z", .outcome = "fixed", .serial = "P",
+			       .verdict = "faulty" }, "a.jsonl");
+	feed(rep, &(struct r){ .time = "9999-12-31T23:59:59Z", .outcome = "fixed", .serial = "F",
+			       .verdict = "faulty" }, "a.jsonl");
+	html = page(rep);
+	expect_id(html, "chart-total", "200");
+	expect_id(html, "chart-outside", "2");
+	assert_non_null(strstr(html, "left out of the chart"));
+	free(html);
+	logreport_free(rep);
+	/* half the fixes 8000 years from the others: drawn by periods of days, bounded */
+	rep = logreport_new();
+	for (int i = 0; i < 40; i++) {
+		snprintf(serial, sizeof(serial), "S%d", i);
+		feed(rep, &(struct r){ .time = i % 2 ? "1970-01-01T00:00:00Z" : "9999-12-31T23:59:59Z",
+				       .outcome = "fixed", .serial = serial, .verdict = "faulty" },
+		     "a.jsonl");
+	}
+	html = page(rep);
+	expect_id(html, "chart-total", "40");
+	for (const char *p = html; (p = strstr(p, "<rect class=\"bar\"")); p++)
+		bins++;
+	assert_int_equal(bins, 2);
+	assert_true(strlen(html) < 200000);
+	free(html);
+	logreport_free(rep);
+}
+
 static void test_write_path(void **state)
 {
 	char dir[128], path[256], link_to[256];
@@ -381,6 +559,10 @@ int main(void)
 		cmocka_unit_test(test_hostile_page),
 		cmocka_unit_test(test_counts),
 		cmocka_unit_test(test_lists_bounded),
+		cmocka_unit_test(test_boot_time),
+		cmocka_unit_test(test_hostile_text),
+		cmocka_unit_test(test_many_names),
+		cmocka_unit_test(test_far_times),
 		cmocka_unit_test(test_write_path),
 	};
 
