@@ -363,8 +363,11 @@ static int read_disks(struct hw *h, const char *sysroot)
 				k->size = sectors * 512;
 			free(s);
 		}
-		if (!k->name)
-			free(k->model), free(k->serial), h->ndisks--;
+		if (!k->name) {		/* no printable name: nothing to show it by */
+			free(k->model);
+			free(k->serial);
+			h->ndisks--;
+		}
 	}
 	closedir(d);
 	if (h->ndisks)
