@@ -6,7 +6,9 @@
 # Enter on the confirm screen fixes.  Which screen tty1 shows is read from
 # its screendumps: a screen that stays the same for 4 s is waiting for a
 # key (the scanning and working screens spin).  Afterwards, on this host,
-# the faulty file is in quarantine on the disk: the keyboard did it.
+# the faulty file is in quarantine on the disk: the keyboard did it.  A
+# third machine has no keyboard until the menu is up; then a USB keyboard
+# is plugged in (QMP device_add): its driver comes through busybox uevent.
 . "$(dirname "$0")/lib.sh"
 
 F291=C-00000291-00000000-00000032.sys
@@ -63,5 +65,26 @@ test_expect_success 'a USB keyboard alone (no PS/2 controller): Enter, Enter on 
 
 test_expect_success 'the PS/2 keyboard: Enter, Enter on tty1 fixes' '
 	drive ps2 ps2 && fixed ps2
+'
+test_expect_success 'a USB keyboard plugged in once the menu is up (busybox uevent): Enter, Enter fixes' '
+	"$TOP/scripts/mkdemo-disk" win-late.img > /dev/null &&
+	stick_copy stick-late.img && stick_cmdline stick-late.img bootfix.debug=1 &&
+	boot_start late --firmware uefi --keyboard none --qmp "$TRASH/late.qmp" \
+		--disk nvme:win-late.img stick-late.img &&
+	menu_or_fallback late && still late &&
+	! grep -a -m1 "bootfix: modules: " late.log | grep -w usbhid &&
+	cp late.b.ppm late-list.ppm &&
+	qmp late device_add "{\"driver\": \"usb-kbd\", \"bus\": \"xhci.0\", \"id\": \"kbd\"}" &&
+	# Enter until the list goes: keys typed before usbhid is loaded are lost
+	for _ in $(seq 1 60); do
+		qmp late send-key "{\"keys\": [{\"type\": \"qcode\", \"data\": \"ret\"}]}" > /dev/null
+		sleep 2
+		qmp late screendump "{\"filename\": \"$TRASH/late.a.ppm\"}" > /dev/null
+		cmp -s late-list.ppm late.a.ppm || break
+	done &&
+	still late && ! cmp -s late-list.ppm late.b.ppm && cp late.b.ppm late-confirm.ppm &&
+	qmp late send-key "{\"keys\": [{\"type\": \"qcode\", \"data\": \"ret\"}]}" > /dev/null &&
+	still late && ! cmp -s late-confirm.ppm late.b.ppm &&
+	{ qmp late quit > /dev/null; wait_poweroff late 60; } && fixed late
 '
 test_done
