@@ -25,7 +25,7 @@ ALL_CFLAGS = $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Irecovery
 ENGINE = recovery/err.o recovery/file.o recovery/utc.o recovery/rules.o recovery/proc.o \
 	 recovery/winpath.o recovery/disk.o recovery/ntfs.o recovery/finding.o \
 	 recovery/quarantine.o recovery/identity.o recovery/engine.o recovery/report.o \
-	 recovery/config.o recovery/machine.o recovery/live.o \
+	 recovery/config.o recovery/machine.o recovery/hw.o recovery/live.o \
 	 recovery/fault.o recovery/text.o recovery/runstate.o recovery/sha256.o
 # the audit log: the record, signatures, reading, verifying, appending, rows, merging
 ENGINE += recovery/auditlog.o recovery/auditlog_sign.o recovery/auditlog_read.o \
@@ -43,7 +43,7 @@ BITLOCKER = recovery/bitlocker_guid.o recovery/bitlocker_meta.o recovery/bitlock
 	    recovery/bitlocker_bek.o recovery/bitlocker_derive.o recovery/bitlocker_unlock.o \
 	    recovery/bitlocker_dislocker.o
 ENGINE += $(BITLOCKER) recovery/keys.o recovery/csv.o
-FRONTS += recovery/unlockcmd.o
+FRONTS += recovery/unlockcmd.o recovery/hwcmd.o
 # bootfix log report: reads the logs for logreport.c's page
 FRONTS += recovery/reportcmd.o
 # keys from a terminal's raw bytes (the menu); no curses, no I/O
@@ -61,7 +61,7 @@ recovery/%.o: recovery/%.c recovery/*.h
 UNIT = tests/unit/test_rules tests/unit/test_winpath tests/unit/test_quarantine \
        tests/unit/test_auditlog tests/unit/test_config tests/unit/test_machine
 UNIT += tests/unit/test_bitlocker tests/unit/test_keys tests/unit/test_csv tests/unit/test_live
-UNIT += tests/unit/test_text tests/unit/test_termkey tests/unit/test_sha256
+UNIT += tests/unit/test_text tests/unit/test_termkey tests/unit/test_sha256 tests/unit/test_hw
 # children, FUSE daemons and the mount table (recovery/proc.c)
 UNIT += tests/unit/test_proc
 # the record the fronts write and the log screen's rows (record.c: prints nothing)

@@ -19,6 +19,7 @@
 #include "auditlog_internal.h"
 #include "err.h"
 #include "file.h"
+#include "hw.h"
 #include "identity.h"
 #include "quarantine.h"
 #include "report.h"
@@ -301,7 +302,20 @@ struct json_object *auditlog_record(const struct audit_info *ai)
 	}
 	json_object_object_add(o, "rules", a);
 	if (ai->machine) {
-		json_object_object_add(o, "machine", machine_json(ai->machine));
+		struct json_object *mj = machine_json(ai->machine);
+
+		/* the storage and USB controllers and their drivers: a disk
+		   the record does not list may hang off one without a driver */
+		if (r) {
+			json_object_object_add(mj, "controllers", hw_controllers_json(&r->hw));
+		} else {
+			struct hw h;
+
+			hw_read(&h, NULL, NULL);
+			json_object_object_add(mj, "controllers", hw_controllers_json(&h));
+			hw_free(&h);
+		}
+		json_object_object_add(o, "machine", mj);
 		if (machine_no_dmi(ai->machine))
 			json_object_array_add(notes, json_object_new_string(
 				"no DMI data on this machine (/sys/class/dmi/id)"));

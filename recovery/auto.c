@@ -28,6 +28,7 @@
 #include "engine.h"
 #include "err.h"
 #include "front.h"
+#include "hw.h"
 #include "identity.h"
 #include "menu.h"
 #include "record.h"
@@ -160,9 +161,14 @@ static void announce(enum verdict_screen s, const struct run *r, const char *ser
 	f = fopen(path, "we");
 	if (!f)
 		return;
-	fprintf(f, "bootfix: auto %s computer=%s serial=%s%s%s; log %s\n", word[s],
+	fprintf(f, "bootfix: auto %s computer=%s serial=%s%s%s; log %s", word[s],
 		text_safe(computer(r)), text_safe(serial ? serial : "-"), why[0] ? " reason=" : "",
 		text_safe(why), text_safe(log_note));
+	for (size_t i = 0; i < r->hw.ncontrollers; i++)
+		if (hw_bare(&r->hw.controllers[i]))
+			fprintf(f, "; disk controller without a driver: %04x:%04x",
+				r->hw.controllers[i].vendor, r->hw.controllers[i].device);
+	fputc('\n', f);
 	fclose(f);
 }
 
@@ -223,6 +229,15 @@ static void draw_result(enum verdict_screen s, const struct run *r, const char *
 		y = wrap(y, "Why:      ", why, LINES - 2 - y);
 	/* a record a log server did not take says where it is kept: all of it */
 	y = wrap(y, "Log:      ", log_note, LINES - 2 - y);
+	/* a disk hanging off a controller without a driver was not looked at */
+	for (size_t i = 0; i < r->hw.ncontrollers && y < LINES - 2; i++) {
+		char buf[256];
+
+		/* names are printable ASCII already (hw.c) */
+		if (hw_bare(&r->hw.controllers[i]))
+			mvprintw(y++, 2, "disk controller without a driver: %.*s", COLS - 38,
+				 hw_controller_text(&r->hw.controllers[i], buf, sizeof(buf)));
+	}
 	mvprintw(LINES - 1, 2, "%.*s", COLS - 4, tail);
 	refresh();
 }

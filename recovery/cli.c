@@ -4,7 +4,7 @@
  * Each verb is an entry (front.h's struct front_verb, after tmux's
  * cmd_entry) defined in its own front: scan, fix and restore in fixcmd.c,
  * rules in rulescmd.c, log in logcmd.c, unlock in unlockcmd.c, menu in
- * menu.c, auto in auto.c; version and help are here because they read the
+ * menu.c, auto in auto.c, hw in hwcmd.c; version and help are here because they read the
  * table.  Exit codes are front.h's (bootfix(8), EXIT STATUS).
  */
 #include <locale.h>
@@ -16,6 +16,7 @@
 #include "err.h"
 #include "fixcmd.h"
 #include "front.h"
+#include "hwcmd.h"
 #include "logcmd.h"
 #include "menu.h"
 #include "ntfs.h"
@@ -41,7 +42,7 @@ static const struct front_verb help_verb = {
 /* In the order `bootfix help` shows them. */
 static const struct front_verb *const verbs[] = {
 	&fixcmd_scan_verb, &fixcmd_fix_verb, &fixcmd_restore_verb, &rulescmd_verb, &logcmd_verb,
-	&unlockcmd_verb, &menu_verb, &auto_verb, &version_verb, &help_verb,
+	&unlockcmd_verb, &hwcmd_verb, &menu_verb, &auto_verb, &version_verb, &help_verb,
 };
 
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))

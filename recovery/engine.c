@@ -1210,6 +1210,7 @@ static int run_holding_lock(const struct engine_opts *o, const struct engine_out
 	begun_said = 0;
 	r->target = strdup(o->root ? o->root : o->device ? o->device : "all disks");
 	r->machine_serial = machine_serial(NULL);
+	hw_read(&r->hw, NULL, NULL);	/* out of memory: what was read */
 	if (o->root) {
 		struct volume *v = new_volume(r);
 
@@ -1360,5 +1361,6 @@ void run_free(struct run *r)
 	free(r->v);
 	free(r->target);
 	free(r->machine_serial);
+	hw_free(&r->hw);
 	memset(r, 0, sizeof(*r));
 }

@@ -17,6 +17,7 @@
 #include "err.h"
 #include "finding.h"
 #include "logsend.h"
+#include "hw.h"
 #include "ntfs.h"
 #include "rules.h"
 
@@ -125,6 +126,9 @@ struct run {
 	char *target;		/* what the user named, or "all disks" */
 	char *machine_serial;	/* this machine's serial number (DMI, machine_serial()),
 				   or NULL when absent or a placeholder */
+	struct hw hw;		/* this machine's controllers, disks and keyboards when
+				   the run began (hw_read()): a storage controller
+				   without a driver is why a disk is missing */
 };
 
 /*

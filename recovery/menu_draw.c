@@ -12,6 +12,7 @@
 
 #include <curses.h>
 
+#include "hw.h"
 #include "menu_internal.h"
 #include "screen.h"
 #include "text.h"
@@ -189,6 +190,22 @@ static void draw_scanning(struct menu *m)
 	footer("Please wait");
 }
 
+/* A storage controller without a driver: the disks behind it were not seen. */
+static int bare_controllers(struct menu *m, int y)
+{
+	char buf[256];
+
+	for (size_t i = 0; i < m->scan.hw.ncontrollers && y < LINES - 4; i++) {
+		if (!hw_bare(&m->scan.hw.controllers[i]))
+			continue;
+		paint_on(m, C_WARN, A_BOLD);
+		mvprintw(y++, 2, "disk controller without a driver: %.*s", COLS - 38,
+			 hw_controller_text(&m->scan.hw.controllers[i], buf, sizeof(buf)));
+		paint_off(m, C_WARN, A_BOLD);
+	}
+	return y;
+}
+
 /*
  * The list: one line a volume.  80 columns hold the marker, number,
  * device, size, computer and state; a wider terminal adds the volume label,
@@ -221,6 +238,7 @@ static void draw_overview(struct menu *m)
 				 m->f.rec.unreadable : m->f.rec.conf.problems[0]);
 		paint_off(m, C_WARN, A_BOLD);
 	}
+	y = bare_controllers(m, y);
 	if (m->scan.n == 0)
 		mvprintw(y, 2, "No NTFS or BitLocker volume found. Press s to scan again.");
 	if ((int)m->sel - m->top >= rows)
@@ -259,6 +277,43 @@ static void draw_overview(struct menu *m)
 	footer(m->under_init ?
 	       "Enter fix  d details  r restore  l log  s scan  p power  ? help" :
 	       "Enter fix  d details  r restore  l log  s scan  q quit  ? help");
+}
+
+/*
+ * The end of the details: this machine's storage and USB controllers with
+ * their drivers, its disks and its keyboards (hw.c, read when the scan
+ * began), scrolled with the rest.  Every name is printable ASCII (hw.c).
+ */
+static void hardware(struct menu *m, int *y, int *line)
+{
+	const struct hw *h = &m->scan.hw;
+	char buf[256], size[32];
+
+#define HW_LINE(...) do { \
+		if ((*line)++ >= m->top && *y < LINES - 3) \
+			mvprintw((*y)++, 1, __VA_ARGS__); \
+	} while (0)
+	HW_LINE("%s", "");
+	HW_LINE("This machine: %zu controller%s, %zu disk%s, %zu keyboard%s", h->ncontrollers,
+		h->ncontrollers == 1 ? "" : "s", h->ndisks, h->ndisks == 1 ? "" : "s",
+		h->nkeyboards, h->nkeyboards == 1 ? "" : "s");
+	for (size_t i = 0; i < h->ncontrollers; i++) {
+		const struct hw_controller *c = &h->controllers[i];
+
+		HW_LINE(" %-12s %-12s %.*s", c->slot, c->driver ? c->driver : "NO DRIVER", COLS - 30,
+			hw_controller_text(c, buf, sizeof(buf)));
+	}
+	for (size_t i = 0; i < h->ndisks; i++) {
+		const struct hw_disk *k = &h->disks[i];
+
+		HW_LINE(" %-8s %-6s %9s  %.*s%s%.*s", k->name, k->bus,
+			text_size(k->size, size, sizeof(size)), COLS / 3, k->model ? k->model : "",
+			k->serial ? "  serial " : "", COLS / 3, k->serial ? k->serial : "");
+	}
+	for (size_t i = 0; i < h->nkeyboards; i++)
+		HW_LINE(" keyboard %-9s %.*s", h->keyboards[i].bus, COLS - 22,
+			h->keyboards[i].name ? h->keyboards[i].name : "");
+#undef HW_LINE
 }
 
 static void draw_details(struct menu *m)
@@ -334,6 +389,7 @@ static void draw_details(struct menu *m)
 			y++;
 		}
 	}
+	hardware(m, &y, &line);
 	footer("Up/Down scroll  Enter fix  Esc back");
 }
 

@@ -116,3 +116,16 @@ menu_or_fallback() {
 		[ -z "${BOOTFIX_REQUIRE_MENU:-}" ]
 	fi
 }
+
+# stick_cmdline STICK ARGS: add ARGS to the kernel command line of every
+# GRUB entry on a stick copy (EFI/debian/grub.cfg and EFI/BOOT/grub.cfg)
+stick_cmdline() {
+	local stick=$1 f
+	shift
+	for f in EFI/debian/grub.cfg EFI/BOOT/grub.cfg; do
+		mtype -i "$stick@@$ESP_OFFSET" "::/$f" > "$TRASH/.grub.cfg" &&
+			sed -i "s|^\([[:space:]]*linux /boot/vmlinuz .*\)$|\1 $*|" "$TRASH/.grub.cfg" &&
+			grep -q "^[[:space:]]*linux .* $*$" "$TRASH/.grub.cfg" &&
+			mcopy -o -i "$stick@@$ESP_OFFSET" "$TRASH/.grub.cfg" "::/$f" || return 1
+	done
+}

@@ -93,4 +93,20 @@ test_expect_success 'initramfs: the storage, keyboard, fuse, dm-crypt and FAT mo
 		grep -q "/$m.ko:" "root/usr/lib/modules/$kver/modules.dep" || { echo "no $m"; exit 1; }
 	done )
 '
+
+test_expect_success 'initramfs: RAID, SAS, VM and laptop keyboard drivers; trimmed pci.ids' '
+	kver=$(ls root/usr/lib/modules) &&
+	( for m in megaraid_sas mpt3sas mptsas mptspi hpsa smartpqi aacraid sym53c8xx vmw_pvscsi \
+		hv_vmbus hv_storvsc xen-blkfront hyperv-keyboard hid-hyperv i2c-hid-acpi \
+		intel-lpss-pci surface_aggregator surface_kbd ata_piix; do
+		grep -q "/$m.ko:" "root/usr/lib/modules/$kver/modules.dep" || { echo "no $m"; exit 1; }
+	done ) &&
+	grep -q "^alias pci:v0000103Cd0000323Asv.* hpsa$" \
+		"root/usr/lib/modules/$kver/modules.alias" &&
+	ids=root/usr/share/bootfix/pci.ids &&
+	grep -x "103c  Hewlett-Packard Company" $ids &&
+	grep -x "	323a  Smart Array G6 controllers" $ids &&
+	! grep -q "^C " $ids && test "$(stat -c %s $ids)" -lt 400000 &&
+	grep -q "|pci|" root/etc/bootfix/modalias-buses
+'
 test_done
