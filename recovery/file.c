@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -545,4 +546,41 @@ int file_open_parent(const char *path, char **base)
 		errno = e;
 	}
 	return fd;
+}
+
+char *file_attr(int dirfd, const char *name)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd = file_open(dirfd, name, O_RDONLY | O_NONBLOCK, 0);
+
+	if (fd < 0)
+		return NULL;
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	n = (ssize_t)strlen(buf);
+	while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	return n ? strdup(buf) : NULL;
+}
+
+DIR *file_opendir(const char *root, const char *sub, int *dfd)
+{
+	char path[4096];
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/%s", root, sub);
+	*dfd = file_open(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 0);
+	if (*dfd < 0)
+		return NULL;
+	d = fdopendir(*dfd);
+	if (!d)
+		close(*dfd);
+	return d;
 }

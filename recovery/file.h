@@ -10,6 +10,7 @@
 #define BOOTFIX_FILE_H
 
 #include <stddef.h>
+#include <dirent.h>
 #include <sys/types.h>
 
 #define FILE_HEAD_MAX 64
@@ -115,5 +116,19 @@ ssize_t file_pread_all(int fd, void *buf, size_t len, off_t off);
  * of memory.
  */
 char *file_read_text(int fd, size_t max);
+
+/*
+ * The first line of a small file below dirfd (a sysfs attribute), without
+ * trailing blanks; a new string the caller frees, or NULL when the file is
+ * absent, unreadable or empty.  At most 4095 bytes are read.
+ */
+char *file_attr(int dirfd, const char *name);
+
+/*
+ * ROOT/SUB (a sysfs directory such as "/sys" "class/net") opened with
+ * O_NOFOLLOW as a directory stream, its fd in *dfd (closed by closedir());
+ * NULL when absent.
+ */
+DIR *file_opendir(const char *root, const char *sub, int *dfd);
 
 #endif

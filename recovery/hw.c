@@ -23,30 +23,10 @@
 #include "hw.h"
 #include "text.h"
 
-/* The first line of a small sysfs file, trimmed; NULL when absent or empty. */
-static char *read_attr(int dirfd, const char *name)
-{
-	char buf[4096];
-	ssize_t n;
-	int fd = file_open(dirfd, name, O_RDONLY | O_NONBLOCK, 0);
-
-	if (fd < 0)
-		return NULL;
-	do
-		n = read(fd, buf, sizeof(buf) - 1);
-	while (n < 0 && errno == EINTR);
-	close(fd);
-	if (n <= 0)
-		return NULL;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return buf[0] ? strdup(buf) : NULL;
-}
-
 /* A hex attribute ("0x010400"); -1 when absent or not a number. */
 static long read_hex(int dirfd, const char *name)
 {
-	char *s = read_attr(dirfd, name), *end;
+	char *s = file_attr(dirfd, name), *end;
 	long v;
 
 	if (!s)
@@ -70,21 +50,6 @@ static char *link_base(int dirfd, const char *name)
 	target[n] = '\0';
 	slash = strrchr(target, '/');
 	return text_printable(slash ? slash + 1 : target, HW_NAME_MAX);
-}
-
-static DIR *open_sysdir(const char *sysroot, const char *sub, int *dfd)
-{
-	char path[4096];
-	DIR *d;
-
-	snprintf(path, sizeof(path), "%s/%s", sysroot, sub);
-	*dfd = file_open(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 0);
-	if (*dfd < 0)
-		return NULL;
-	d = fdopendir(*dfd);
-	if (!d)
-		close(*dfd);
-	return d;
 }
 
 const char *hw_class_name(unsigned class)
@@ -222,7 +187,7 @@ static int read_controllers(struct hw *h, const char *sysroot)
 {
 	struct dirent *e;
 	int dfd;
-	DIR *d = open_sysdir(sysroot, "bus/pci/devices", &dfd);
+	DIR *d = file_opendir(sysroot, "bus/pci/devices", &dfd);
 
 	if (!d)
 		return 0;
@@ -320,7 +285,7 @@ static int read_disks(struct hw *h, const char *sysroot)
 {
 	struct dirent *e;
 	int dfd;
-	DIR *d = open_sysdir(sysroot, "block", &dfd);
+	DIR *d = file_opendir(sysroot, "block", &dfd);
 
 	if (!d)
 		return 0;
@@ -345,17 +310,17 @@ static int read_disks(struct hw *h, const char *sysroot)
 		k->name = text_printable(e->d_name, HW_NAME_MAX);
 		disk_place(k, target);
 		snprintf(path, sizeof(path), "%s/device/model", e->d_name);
-		s = read_attr(dfd, path);
+		s = file_attr(dfd, path);
 		k->model = text_printable(s, HW_NAME_MAX);
 		free(s);
 		for (size_t i = 0; !k->serial && i < sizeof(serials) / sizeof(serials[0]); i++) {
 			snprintf(path, sizeof(path), "%s/%s", e->d_name, serials[i]);
-			s = read_attr(dfd, path);
+			s = file_attr(dfd, path);
 			k->serial = text_printable(s, HW_NAME_MAX);
 			free(s);
 		}
 		snprintf(path, sizeof(path), "%s/size", e->d_name);
-		if ((s = read_attr(dfd, path))) {
+		if ((s = file_attr(dfd, path))) {
 			char *end;
 			unsigned long long sectors = strtoull(s, &end, 10);
 
@@ -399,7 +364,7 @@ static int keyboard(int dfd, const char *dev)
 	int yes;
 
 	snprintf(path, sizeof(path), "%s/capabilities/key", dev);
-	if (!(s = read_attr(dfd, path)))
+	if (!(s = file_attr(dfd, path)))
 		return 0;
 	last = strrchr(s, ' ');
 	last = last ? last + 1 : s;
@@ -432,7 +397,7 @@ static int read_keyboards(struct hw *h, const char *sysroot)
 			continue;
 		}
 		snprintf(path, sizeof(path), "%s/name", dev);
-		name = read_attr(dfd, path);
+		name = file_attr(dfd, path);
 		snprintf(path, sizeof(path), "%s/id/bustype", dev);
 		bustype = read_hex(dfd, path);
 		k = realloc(h->keyboards, (h->nkeyboards + 1) * sizeof(*k));

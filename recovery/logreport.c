@@ -22,6 +22,7 @@
 #include "err.h"
 #include "file.h"
 #include "logreport.h"
+#include "text.h"
 #include "sha256.h"
 #include "utc.h"
 #include "version.h"
@@ -850,40 +851,6 @@ void logreport_free(struct logreport *r)
 
 /* ---- HTML text ---- */
 
-/* Length of the valid UTF-8 sequence at p (1-4) and its code point, or 0. */
-static size_t utf8_char(const unsigned char *p, uint32_t *cp)
-{
-	size_t n;
-	uint32_t c;
-
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return 1;
-	}
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-		c = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		c = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		c = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (p[i] & 0x3f);
-	}
-	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-	    (c >= 0xd800 && c < 0xe000))
-		return 0;
-	*cp = c;
-	return n;
-}
-
 /* Characters that change how text around them reads, or hide: shown as \uXXXX. */
 static int invisible(uint32_t c)
 {
@@ -903,7 +870,7 @@ void logreport_html_text(FILE *out, const char *s, size_t max)
 	}
 	while (*p) {
 		uint32_t c;
-		size_t n = utf8_char(p, &c);
+		size_t n = text_utf8_char(p, &c);
 
 		if (chars++ >= max) {
 			fputs("\xe2\x80\xa6", out);	/* … */

@@ -18,48 +18,9 @@
 #include "machine.h"
 #include "text.h"
 
-/* The first line of a small sysfs file, trimmed; NULL when absent or empty. */
-static char *read_attr(int dirfd, const char *name)
-{
-	char buf[256];
-	ssize_t n;
-	int fd = file_open(dirfd, name, O_RDONLY | O_NONBLOCK, 0);
-
-	if (fd < 0)
-		return NULL;
-	do
-		n = read(fd, buf, sizeof(buf) - 1);
-	while (n < 0 && errno == EINTR);
-	close(fd);
-	if (n <= 0)
-		return NULL;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	n = (ssize_t)strlen(buf);
-	while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
-	return n ? strdup(buf) : NULL;
-}
-
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(((const struct machine_nic *)a)->name, ((const struct machine_nic *)b)->name);
-}
-
-/* SYSROOT/SUB as a directory stream, its fd in *dfd; NULL when absent. */
-static DIR *open_sysdir(const char *sysroot, const char *sub, int *dfd)
-{
-	char path[4096];
-	DIR *d;
-
-	snprintf(path, sizeof(path), "%s/%s", sysroot, sub);
-	*dfd = file_open(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 0);
-	if (*dfd < 0)
-		return NULL;
-	d = fdopendir(*dfd);
-	if (!d)
-		close(*dfd);
-	return d;
 }
 
 static int read_nics(struct machine *m, const char *sysroot)
@@ -67,7 +28,7 @@ static int read_nics(struct machine *m, const char *sysroot)
 	char path[4096];
 	struct dirent *e;
 	int dfd;
-	DIR *d = open_sysdir(sysroot, "class/net", &dfd);
+	DIR *d = file_opendir(sysroot, "class/net", &dfd);
 
 	if (!d)
 		return 0;
@@ -78,7 +39,7 @@ static int read_nics(struct machine *m, const char *sysroot)
 		if (e->d_name[0] == '.' || !strcmp(e->d_name, "lo"))
 			continue;
 		snprintf(path, sizeof(path), "%s/address", e->d_name);
-		mac = read_attr(dfd, path);
+		mac = file_attr(dfd, path);
 		if (!mac || strspn(mac, "0:") == strlen(mac)) {
 			free(mac);
 			continue;
@@ -111,7 +72,7 @@ static int read_disks(struct machine *m, const char *sysroot)
 {
 	struct dirent *e;
 	int dfd;
-	DIR *d = open_sysdir(sysroot, "block", &dfd);
+	DIR *d = file_opendir(sysroot, "block", &dfd);
 
 	if (!d)
 		return 0;
@@ -168,7 +129,7 @@ int machine_read(struct machine *m, const char *sysroot)
 	snprintf(path, sizeof(path), "%s/class/dmi/id", sysroot);
 	dfd = file_open(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 0);
 	if (dfd >= 0) {
-#define X(f) m->f = read_attr(dfd, #f);
+#define X(f) m->f = file_attr(dfd, #f);
 		MACHINE_DMI_FIELDS
 #undef X
 		close(dfd);
@@ -259,7 +220,7 @@ char *machine_serial(const char *sysroot)
 	dfd = file_open(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 0);
 	if (dfd < 0)
 		return NULL;
-	raw = read_attr(dfd, "product_serial");
+	raw = file_attr(dfd, "product_serial");
 	close(dfd);
 	s = text_printable(raw, MACHINE_SERIAL_MAX);
 	free(raw);

@@ -9,8 +9,7 @@
 
 #include "text.h"
 
-/* Length of the valid UTF-8 sequence at p (1-4) and its code point, or 0. */
-static size_t utf8_char(const unsigned char *p, uint32_t *cp)
+size_t text_utf8_char(const unsigned char *p, uint32_t *cp)
 {
 	size_t n;
 	uint32_t c;
@@ -60,7 +59,7 @@ char *text_safe_buf(const char *s, char *buf, size_t len)
 		char piece[16];
 		size_t plen;
 		uint32_t cp;
-		size_t n = utf8_char(p, &cp);
+		size_t n = text_utf8_char(p, &cp);
 
 		if (n == 0 || (n == 1 && (cp < 0x20 || cp == 0x7f))) {
 			plen = (size_t)snprintf(piece, sizeof(piece), "\\x%02x", p[0]);
@@ -102,7 +101,7 @@ int text_needs_escape(const char *s)
 
 	while (p && *p) {
 		uint32_t cp;
-		size_t n = utf8_char(p, &cp);
+		size_t n = text_utf8_char(p, &cp);
 
 		if (n == 0 || (n == 1 && (cp < 0x20 || cp == 0x7f)) || hidden(cp))
 			return 1;

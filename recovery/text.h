@@ -42,6 +42,13 @@ int text_needs_escape(const char *s);
 char *text_printable(const char *s, size_t max);
 
 /*
+ * The valid UTF-8 sequence at p: its length (1-4) with its code point in
+ * *cp, or 0 when p does not start one (overlong forms, surrogates and code
+ * points past U+10FFFF are not valid).  p must be NUL-terminated.
+ */
+size_t text_utf8_char(const unsigned char *p, uint32_t *cp);
+
+/*
  * A size for people, in binary units with one decimal: "512 B", "1.5 KiB",
  * "476.9 GiB", "2048.0 TiB" (TiB is the largest unit).  Into buf (len
  * bytes, always NUL-terminated); returns buf.
