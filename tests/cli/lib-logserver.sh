@@ -6,6 +6,17 @@
 # stopped by the pid this test started, when the test ends.
 
 SERVER_PIDS=""
+LOGSEND_FILE=C-00000291-00000000-00000032.sys
+
+# disk IMG : a GPT disk with Windows and a faulty channel file
+disk() {
+	make_disk $1 gpt 40 32 && dev=$(attach $1) && ntfs_format ${dev}p1 Windows &&
+	ntfs_mount ${dev}p1 w && windows_tree w && channel_file w $LOGSEND_FILE "$FAULTY_TIME" &&
+	ntfs_umount w && losetup -d $dev
+}
+
+# conf LINE... : data/bootfix.conf of these lines
+conf() { printf '%s\n' "$@" > data/bootfix.conf; }
 
 # free_port : a TCP port nothing listens on at 127.0.0.1 right now
 free_port() {

@@ -11,16 +11,6 @@ F=C-00000291-00000000-00000032.sys
 LOG=data/logs/bootfix.jsonl
 export BOOTFIX_LOGSEND_DELAY_MS=50	# test only: 50, 100, 200 ms between tries
 
-# disk IMG : a GPT disk with Windows and a faulty channel file
-disk() {
-	make_disk $1 gpt 40 32 && dev=$(attach $1) && ntfs_format ${dev}p1 Windows &&
-	ntfs_mount ${dev}p1 w && windows_tree w && channel_file w $F "$FAULTY_TIME" &&
-	ntfs_umount w && losetup -d $dev
-}
-
-# conf LINE... : data/bootfix.conf of these lines
-conf() { printf '%s\n' "$@" > data/bootfix.conf; }
-
 test_expect_success 'setup: a CA, server certificates, rsyslogd with TLS and TCP listeners' '
 	make_ca ca && make_cert ca server "DNS:localhost,IP:127.0.0.1" &&
 	make_ca other && make_cert other wrong "DNS:localhost,IP:127.0.0.1" &&

@@ -12,14 +12,6 @@ F=C-00000291-00000000-00000032.sys
 LOG=data/logs/bootfix.jsonl
 export BOOTFIX_LOGSEND_DELAY_MS=50	# test only: 50, 100, 200 ms between tries
 
-disk() {
-	make_disk $1 gpt 40 32 && dev=$(attach $1) && ntfs_format ${dev}p1 Windows &&
-	ntfs_mount ${dev}p1 w && windows_tree w && channel_file w $F "$FAULTY_TIME" &&
-	ntfs_umount w && losetup -d $dev
-}
-
-conf() { printf '%s\n' "$@" > data/bootfix.conf; }
-
 test_expect_success 'setup: a CA, a server certificate, a port nothing listens on yet' '
 	make_ca ca && make_cert ca server "DNS:localhost,IP:127.0.0.1" &&
 	TLS=$(free_port) && TCP=$(free_port) &&

@@ -14,8 +14,6 @@ export BOOTFIX_LOGSEND_DELAY_MS=50	# test only: 50, 100, 200 ms between tries
 # tree DIR : a Windows folder with a faulty channel file
 tree() { windows_tree $1 && channel_file $1 $F "$FAULTY_TIME"; }
 
-conf() { printf '%s\n' "$@" > data/bootfix.conf; }
-
 test_expect_success 'setup: a CA, a certificate, a token, the receiver' '
 	make_ca ca && make_cert ca server "DNS:localhost,IP:127.0.0.1" &&
 	mkdir -p data/keys && cp ca.pem data/keys/log-ca.pem &&

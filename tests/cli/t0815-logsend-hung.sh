@@ -12,8 +12,6 @@ F=C-00000291-00000000-00000032.sys
 export BOOTFIX_LOGSEND_DELAY_MS=50 BOOTFIX_LOGSEND_TIMEOUT_MS=300
 
 tree() { windows_tree $1 && channel_file $1 $F "$FAULTY_TIME"; }
-conf() { printf '%s\n' "$@" > data/bootfix.conf; }
-
 test_expect_success 'setup: a CA, a listener that never answers' '
 	make_ca ca && mkdir -p data/keys && cp ca.pem data/keys/log-ca.pem &&
 	P=$(free_port) && mkdir -p mute &&
