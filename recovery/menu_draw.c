@@ -48,6 +48,14 @@ static const char *state_words(const struct menu *m, const struct volume *v, cha
 		snprintf(buf, len, "BitLocker locked %.8s", v->key_ids);
 		return buf;
 	}
+	if (v->member) {
+		/* the reason without its disk's name, which the list shows */
+		const char *why = v->reason ? strstr(v->reason, ": ") : NULL;
+
+		*colour = C_WARN;
+		snprintf(buf, len, "%s", why ? why + 2 : "RAID member: not supported");
+		return buf;
+	}
 	if (v->outcome == OUTCOME_FAILED) {
 		*colour = C_BAD;
 		snprintf(buf, len, "cannot read: %s", v->reason ? v->reason : "?");
