@@ -66,6 +66,15 @@ test_expect_success 'a member as a loop device, whole or one partition: refused'
 	test "$(image_sha a.img)" = "$(cat a.sha)"
 '
 
+test_expect_success 'a member of a DDF RAID 1 (the real pair in tests/data): refused, nothing changed' '
+	xz -dc "$TESTDATA/ddf-raid1-b.img.xz" > ddf.img && image_sha ddf.img > ddf.sha &&
+	test "$(blkid -p -o value -s TYPE ddf.img)" = ddf_raid_member &&
+	expect_exit 1 $BOOTFIX fix --device ddf.img --data data > ddf.out 2>&1 &&
+	sed -E "s/loop[0-9]+/loopN/g" ddf.out > ddf.norm && cat ddf.norm &&
+	grep -Fx "  refused: loopN: member of a RAID volume (DDF): not fixed through one disk" ddf.norm &&
+	test "$(image_sha ddf.img)" = "$(cat ddf.sha)"
+'
+
 test_expect_success 'a dynamic disk (MBR type 0x42) with NTFS and a faulty file: not supported, nothing changed' '
 	expect_exit 1 $BOOTFIX fix --device dyn.img --data data > dyn.out 2>&1 &&
 	cat dyn.out &&

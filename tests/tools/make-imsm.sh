@@ -11,10 +11,15 @@
 #   mdadm -C /dev/md/vol0 -l 1 -n 2 /dev/md/imsm0 --assume-clean
 #   dd the Windows disk (virtio vda) onto the volume, wait clean, stop.
 #
-# usage: tests/tools/make-imsm.sh [OUTDIR] (root; default tests/data)
+# With METADATA=ddf the same with SNIA DDF metadata (mdadm -e ddf):
+# tests/data/ddf-raid1-{a,b}.img.xz.
+#
+# usage: [METADATA=imsm|ddf] tests/tools/make-imsm.sh [OUTDIR] (root; default tests/data)
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-$top/tests/data}
+meta=${METADATA:-imsm}
+case $meta in imsm|ddf) ;; *) echo "make-imsm: METADATA is imsm or ddf" >&2; exit 2 ;; esac
 pkg=${PKGDIR:-}
 if [ -z "$pkg" ]; then
 	for d in "$top"/out/build/pkg/linux-image-*-amd64 /work/main/out/build/pkg/linux-image-*-amd64; do
@@ -61,6 +66,7 @@ for m in $mods; do
 	cp "$kmod/$m.ko" "$r/mod/"
 done
 echo "${mods//$'\n'/ }" | tr ' ' '\n' | sed -n 's|.*/||p' | tr '\n' ' ' > "$r/mod/order"
+echo "$meta" > "$r/meta"
 cat > "$r/init" <<'EOF'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -73,10 +79,11 @@ done
 for i in $(seq 1 100); do [ -b /dev/sdb ] && [ -b /dev/vda ] && break; sleep 0.1; done
 export IMSM_NO_PLATFORM=1 MDADM_NO_UDEV=1
 set -x
-mdadm -C /dev/md/imsm0 -e imsm -n 2 /dev/sda /dev/sdb -R &&
+meta=$(cat /meta)
+mdadm -C /dev/md/imsm0 -e $meta -n 2 /dev/sda /dev/sdb -R &&
 mdadm -C /dev/md/vol0 -l 1 -n 2 /dev/md/imsm0 -R --assume-clean &&
-dd if=/dev/vda of=/dev/md/vol0 bs=1M conv=fsync &&
-sync && mdadm --wait-clean /dev/md/vol0 ; cat /proc/mdstat
+dd if=/dev/vda of=/dev/md/vol0 bs=1M conv=fsync && echo WINDOWS-WRITTEN
+sync; mdadm --wait-clean /dev/md/vol0; cat /proc/mdstat
 mdadm --detail /dev/md/vol0
 mdadm --stop /dev/md/vol0 && mdadm --stop /dev/md/imsm0 && echo IMSM-MADE
 sync
@@ -85,7 +92,9 @@ EOF
 chmod +x "$r/init"
 (cd "$r" && find . | cpio -o -H newc --quiet) | gzip -1 > "$work/initrd"
 
-truncate -s 64M "$work/a.img" "$work/b.img"
+# DDF keeps 32 MiB of each disk for its metadata
+size=64M; [ "$meta" = ddf ] && size=96M
+truncate -s $size "$work/a.img" "$work/b.img"
 timeout 600 qemu-system-x86_64 -m 512 -nographic -no-reboot \
 	-kernel "$pkg/boot/vmlinuz-$kver" -initrd "$work/initrd" \
 	-append "console=ttyS0 panic=-1 quiet" \
@@ -95,7 +104,7 @@ timeout 600 qemu-system-x86_64 -m 512 -nographic -no-reboot \
 	-device ide-hd,bus=ide.1,drive=b,serial=BFXIMSM0B,model=bootfix-imsm-b \
 	-drive file="$work/win.img",format=raw,if=virtio,readonly=on \
 	</dev/null > "$work/console.log" 2>&1 || true
-if ! grep -q IMSM-MADE "$work/console.log"; then
+if ! grep -q IMSM-MADE "$work/console.log" || ! grep -q '^WINDOWS-WRITTEN' "$work/console.log"; then
 	cat "$work/console.log" >&2
 	echo "make-imsm: the guest did not make the array" >&2
 	exit 1
@@ -103,6 +112,6 @@ fi
 grep -E 'md12|resync|raid1|State' "$work/console.log" || true
 mkdir -p "$out"
 for m in a b; do
-	xz -9 -c "$work/$m.img" > "$out/imsm-raid1-$m.img.xz"
+	xz -9 -c "$work/$m.img" > "$out/$meta-raid1-$m.img.xz"
 done
-ls -l "$out"/imsm-raid1-*.img.xz
+ls -l "$out/$meta"-raid1-*.img.xz
