@@ -224,12 +224,14 @@ static int exit_code(const struct engine_opts *eo, const struct run *r)
 		return faulty || left ? FRONT_EXIT_NOT_DONE : failed ? FRONT_EXIT_CANNOT : FRONT_EXIT_OK;
 	case ENGINE_FIX:
 		if (eo->dry_run)
-			return faulty ? FRONT_EXIT_NOT_DONE : FRONT_EXIT_OK;
+			return faulty || left ? FRONT_EXIT_NOT_DONE : FRONT_EXIT_OK;
 		/* a volume that stayed locked may hold faulty files: not done */
 		for (size_t i = 0; i < r->n; i++)
 			left += r->v[i].locked && r->v[i].outcome == OUTCOME_REFUSED;
 		return left ? FRONT_EXIT_NOT_DONE : failed ? FRONT_EXIT_CANNOT : FRONT_EXIT_OK;
 	default:
+		if (left)	/* a RAID member or dynamic disk */
+			return FRONT_EXIT_NOT_DONE;
 		for (size_t i = 0; i < r->n; i++)
 			for (size_t k = 0; k < r->v[i].nfindings; k++)
 				if (!r->v[i].findings[k].done)

@@ -54,6 +54,15 @@ test_expect_success 'fix of the other member: refused, the record says imsm, not
 	PY
 '
 
+test_expect_success 'restore and a dry-run fix of a member: refused too, nothing changed' '
+	expect_exit 1 $BOOTFIX restore --device a.img --data data > restore.out 2>&1 &&
+	sed -E "s/loop[0-9]+/loopN/g" restore.out > restore.norm && cat restore.norm &&
+	grep -Fx "  refused: loopN: $IMSM" restore.norm &&
+	expect_exit 1 $BOOTFIX fix --dry-run --device a.img --data data > dry.out 2>&1 &&
+	sed -E "s/loop[0-9]+/loopN/g" dry.out | grep -Fx "  refused: loopN: $IMSM" &&
+	test "$(image_sha a.img)" = "$(cat a.sha)"
+'
+
 test_expect_success 'a member as a loop device, whole or one partition: refused' '
 	dev=$(attach a.img) && echo $dev > dev &&
 	expect_exit 1 $BOOTFIX fix --device $dev --data data > whole.out 2>&1 &&
