@@ -157,21 +157,6 @@ enum disk_member disk_member_of(const char *name)
 	return m;
 }
 
-const char *disk_member_name(enum disk_member m)
-{
-	switch (m) {
-	case DISK_MEMBER_IMSM:
-		return "Intel RAID volume (IMSM)";
-	case DISK_MEMBER_DDF:
-		return "RAID volume (DDF)";
-	case DISK_MEMBER_DYNAMIC:
-		return "dynamic disk";
-	case DISK_MEMBER_NONE:
-		break;
-	}
-	return NULL;
-}
-
 static int add(struct blockdev **out, size_t *n, const char *name, const char *disk,
 	       enum disk_member member)
 {

@@ -43,9 +43,6 @@ struct blockdev {
  */
 enum disk_member disk_member_of(const char *name);
 
-/* "Intel RAID volume (IMSM)", "RAID volume (DDF)", "dynamic disk" (static), or NULL. */
-const char *disk_member_name(enum disk_member m);
-
 /* A disk for the audit record. */
 struct diskinfo {
 	char *name;
