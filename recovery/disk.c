@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -93,7 +94,71 @@ static void probe(struct blockdev *b)
 	blkid_free_probe(pr);
 }
 
-static int add(struct blockdev **out, size_t *n, const char *name, const char *disk)
+/* The GPT partition types of a dynamic disk's LDM metadata and data. */
+static const char *const ldm_guid[] = {
+	"5808c8aa-7e8f-42e0-85d2-e1e90434cfb3",
+	"af9b60a0-1431-4f62-bc68-3311714a69ad",
+};
+
+static int dynamic_parts(blkid_probe pr)
+{
+	blkid_partlist pl = blkid_probe_get_partitions(pr);
+	blkid_parttable tab;
+	const char *kind;
+
+	if (!pl || !(tab = blkid_partlist_get_table(pl)) || !(kind = blkid_parttable_get_type(tab)))
+		return 0;
+	for (int i = 0; i < blkid_partlist_numof_partitions(pl); i++) {
+		blkid_partition part = blkid_partlist_get_partition(pl, i);
+		const char *t;
+
+		if (!part)
+			continue;
+		if (!strcmp(kind, "dos") && blkid_partition_get_type(part) == 0x42)
+			return 1;
+		t = blkid_partition_get_type_string(part);
+		for (size_t k = 0; t && !strcmp(kind, "gpt") && k < 2; k++)
+			if (!strcasecmp(t, ldm_guid[k]))
+				return 1;
+	}
+	return 0;
+}
+
+enum disk_member disk_member_of(const char *name)
+{
+	enum disk_member m = DISK_MEMBER_NONE;
+	char path[300];
+	blkid_probe pr;
+	const char *v;
+
+	snprintf(path, sizeof(path), "/dev/%s", name);
+	pr = blkid_new_probe_from_filename(path);
+	if (!pr)
+		return m;
+	/* RAID metadata sits at the disk's end, beneath any partition table */
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
+	blkid_probe_enable_partitions(pr, 0);
+	if (blkid_do_safeprobe(pr) == 0 && !blkid_probe_lookup_value(pr, "TYPE", &v, NULL)) {
+		if (!strcmp(v, "isw_raid_member"))
+			m = DISK_MEMBER_IMSM;
+		else if (!strcmp(v, "ddf_raid_member"))
+			m = DISK_MEMBER_DDF;
+	}
+	if (m == DISK_MEMBER_NONE) {
+		blkid_reset_probe(pr);
+		blkid_probe_enable_superblocks(pr, 0);
+		blkid_probe_enable_partitions(pr, 1);
+		blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS);
+		if (dynamic_parts(pr))
+			m = DISK_MEMBER_DYNAMIC;
+	}
+	blkid_free_probe(pr);
+	return m;
+}
+
+static int add(struct blockdev **out, size_t *n, const char *name, const char *disk,
+	       enum disk_member member)
 {
 	struct blockdev *grown = realloc(*out, (*n + 1) * sizeof(**out));
 	struct blockdev *b;
@@ -110,6 +175,7 @@ static int add(struct blockdev **out, size_t *n, const char *name, const char *d
 	b->disk = strdup(disk);
 	b->partno = sysfs_partno(name);
 	b->size = sysfs_size(name);
+	b->member = member;
 	probe(b);
 	return 0;
 }
@@ -130,6 +196,7 @@ static int add_disk(const char *name, struct blockdev **out, size_t *n)
 	DIR *d;
 	struct dirent *e;
 	size_t before = *n;
+	enum disk_member member = disk_member_of(name);
 
 	snprintf(path, sizeof(path), "/sys/class/block/%s", name);
 	d = opendir(path);
@@ -142,14 +209,14 @@ static int add_disk(const char *name, struct blockdev **out, size_t *n)
 		if (strncmp(e->d_name, name, strlen(name)))
 			continue;
 		snprintf(p, sizeof(p), "%s/%s/partition", path, e->d_name);
-		if (stat(p, &st) == 0 && add(out, n, e->d_name, name) < 0) {
+		if (stat(p, &st) == 0 && add(out, n, e->d_name, name, member) < 0) {
 			closedir(d);
 			return -1;
 		}
 	}
 	closedir(d);
 	if (*n == before && sysfs_size(name) > 0)
-		return add(out, n, name, name);
+		return add(out, n, name, name, member);
 	return 0;
 }
 
@@ -203,7 +270,8 @@ int disk_volumes(const char *path, struct blockdev **out, size_t *n)
 
 			*slash = '\0';
 			parent = strrchr(target, '/');
-			rc = add(out, n, base, parent ? parent + 1 : base);
+			parent = parent ? parent + 1 : base;
+			rc = add(out, n, base, parent, disk_member_of(parent));
 		} else {
 			rc = add_disk(base, out, n);
 		}

@@ -12,6 +12,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * What a whole disk is part of, from its own metadata: such a disk holds no
+ * volume that may be changed through it alone.
+ */
+enum disk_member {
+	DISK_MEMBER_NONE,
+	DISK_MEMBER_IMSM,	/* Intel RST RAID (libblkid "isw_raid_member") */
+	DISK_MEMBER_DDF,	/* SNIA DDF RAID (libblkid "ddf_raid_member") */
+	DISK_MEMBER_DYNAMIC,	/* Windows dynamic disk: MBR type 0x42 or GPT LDM partitions */
+};
+
 struct blockdev {
 	char *name;		/* kernel name: "sda1", "loop0p2" */
 	char *path;		/* "/dev/sda1" */
@@ -21,7 +32,16 @@ struct blockdev {
 	char *fstype;		/* libblkid TYPE ("ntfs", "BitLocker", ...) or NULL */
 	char *label;
 	char *uuid;
+	enum disk_member member;	/* of its whole disk */
 };
+
+/*
+ * What the whole disk name (a kernel name: "sda", "loop3") is a member of,
+ * read with libblkid from /dev/name: RAID metadata (IMSM, DDF) first, then
+ * a partition table of a Windows dynamic disk.  DISK_MEMBER_NONE when it is
+ * a plain disk or cannot be read.
+ */
+enum disk_member disk_member_of(const char *name);
 
 /* A disk for the audit record. */
 struct diskinfo {

@@ -1095,6 +1095,72 @@ static struct volume *new_volume(struct run *r)
 	return &grown[r->n++];
 }
 
+/*
+ * A volume on a disk that is one member of a RAID volume, or a dynamic
+ * disk: a fix through one disk would change one mirror behind the back of
+ * Intel's driver, or a piece of a volume Windows' LDM describes.  Nothing
+ * is mounted, not even read-only.
+ */
+static void member_volume(const struct engine_opts *o, struct volume *v, enum disk_member m,
+			  const char *disk)
+{
+	enum volume_outcome no = o->verb == ENGINE_SCAN ? OUTCOME_NONE : OUTCOME_REFUSED;
+
+	switch (m) {
+	case DISK_MEMBER_IMSM:
+		v->member = "imsm";
+		set_reason(v, no, "%s: member of an Intel RAID volume (IMSM): not fixed through one "
+			   "disk", disk);
+		break;
+	case DISK_MEMBER_DDF:
+		v->member = "ddf";
+		set_reason(v, no, "%s: member of a RAID volume (DDF): not fixed through one disk",
+			   disk);
+		break;
+	case DISK_MEMBER_DYNAMIC:
+		v->member = "dynamic";
+		set_reason(v, no, "%s: dynamic disk: not supported", disk);
+		break;
+	case DISK_MEMBER_NONE:
+		break;
+	}
+}
+
+/* A row for each member disk of b none of whose volumes made one: nothing is found silently. */
+static int member_disks(const struct engine_opts *o, const struct engine_output *out,
+			const struct blockdev *b, size_t nb, int image, struct run *r)
+{
+	for (size_t i = 0; i < nb; i++) {
+		char key[300], dev[300];
+		struct diskinfo di;
+		struct volume *v;
+		int seen = 0;
+
+		if (b[i].member == DISK_MEMBER_NONE || (i > 0 && !strcmp(b[i - 1].disk, b[i].disk)))
+			continue;
+		for (size_t k = 0; !seen && k < r->n; k++)
+			seen = r->v[k].disk && !strcmp(r->v[k].disk, b[i].disk);
+		snprintf(dev, sizeof(dev), "/dev/%s", b[i].disk);
+		snprintf(key, sizeof(key), "%s", image ? "p0" : dev);
+		if (seen || (o->only && strcmp(o->only, key)) || keep_line)
+			continue;
+		v = new_volume(r);
+		if (!v)
+			return err_set("cannot run: out of memory");
+		v->key = strdup(key);
+		v->device = strdup(dev);
+		v->disk = strdup(b[i].disk);
+		disk_ids(b[i].disk, &v->disk_model, &v->disk_serial);
+		disk_info(b[i].disk, &di);
+		v->size = di.size;
+		diskinfo_free(&di);
+		member_volume(o, v, b[i].member, b[i].disk);
+		if (out && out->volume_done)
+			out->volume_done(out->ctx, v);
+	}
+	return 0;
+}
+
 static long ms_since(const struct timeval *t0)
 {
 	struct timeval t1;
@@ -1279,10 +1345,15 @@ static int run_holding_lock(const struct engine_opts *o, const struct engine_out
 			set_reason(v, OUTCOME_FAILED, "interrupted before %s was examined", v->device);
 			continue;
 		}
-		do_volume(o, out, &b[i], v);
+		if (b[i].member != DISK_MEMBER_NONE)
+			member_volume(o, v, b[i].member, b[i].disk);
+		else
+			do_volume(o, out, &b[i], v);
 		if (out && out->volume_done)
 			out->volume_done(out->ctx, v);
 	}
+	if (!rc && !(o->stop && *o->stop))
+		rc = member_disks(o, out, b, nb, lo.fd >= 0, r);
 	disk_free(b, nb);
 	ntfs_umount_all();
 	bitlocker_close_all();

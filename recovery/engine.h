@@ -82,6 +82,11 @@ struct volume {
 	char *label;
 	char *uuid;
 	uint64_t size;
+	const char *member;	/* "imsm", "ddf" or "dynamic" (static): its disk is a member
+				   of a RAID volume or a Windows dynamic disk, so the
+				   volume is never examined nor changed through it (reason
+				   says so; a row for the whole disk when no volume of it
+				   was found); NULL for a plain disk */
 	int windows;		/* holds Windows\System32\config\SYSTEM */
 	int locked;		/* BitLocker, not unlocked */
 	int bitlocker;		/* a BitLocker volume (locked or unlocked by bootfix) */

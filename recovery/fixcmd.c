@@ -67,6 +67,8 @@ static void print_volume(const struct volume *v, enum engine_verb verb)
 		printf("  BitLocker");
 	if (v->locked)
 		printf("  locked");
+	else if (v->member)
+		printf("  not examined");
 	else if (v->windows)
 		printf("  Windows%s%s%s", v->computer_name ? " (" : "",
 		       v->computer_name ? text_safe(v->computer_name) : "", v->computer_name ? ")" : "");
@@ -114,7 +116,7 @@ static void print_volume(const struct volume *v, enum engine_verb verb)
 	if (v->kept)
 		printf("  %d audit record%s kept here not sent to the log servers yet%s\n", v->kept,
 		       v->kept == 1 ? "" : "s", verb == ENGINE_SCAN ? " (a fix sends them)" : "");
-	if (v->reason && v->outcome == OUTCOME_NONE && verb != ENGINE_SCAN)
+	if (v->reason && v->outcome == OUTCOME_NONE && (verb != ENGINE_SCAN || v->member))
 		printf("  %s\n", text_safe(v->reason));
 	else if (v->reason && v->outcome != OUTCOME_NONE)	/* files put back are not "fixed" */
 		printf("  %s: %s\n", verb == ENGINE_RESTORE && v->outcome == OUTCOME_FIXED ?
@@ -166,7 +168,7 @@ static void conf_warnings(const struct record *rec)
 static void print_run(const struct common *c, const struct run *r, const char *name)
 {
 	enum engine_verb verb = c->f.eo.verb;
-	size_t faulty, left, unknown = 0;
+	size_t faulty, left, unknown = 0, members = 0;
 	char undecided[96] = "";
 
 	if (c->json) {
@@ -190,6 +192,11 @@ static void print_run(const struct common *c, const struct run *r, const char *n
 	if (unknown && verb != ENGINE_RESTORE)
 		snprintf(undecided, sizeof(undecided), "; %zu need%s a decision (verdict "
 			 "unknown: see why above)", unknown, unknown == 1 ? "s" : "");
+	for (size_t i = 0; i < r->n; i++)
+		members += r->v[i].member != NULL;
+	if (members)
+		printf("%zu volume%s on a RAID member or dynamic disk not examined (see above)\n",
+		       members, members == 1 ? "" : "s");
 	if (verb == ENGINE_SCAN)
 		printf("%zu faulty file%s found%s\n", faulty, faulty == 1 ? "" : "s", undecided);
 	else if (verb == ENGINE_FIX)
@@ -207,19 +214,24 @@ static int exit_code(const struct engine_opts *eo, const struct run *r)
 	int failed = 0;
 
 	faulty = run_count_faulty(r, &left);
-	for (size_t i = 0; i < r->n; i++)
+	for (size_t i = 0; i < r->n; i++) {
 		failed += r->v[i].outcome == OUTCOME_FAILED;
+		/* a RAID member or dynamic disk may hold faulty files nobody looked at */
+		left += r->v[i].member != NULL;
+	}
 	switch (eo->verb) {
 	case ENGINE_SCAN:
-		return faulty ? FRONT_EXIT_NOT_DONE : failed ? FRONT_EXIT_CANNOT : FRONT_EXIT_OK;
+		return faulty || left ? FRONT_EXIT_NOT_DONE : failed ? FRONT_EXIT_CANNOT : FRONT_EXIT_OK;
 	case ENGINE_FIX:
 		if (eo->dry_run)
-			return faulty ? FRONT_EXIT_NOT_DONE : FRONT_EXIT_OK;
+			return faulty || left ? FRONT_EXIT_NOT_DONE : FRONT_EXIT_OK;
 		/* a volume that stayed locked may hold faulty files: not done */
 		for (size_t i = 0; i < r->n; i++)
 			left += r->v[i].locked && r->v[i].outcome == OUTCOME_REFUSED;
 		return left ? FRONT_EXIT_NOT_DONE : failed ? FRONT_EXIT_CANNOT : FRONT_EXIT_OK;
 	default:
+		if (left)	/* a RAID member or dynamic disk */
+			return FRONT_EXIT_NOT_DONE;
 		for (size_t i = 0; i < r->n; i++)
 			for (size_t k = 0; k < r->v[i].nfindings; k++)
 				if (!r->v[i].findings[k].done)

@@ -48,6 +48,13 @@ static const char *state_words(const struct menu *m, const struct volume *v, cha
 		snprintf(buf, len, "BitLocker locked %.8s", v->key_ids);
 		return buf;
 	}
+	if (v->member) {
+		/* short for the list: details and the result say it whole */
+		*colour = C_WARN;
+		return !strcmp(v->member, "dynamic") ? "dynamic disk: not supported" :
+		       !strcmp(v->member, "imsm") ? "Intel RAID member: not fixed" :
+		       "RAID member: not fixed";
+	}
 	if (v->outcome == OUTCOME_FAILED) {
 		*colour = C_BAD;
 		snprintf(buf, len, "cannot read: %s", v->reason ? v->reason : "?");
@@ -338,6 +345,8 @@ static void draw_details(struct menu *m)
 	}
 	if (v->identity_note)
 		y += screen_wrap(y, 1, COLS - 2, 2, "note: %s", v->identity_note);
+	if (v->member && v->reason)
+		y += screen_wrap(y, 1, COLS - 2, 2, "%s", v->reason);
 	if (v->problem == PROBLEM_HIBERNATED || v->hibernated)
 		mvprintw(y++, 1, "Windows is hibernated on this volume: fixing needs your decision.");
 	else if (v->problem == PROBLEM_FAST_RESTART)
@@ -356,7 +365,8 @@ static void draw_details(struct menu *m)
 	}
 	hline_at(y++);
 	if (!v->nfindings)
-		mvprintw(y++, 1, v->windows ? "No file that a rule covers." : v->locked ?
+		mvprintw(y++, 1, v->windows ? "No file that a rule covers." : v->member ?
+			 "Not examined: bootfix does not read this disk alone." : v->locked ?
 			 "Locked: what is on it shows once it is unlocked (Enter types its key)." :
 			 "No Windows here.");
 	for (size_t i = 0; i < v->nfindings; i++) {

@@ -61,6 +61,7 @@ struct json_object *report_volume(const struct volume *v)
 		json_object_object_add(o, "size", json_object_new_int64((int64_t)v->size));
 	json_object_object_add(o, "windows", json_object_new_boolean(v->windows));
 	json_object_object_add(o, "bitlocker_locked", json_object_new_boolean(v->locked));
+	put_str(o, "member", v->member);
 	if (v->bitlocker) {
 		struct json_object *b = json_object_new_object(), *ids = json_object_new_array();
 		char *list = v->key_ids ? strdup(v->key_ids) : NULL, *save = NULL;
