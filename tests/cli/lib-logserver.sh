@@ -15,8 +15,8 @@ disk() {
 	ntfs_umount w && losetup -d $dev
 }
 
-# conf LINE... : data/bootfix.conf of these lines
-conf() { printf '%s\n' "$@" > data/bootfix.conf; }
+# site_conf LINE... : data/bootfix.conf of these lines
+site_conf() { printf '%s\n' "$@" > data/bootfix.conf; }
 
 # free_port : a TCP port nothing listens on at 127.0.0.1 right now
 free_port() {

@@ -24,7 +24,7 @@ test_expect_success 'setup: a CA, server certificates, rsyslogd with TLS and TCP
 '
 
 test_expect_success 'a fix sends its record to both servers and says so' '
-	conf "site = Ward 3" "log-to = syslog+tls://127.0.0.1:$TLS" "log-to = syslog+tcp://127.0.0.1:$TCP" &&
+	site_conf "site = Ward 3" "log-to = syslog+tls://127.0.0.1:$TLS" "log-to = syslog+tcp://127.0.0.1:$TCP" &&
 	expect_exit 0 $BOOTFIX fix --device disk.img --data data > fix.out 2> fix.err &&
 	cat fix.err &&
 	grep -Fx "bootfix: record 2 written to $LOG" fix.err &&
@@ -62,7 +62,7 @@ test_expect_success 'the quarantine folder holds no kept record when every serve
 
 test_expect_success 'by name: localhost is checked against the certificate (and sent as SNI)' '
 	disk disk2.img &&
-	conf "log-to = syslog+tls://localhost:$TLS" &&
+	site_conf "log-to = syslog+tls://localhost:$TLS" &&
 	expect_exit 0 $BOOTFIX fix --device disk2.img --data data 2> fix2.err &&
 	grep -Fx "bootfix: sent to syslog+tls://localhost:$TLS" fix2.err &&
 	wait_lines rs/tls.log 2 && tail -n1 $LOG | cmp - <(tail -n1 rs/tls.log)
@@ -70,7 +70,7 @@ test_expect_success 'by name: localhost is checked against the certificate (and 
 
 test_expect_success 'another CA: refused, the record kept beside the manifest on the volume' '
 	disk disk3.img &&
-	conf "log-to = syslog+tls://127.0.0.1:$TLS" "log-ca = keys/other.pem" &&
+	site_conf "log-to = syslog+tls://127.0.0.1:$TLS" "log-ca = keys/other.pem" &&
 	cp other.pem data/keys/other.pem &&
 	expect_exit 0 $BOOTFIX fix --device disk3.img --data data 2> fix3.err &&
 	cat fix3.err &&
@@ -84,11 +84,11 @@ test_expect_success 'a certificate for another name or address: refused' '
 	S=$(free_port) && make_cert ca other-name "DNS:elsewhere.test" &&
 	start_s_server $TRASH/s1 $S $TRASH/elsewhere.pem $TRASH/elsewhere.key &&
 	disk disk4.img &&
-	conf "log-to = syslog+tls://127.0.0.1:$S" &&
+	site_conf "log-to = syslog+tls://127.0.0.1:$S" &&
 	expect_exit 0 $BOOTFIX fix --device disk4.img --data data 2> fix4.err &&
 	cat fix4.err &&
 	grep -F "bootfix: not logged to syslog+tls://127.0.0.1:$S: certificate verify failed: IP address mismatch; record kept in" fix4.err &&
-	conf "log-to = syslog+tls://localhost:$S" &&
+	site_conf "log-to = syslog+tls://localhost:$S" &&
 	disk disk5.img &&
 	expect_exit 0 $BOOTFIX fix --device disk5.img --data data 2> fix5.err &&
 	grep -F "bootfix: not logged to syslog+tls://localhost:$S: certificate verify failed: hostname mismatch; record kept in" fix5.err &&
@@ -97,7 +97,7 @@ test_expect_success 'a certificate for another name or address: refused' '
 
 test_expect_success 'a server of another CA (the wrong one) is refused the same way' '
 	W=$(free_port) && start_s_server $TRASH/s2 $W $TRASH/wrong.pem $TRASH/wrong.key &&
-	disk disk6.img && conf "log-to = syslog+tls://127.0.0.1:$W" &&
+	disk disk6.img && site_conf "log-to = syslog+tls://127.0.0.1:$W" &&
 	expect_exit 0 $BOOTFIX fix --device disk6.img --data data 2> fix6.err &&
 	grep -F "bootfix: not logged to syslog+tls://127.0.0.1:$W: certificate verify failed: unable to get local issuer certificate; record kept in" fix6.err &&
 	stop_server $TRASH/s2

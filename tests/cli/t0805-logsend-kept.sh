@@ -18,7 +18,7 @@ test_expect_success 'setup: a CA, a server certificate, a port nothing listens o
 	mkdir -p data/keys && cp ca.pem data/keys/log-ca.pem &&
 	openssl genpkey -algorithm ed25519 -out data/keys/log-signing.pem 2>/dev/null &&
 	openssl pkey -in data/keys/log-signing.pem -pubout -out pub.pem &&
-	conf "log-to = syslog+tls://127.0.0.1:$TLS" && disk disk.img
+	site_conf "log-to = syslog+tls://127.0.0.1:$TLS" && disk disk.img
 '
 
 test_expect_success 'server down: 4 tries, then kept on the volume, and said so' '

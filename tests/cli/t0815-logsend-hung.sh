@@ -22,20 +22,20 @@ s.bind((\"127.0.0.1\", int(sys.argv[1]))); s.listen(64); time.sleep(3600)" $P > 
 '
 
 test_expect_success 'syslog+tls: the TLS handshake times out, 4 tries, kept' '
-	tree w1 && conf "log-to = syslog+tls://127.0.0.1:$P" &&
+	tree w1 && site_conf "log-to = syslog+tls://127.0.0.1:$P" &&
 	expect_exit 0 $BOOTFIX fix --root w1 --data data 2> e1 && cat e1 &&
 	grep -F "bootfix: not logged to syslog+tls://127.0.0.1:$P: timed out in the TLS handshake (4 tries); record kept in" e1 &&
 	test -s w1/bootfix-quarantine/*/record-unsent.jsonl
 '
 
 test_expect_success 'syslog+tcp: written, but the server never closes: not counted as sent' '
-	tree w2 && conf "log-to = syslog+tcp://127.0.0.1:$P" &&
+	tree w2 && site_conf "log-to = syslog+tcp://127.0.0.1:$P" &&
 	expect_exit 0 $BOOTFIX fix --root w2 --data data 2> e2 && cat e2 &&
 	grep -F "bootfix: not logged to syslog+tcp://127.0.0.1:$P: timed out waiting for the server to close (4 tries); record kept in" e2
 '
 
 test_expect_success 'https: the same deadline' '
-	tree w3 && conf "log-to = https://127.0.0.1:$P/in" &&
+	tree w3 && site_conf "log-to = https://127.0.0.1:$P/in" &&
 	expect_exit 0 $BOOTFIX fix --root w3 --data data 2> e3 &&
 	grep -F "bootfix: not logged to https://127.0.0.1:$P/in: timed out in the TLS handshake (4 tries); record kept in" e3
 '
