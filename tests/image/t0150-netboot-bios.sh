@@ -41,7 +41,7 @@ test_expect_success 'with site settings but no log server: the site settings loa
 	wait_for quiet "bootfix: powering off" && wait_poweroff quiet 60 &&
 	grep -a "bootfix: no stick: site settings from the network boot" quiet.log &&
 	grep -a "bootfix: modules: " quiet.log | tr -d "\r" > mods &&
-	cat mods && grep -q " virtio_blk " mods &&
+	cat mods && grep -q " vfat " mods &&
 	! grep -E -w "virtio_net|e1000|e1000e|r8169|igb" mods &&
 	! grep -a "bootfix: network:" quiet.log
 '
