@@ -25,7 +25,7 @@ ALL_CFLAGS = $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Irecovery
 ENGINE = recovery/err.o recovery/file.o recovery/utc.o recovery/rules.o recovery/proc.o \
 	 recovery/winpath.o recovery/disk.o recovery/ntfs.o recovery/finding.o \
 	 recovery/quarantine.o recovery/identity.o recovery/engine.o recovery/report.o \
-	 recovery/config.o recovery/machine.o recovery/hw.o recovery/live.o \
+	 recovery/config.o recovery/machine.o recovery/hw.o recovery/raid.o recovery/live.o \
 	 recovery/fault.o recovery/text.o recovery/runstate.o recovery/sha256.o
 # the audit log: the record, signatures, reading, verifying, appending, rows, merging
 ENGINE += recovery/auditlog.o recovery/auditlog_sign.o recovery/auditlog_read.o \

@@ -22,12 +22,13 @@
 #include "err.h"
 #include "file.h"
 #include "proc.h"
+#include "raid.h"
 #include "runstate.h"
 #include "text.h"
 
 static int is_disk_name(const char *n)
 {
-	static const char *const prefix[] = { "sd", "nvme", "vd", "mmcblk", "loop", "xvd", "hd" };
+	static const char *const prefix[] = { "sd", "nvme", "vd", "mmcblk", "loop", "xvd", "hd", "md" };
 
 	for (size_t i = 0; i < sizeof(prefix) / sizeof(prefix[0]); i++)
 		if (!strncmp(n, prefix[i], strlen(prefix[i])))
@@ -176,6 +177,15 @@ static int add(struct blockdev **out, size_t *n, const char *name, const char *d
 	b->partno = sysfs_partno(name);
 	b->size = sysfs_size(name);
 	b->member = member;
+	if (!strncmp(disk, "md", 2)) {
+		struct raid r;
+		char text[96];
+
+		if (raid_read(NULL, disk, &r)) {
+			b->raid = strdup(raid_text(&r, text, sizeof(text)));
+			b->raid_missing = r.missing;
+		}
+	}
 	probe(b);
 	return 0;
 }
@@ -288,8 +298,11 @@ int disk_volumes(const char *path, struct blockdev **out, size_t *n)
 		if (!d)
 			return err_set("cannot list disks in /sys/class/block: %s", strerror(errno));
 		while ((e = readdir(d))) {
+			char md[32];
+
 			if (e->d_name[0] == '.' || !is_disk_name(e->d_name) ||
-			    sysfs_partno(e->d_name) > 0 || skip_disk(e->d_name))
+			    sysfs_partno(e->d_name) > 0 || skip_disk(e->d_name) ||
+			    raid_member_in_use(NULL, e->d_name, md))
 				continue;
 			if (add_disk(e->d_name, out, n) < 0) {
 				closedir(d);
@@ -314,6 +327,7 @@ void disk_free(struct blockdev *v, size_t n)
 		free(v[i].fstype);
 		free(v[i].label);
 		free(v[i].uuid);
+		free(v[i].raid);
 	}
 	free(v);
 }

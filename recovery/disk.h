@@ -1,7 +1,7 @@
 /*
  * disk.h - finding block devices and the file systems on them.
  *
- * Disks come from sysfs (sd*, nvme*, vd*, mmcblk*, loop*); each partition,
+ * Disks come from sysfs (sd*, nvme*, vd*, mmcblk*, loop*, md*); each partition,
  * or a whole disk without partitions, is one volume probed with libblkid.
  * Image files are attached as partition-scanning loop devices (what
  * `losetup -P` does) that the kernel also detaches when we exit.
@@ -33,6 +33,9 @@ struct blockdev {
 	char *label;
 	char *uuid;
 	enum disk_member member;	/* of its whole disk */
+	char *raid;		/* its whole disk is a RAID volume md assembled: "Intel RAID 1
+				   (2 disks)" (raid_text()), else NULL */
+	int raid_missing;	/* members that volume lacks: it is only read */
 };
 
 /*
@@ -99,6 +102,8 @@ void disk_detach(struct loopdev *lo);
 /*
  * List the volumes of one disk or partition (path: a block device), or of
  * every disk of the machine when path is NULL, each probed with libblkid.
+ * A disk that is a member of a running md RAID volume is left out of the
+ * whole machine's list: its volumes are listed through that RAID volume.
  * *out is an array the caller frees with disk_free().  Returns 0 or -1 with
  * err_set().
  */

@@ -31,6 +31,7 @@
 #include "machine.h"
 #include "ntfs.h"
 #include "quarantine.h"
+#include "raid.h"
 #include "runstate.h"
 #include "winpath.h"
 
@@ -695,6 +696,46 @@ static const struct keyring *stick_keys(const struct engine_opts *o,
 static void do_volume(const struct engine_opts *o, const struct engine_output *out,
 		      const struct blockdev *b, struct volume *v);
 
+/* ---- RAID volumes assembled read-only (raid.h) ---- */
+
+/* The RAID volume this volume's work made writable: settled once it is done. */
+static char raid_switched[32];
+
+/*
+ * Before the first write to a volume on a RAID volume: make that writable.
+ * -1 with err_set() when it cannot be, or must not be (a member missing).
+ */
+static int raid_begin(const struct engine_output *out, const struct blockdev *b)
+{
+	int rc;
+
+	if (!b->raid || !strcmp(raid_switched, b->disk))
+		return 0;
+	if (!b->raid_missing)
+		say(out, "making %s (%s) writable for the fix", b->disk, b->raid);
+	rc = raid_writable(b->disk);
+	if (rc == 1)
+		snprintf(raid_switched, sizeof(raid_switched), "%s", b->disk);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Once a volume is done: the RAID volume it made writable clean and read-only again. */
+static void raid_end(const struct engine_output *out, struct volume *v)
+{
+	char note[400];
+
+	if (!raid_switched[0])
+		return;
+	say(out, "waiting for %s to be clean, then making it read-only again", raid_switched);
+	if (raid_settle(raid_switched) < 0) {
+		snprintf(note, sizeof(note), "%s not settled: %s (Windows' RAID driver may check "
+			 "the whole volume once)", raid_switched, err_msg());
+		warn(out, "%s", note);
+		add_note(v, note);
+	}
+	raid_switched[0] = '\0';
+}
+
 /* ---- records kept on the volumes for the log servers ---- */
 
 /* engine_keep_record(): the record it keeps and the run whose folders take it. */
@@ -819,7 +860,7 @@ static void send_alone(const struct engine_opts *o, const struct engine_output *
 		return;
 	}
 	say(out, "mounting %s read-write to send the records kept on it", b->path);
-	if (ntfs_mount_rw(b->path, &keep_safe, &m, &p, &steps) < 0) {
+	if (raid_begin(out, b) < 0 || ntfs_mount_rw(b->path, &keep_safe, &m, &p, &steps) < 0) {
 		warn(out, "%d record%s kept on %s for the log servers not sent: %s", v->kept,
 		     v->kept == 1 ? "" : "s", b->path, err_msg());
 		return;
@@ -839,7 +880,7 @@ static void keep_volume(const struct engine_opts *o, const struct engine_output 
 	enum ntfs_problem p;
 
 	say(out, "mounting %s read-write to keep the record", b->path);
-	if (ntfs_mount_rw(b->path, &o->policy, &m, &p, &v->steps) < 0) {
+	if (raid_begin(out, b) < 0 || ntfs_mount_rw(b->path, &o->policy, &m, &p, &v->steps) < 0) {
 		set_reason(v, OUTCOME_FAILED, "%s", err_msg());
 		return;
 	}
@@ -895,6 +936,13 @@ static void do_bitlocker(const struct engine_opts *o, const struct engine_output
 	if (o->typed_key && (!o->only_key_for || !strcmp(o->only_key_for, v->key)))
 		ko.typed = o->typed_key;
 	ko.readonly = o->verb == ENGINE_SCAN || o->dry_run;
+	/* a RAID volume missing a member is only read: the NTFS inside says why */
+	if (!ko.readonly && b->raid_missing)
+		ko.readonly = 1;
+	else if (!ko.readonly && raid_begin(out, b) < 0) {
+		set_reason(v, OUTCOME_FAILED, "%s", err_msg());
+		goto out;
+	}
 	ko.tried = key_problem;
 	ko.ctx = (void *)out;
 	say(out, "unlocking %s", b->path);
@@ -1000,6 +1048,12 @@ static void do_volume(const struct engine_opts *o, const struct engine_output *o
 	if (v->hibernated && !o->policy.discard_hibernation) {
 		/* decided here, before ntfs-3g is even asked: the volume stays untouched */
 		refuse_hibernated(o, v, b->path);
+		return;
+	}
+	if (raid_begin(out, b) < 0) {
+		set_reason(v, b->raid_missing ? OUTCOME_REFUSED : OUTCOME_FAILED, "%s: %s", b->path,
+			   err_msg());
+		leave_all(o, v, err_msg());
 		return;
 	}
 	say(out, "mounting %s read-write", b->path);
@@ -1337,6 +1391,8 @@ static int run_holding_lock(const struct engine_opts *o, const struct engine_out
 		v->device = strdup(b[i].path);
 		v->disk = strdup(b[i].disk);
 		disk_ids(b[i].disk, &v->disk_model, &v->disk_serial);
+		v->raid = b[i].raid ? strdup(b[i].raid) : NULL;
+		v->raid_missing = b[i].raid_missing;
 		v->fstype = strdup(b[i].fstype);
 		v->label = b[i].label ? strdup(b[i].label) : NULL;
 		v->uuid = b[i].uuid ? strdup(b[i].uuid) : NULL;
@@ -1349,6 +1405,9 @@ static int run_holding_lock(const struct engine_opts *o, const struct engine_out
 			member_volume(o, v, b[i].member, b[i].disk);
 		else
 			do_volume(o, out, &b[i], v);
+		raid_end(out, v);
+		if (v->raid_missing && v->windows && o->verb == ENGINE_SCAN)
+			add_note(v, "its RAID volume is missing a disk: it is only read, never fixed");
 		if (out && out->volume_done)
 			out->volume_done(out->ctx, v);
 	}
@@ -1411,6 +1470,7 @@ void run_free(struct run *r)
 		free(v->device);
 		free(v->disk);
 		free(v->disk_model);
+		free(v->raid);
 		free(v->disk_serial);
 		free(v->bitlocker_description);
 		free(v->fstype);

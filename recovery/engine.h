@@ -76,6 +76,9 @@ struct volume {
 	char *disk_model;	/* the disk's model and serial (sysfs, disk_ids()): printable,
 				   at most DISK_ID_MAX bytes; NULL when unknown or a loop device */
 	char *disk_serial;
+	char *raid;		/* the RAID volume md assembled that it is on: "Intel RAID 1
+				   (2 disks)" or "... (2 disks, 1 missing)", else NULL */
+	int raid_missing;	/* that RAID volume lacks members: only read, never fixed */
 	char *bitlocker_description;	/* as Windows wrote it in the FVE metadata:
 				   "DESKTOP-NPM7RCA H: 7/4/2019", or NULL */
 	char *fstype;

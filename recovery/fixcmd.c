@@ -83,6 +83,9 @@ static void print_volume(const struct volume *v, enum engine_verb verb)
 		printf("  disk %s%s%s\n", v->disk_model ? text_safe(v->disk_model) : "",
 		       v->disk_model && v->disk_serial ? ", " : "",
 		       v->disk_serial ? text_safe(v->disk_serial) : "");
+	if (v->raid)
+		printf("  RAID %s, %s%s\n", v->disk, v->raid, v->raid_missing ?
+		       ": a disk is missing, so it is only read, never fixed" : "");
 	if (v->bitlocker_description && v->locked)
 		printf("  BitLocker description \"%s\" (computer, drive and date when "
 		       "encrypted)\n",

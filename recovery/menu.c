@@ -56,7 +56,8 @@ static void ask_fix(struct menu *m)
 		m->screen = SCR_KEY;
 		return;
 	}
-	if (!v->windows || v->locked || v->member || v->outcome == OUTCOME_FAILED)
+	if (!v->windows || v->locked || v->member || v->raid_missing ||
+	    v->outcome == OUTCOME_FAILED)
 		return;
 	memset(&m->policy, 0, sizeof(m->policy));
 	run_free(&m->job_run);	/* the decision screen is about the list's volume */

@@ -48,6 +48,10 @@ static const char *state_words(const struct menu *m, const struct volume *v, cha
 		snprintf(buf, len, "BitLocker locked %.8s", v->key_ids);
 		return buf;
 	}
+	if (v->raid_missing && v->windows) {
+		*colour = C_WARN;
+		return "RAID disk missing: read only";
+	}
 	if (v->member) {
 		/* short for the list: details and the result say it whole */
 		*colour = C_WARN;
@@ -213,6 +217,25 @@ static int bare_controllers(struct menu *m, int y)
 	return y;
 }
 
+/* Each RAID volume the volumes are on, once: "md126: Intel RAID 1 (2 disks)". */
+static int raid_volumes(struct menu *m, int y)
+{
+	for (size_t i = 0; i < m->scan.n && y < LINES - 4; i++) {
+		const struct volume *v = &m->scan.v[i];
+		size_t k = 0;
+
+		while (k < i && !(m->scan.v[k].raid && !strcmp(m->scan.v[k].disk, v->disk)))
+			k++;
+		if (!v->raid || k < i)
+			continue;
+		paint_on(m, v->raid_missing ? C_WARN : C_GOOD, v->raid_missing ? A_BOLD : 0);
+		mvprintw(y++, 2, "%.*s: %.*s%s", 16, v->disk, COLS - 24, v->raid,
+			 v->raid_missing ? ": only read, not fixed" : "");
+		paint_off(m, v->raid_missing ? C_WARN : C_GOOD, v->raid_missing ? A_BOLD : 0);
+	}
+	return y;
+}
+
 /*
  * The list: one line a volume.  80 columns hold the marker, number,
  * device, size, computer and state; a wider terminal adds the volume label,
@@ -246,6 +269,7 @@ static void draw_overview(struct menu *m)
 		paint_off(m, C_WARN, A_BOLD);
 	}
 	y = bare_controllers(m, y);
+	y = raid_volumes(m, y);
 	if (m->scan.n == 0)
 		mvprintw(y, 2, "No NTFS or BitLocker volume found. Press s to scan again.");
 	if ((int)m->sel - m->top >= rows)
@@ -335,6 +359,9 @@ static void draw_details(struct menu *m)
 		 v->label ? "  label \"" : "", v->label ? v->label : "", v->label ? "\"" : "");
 	if (v->disk_model || v->disk_serial)
 		mvprintw(y++, 1, "Disk: %s", disk_words(v, disk, sizeof(disk)));
+	if (v->raid)
+		mvprintw(y++, 1, "RAID: %s, %s%s", v->disk, v->raid, v->raid_missing ?
+			 ": a disk is missing, so it is only read, never fixed" : "");
 	if (m->scan.machine_serial)
 		mvprintw(y++, 1, "This machine: serial %s", m->scan.machine_serial);
 	if (v->windows) {

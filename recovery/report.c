@@ -54,6 +54,7 @@ struct json_object *report_volume(const struct volume *v)
 	put_str(o, "disk", v->disk);
 	put_str(o, "disk_model", v->disk_model);
 	put_str(o, "disk_serial", v->disk_serial);
+	put_str(o, "raid", v->raid);
 	put_str(o, "fstype", v->fstype);
 	put_str(o, "label", v->label);
 	put_str(o, "uuid", v->uuid);
