@@ -3,9 +3,9 @@
  *
  * PCI devices are SYSROOT/bus/pci/devices/SLOT with class, vendor and
  * device attributes and a driver link when one is bound.  Disks are the
- * hardware entries of SYSROOT/block, read by disk_info_at() (the rule the
- * record and the volume rows use too); the link's target says which bus
- * and which PCI slot they hang off.  Keyboards are the input devices whose key
+ * hardware entries of SYSROOT/block (hw_disks(), the record's list too),
+ * each read by disk_info_at(); the link's target says which bus and which
+ * PCI slot they hang off.  Keyboards are the input devices whose key
  * bitmap has the first row of keys, udev's test (input_id).  Names come
  * from pci.ids, read once for all controllers.
  */
