@@ -333,7 +333,7 @@ void disk_free(struct blockdev *v, size_t n)
 }
 
 /* The serial number in SCSI VPD page 0x80 of disk name (SATA and SAS disks), or NULL. */
-static char *vpd_serial(const char *name)
+static char *vpd_serial(int blockdir, const char *name)
 {
 	unsigned char page[256];
 	char path[1024], text[256];
@@ -341,8 +341,8 @@ static char *vpd_serial(const char *name)
 	size_t len;
 	int fd;
 
-	snprintf(path, sizeof(path), "/sys/class/block/%s/device/vpd_pg80", name);
-	fd = file_open(AT_FDCWD, path, O_RDONLY | O_NONBLOCK, 0);
+	snprintf(path, sizeof(path), "%s/device/vpd_pg80", name);
+	fd = file_open(blockdir, path, O_RDONLY | O_NONBLOCK, 0);
 	if (fd < 0)
 		return NULL;
 	n = read(fd, page, sizeof(page));
@@ -358,32 +358,49 @@ static char *vpd_serial(const char *name)
 	return text_printable(text, DISK_ID_MAX);
 }
 
-int disk_info(const char *name, struct diskinfo *di)
+int disk_info_at(int blockdir, const char *name, struct diskinfo *di)
 {
 	static const char *const serial_attr[] = { "device/serial", "serial", "device/vpd_pg80",
 						    "device/wwid", "loop/backing_file" };
 	static const char *const model_attr[] = { "device/model", "device/name" };
-	char path[1024], buf[512];
+	char path[1024], *s, *end;
+	unsigned long long sectors;
 
 	memset(di, 0, sizeof(*di));
 	di->name = strdup(name);
-	di->size = sysfs_size(name);
+	if (!*name || strchr(name, '/'))
+		return 0;	/* names no entry of blockdir */
+	snprintf(path, sizeof(path), "%s/size", name);
+	if ((s = file_attr(blockdir, path))) {
+		sectors = strtoull(s, &end, 10);
+		if (*s >= '0' && *s <= '9' && !*end && sectors < (1ULL << 54))
+			di->size = sectors * 512;
+		free(s);
+	}
 	/* device/name: what an SD or eMMC card calls its model */
 	for (size_t i = 0; !di->model && i < sizeof(model_attr) / sizeof(model_attr[0]); i++) {
-		snprintf(path, sizeof(path), "/sys/class/block/%s/%s", name, model_attr[i]);
-		if (sysfs_read(path, buf, sizeof(buf)) && *buf)
-			di->model = strdup(buf);
+		snprintf(path, sizeof(path), "%s/%s", name, model_attr[i]);
+		di->model = file_attr(blockdir, path);
 	}
 	for (size_t i = 0; !di->serial && i < sizeof(serial_attr) / sizeof(serial_attr[0]); i++) {
 		if (!strcmp(serial_attr[i], "device/vpd_pg80")) {
-			di->serial = vpd_serial(name);
+			di->serial = vpd_serial(blockdir, name);
 			continue;
 		}
-		snprintf(path, sizeof(path), "/sys/class/block/%s/%s", name, serial_attr[i]);
-		if (sysfs_read(path, buf, sizeof(buf)) && *buf)
-			di->serial = strdup(buf);
+		snprintf(path, sizeof(path), "%s/%s", name, serial_attr[i]);
+		di->serial = file_attr(blockdir, path);
 	}
 	return 0;
+}
+
+int disk_info(const char *name, struct diskinfo *di)
+{
+	int blockdir = file_open(AT_FDCWD, "/sys/class/block", O_RDONLY | O_DIRECTORY, 0);
+	int rc = disk_info_at(blockdir, name, di);
+
+	if (blockdir >= 0)
+		close(blockdir);
+	return rc;
 }
 
 int disk_virtual(const char *name)

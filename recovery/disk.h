@@ -114,11 +114,20 @@ void disk_free(struct blockdev *v, size_t n);
 
 /*
  * Model, serial and size of the whole disk called name; caller frees with
- * diskinfo_free.  The serial is the first of: device/serial (NVMe, eMMC),
- * serial (virtio), SCSI VPD page 0x80 (SATA, SAS), device/wwid, and for a
- * loop device its backing file.
+ * diskinfo_free.  The model is device/model, else device/name (SD, eMMC);
+ * the serial is the first of: device/serial (NVMe, eMMC), serial (virtio),
+ * SCSI VPD page 0x80 (SATA, SAS), device/wwid, and for a loop device its
+ * backing file.  Values are as sysfs has them (first line, trailing blanks
+ * trimmed), but the VPD serial, made printable; NULL when absent or empty.
  */
 int disk_info(const char *name, struct diskinfo *di);
+
+/*
+ * The same for the disk listed as name in the open directory blockdir
+ * (/sys/class/block, or SYSROOT/block in tests): disk_info() is this with
+ * the real /sys/class/block.
+ */
+int disk_info_at(int blockdir, const char *name, struct diskinfo *di);
 void diskinfo_free(struct diskinfo *di);
 
 /* The longest disk model or serial shown (firmware may send anything). */

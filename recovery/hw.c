@@ -3,8 +3,9 @@
  *
  * PCI devices are SYSROOT/bus/pci/devices/SLOT with class, vendor and
  * device attributes and a driver link when one is bound.  Disks are the
- * hardware entries of SYSROOT/block; the link's target says which bus and
- * which PCI slot they hang off.  Keyboards are the input devices whose key
+ * hardware entries of SYSROOT/block (hw_disks(), the record's list too),
+ * each read by disk_info_at(); the link's target says which bus and which
+ * PCI slot they hang off.  Keyboards are the input devices whose key
  * bitmap has the first row of keys, udev's test (input_id).  Names come
  * from pci.ids, read once for all controllers.
  */
@@ -278,66 +279,85 @@ static void disk_place(struct hw_disk *k, const char *target)
 
 static int by_disk(const void *a, const void *b)
 {
-	return strcmp(((const struct hw_disk *)a)->name, ((const struct hw_disk *)b)->name);
+	return strcmp(((const struct hw_disk *)a)->sysfs.name,
+		      ((const struct hw_disk *)b)->sysfs.name);
 }
 
-static int read_disks(struct hw *h, const char *sysroot)
+int hw_disks(const char *sysroot, struct hw_disk **out, size_t *n)
 {
 	struct dirent *e;
-	int dfd;
-	DIR *d = file_opendir(sysroot, "block", &dfd);
+	int dfd, rc = 0;
+	DIR *d = file_opendir(sysroot ? sysroot : "/sys", "block", &dfd);
 
+	*out = NULL;
+	*n = 0;
 	if (!d)
 		return 0;
 	while ((e = readdir(d))) {
-		static const char *const serials[] = { "device/serial", "serial", "device/wwid" };
-		char path[512], target[4096], *s;
+		char target[4096];
 		struct hw_disk *k;
-		ssize_t n;
+		ssize_t len;
 
 		if (e->d_name[0] == '.' || disk_virtual(e->d_name))
 			continue;
-		n = readlinkat(dfd, e->d_name, target, sizeof(target) - 1);
-		target[n > 0 ? n : 0] = '\0';
-		k = realloc(h->disks, (h->ndisks + 1) * sizeof(*k));
+		k = realloc(*out, (*n + 1) * sizeof(*k));
 		if (!k) {
-			closedir(d);
-			return err_set("cannot list disks: %s", strerror(ENOMEM));
+			rc = err_set("cannot list disks: %s", strerror(ENOMEM));
+			break;
 		}
-		h->disks = k;
-		k += h->ndisks++;
+		*out = k;
+		k += *n;
 		memset(k, 0, sizeof(*k));
-		k->name = text_printable(e->d_name, HW_NAME_MAX);
+		disk_info_at(dfd, e->d_name, &k->sysfs);
+		if (!k->sysfs.name) {
+			diskinfo_free(&k->sysfs);
+			rc = err_set("cannot list disks: %s", strerror(ENOMEM));
+			break;
+		}
+		(*n)++;
+		k->name = text_printable(k->sysfs.name, HW_NAME_MAX);
+		k->model = text_printable(k->sysfs.model, HW_NAME_MAX);
+		k->serial = text_printable(k->sysfs.serial, HW_NAME_MAX);
+		k->size = k->sysfs.size;
+		len = readlinkat(dfd, e->d_name, target, sizeof(target) - 1);
+		target[len > 0 ? len : 0] = '\0';
 		disk_place(k, target);
-		snprintf(path, sizeof(path), "%s/device/model", e->d_name);
-		s = file_attr(dfd, path);
-		k->model = text_printable(s, HW_NAME_MAX);
-		free(s);
-		for (size_t i = 0; !k->serial && i < sizeof(serials) / sizeof(serials[0]); i++) {
-			snprintf(path, sizeof(path), "%s/%s", e->d_name, serials[i]);
-			s = file_attr(dfd, path);
-			k->serial = text_printable(s, HW_NAME_MAX);
-			free(s);
-		}
-		snprintf(path, sizeof(path), "%s/size", e->d_name);
-		if ((s = file_attr(dfd, path))) {
-			char *end;
-			unsigned long long sectors = strtoull(s, &end, 10);
-
-			if (!*end && sectors < (1ULL << 54))
-				k->size = sectors * 512;
-			free(s);
-		}
-		if (!k->name) {		/* no printable name: nothing to show it by */
-			free(k->model);
-			free(k->serial);
-			h->ndisks--;
-		}
 	}
 	closedir(d);
-	if (h->ndisks)
-		qsort(h->disks, h->ndisks, sizeof(*h->disks), by_disk);
-	return 0;
+	if (*n)
+		qsort(*out, *n, sizeof(**out), by_disk);
+	return rc;
+}
+
+static void disk_clear(struct hw_disk *k)
+{
+	diskinfo_free(&k->sysfs);
+	free(k->name);
+	free(k->model);
+	free(k->serial);
+}
+
+void hw_disks_free(struct hw_disk *disks, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		disk_clear(&disks[i]);
+	free(disks);
+}
+
+/* The disks without those that have no printable name: nothing to show them by. */
+static int read_disks(struct hw *h, const char *sysroot)
+{
+	int rc = hw_disks(sysroot, &h->disks, &h->ndisks);
+	size_t kept = 0;
+
+	for (size_t i = 0; i < h->ndisks; i++) {
+		if (h->disks[i].name)
+			h->disks[kept++] = h->disks[i];
+		else
+			disk_clear(&h->disks[i]);
+	}
+	h->ndisks = kept;
+	return rc;
 }
 
 static const char *input_bus(long bustype)
@@ -499,15 +519,10 @@ void hw_free(struct hw *h)
 		free(h->controllers[i].name);
 		free(h->controllers[i].driver);
 	}
-	for (size_t i = 0; i < h->ndisks; i++) {
-		free(h->disks[i].name);
-		free(h->disks[i].model);
-		free(h->disks[i].serial);
-	}
+	hw_disks_free(h->disks, h->ndisks);
 	for (size_t i = 0; i < h->nkeyboards; i++)
 		free(h->keyboards[i].name);
 	free(h->controllers);
-	free(h->disks);
 	free(h->keyboards);
 	memset(h, 0, sizeof(*h));
 }

@@ -18,6 +18,8 @@
 
 #include <json-c/json.h>
 
+#include "disk.h"
+
 #define HW_NAME_MAX 96
 
 /* A PCI controller of class 01 (mass storage) or 0c03 (USB). */
@@ -30,9 +32,15 @@ struct hw_controller {
 	char *driver;		/* bound driver ("hpsa"), NULL: none */
 };
 
+/*
+ * A disk of the machine: an entry of SYSROOT/block that is hardware
+ * (disk_virtual() says no), read by hw_disks().
+ */
 struct hw_disk {
-	char *name;		/* "sda", "nvme0n1" */
-	char *model, *serial;	/* NULL when unknown */
+	struct diskinfo sysfs;	/* name, model, serial and size as sysfs has them, by
+				   disk_info()'s rule: what the audit record keeps */
+	char *name;		/* "sda", "nvme0n1": printable, NULL when nothing is */
+	char *model, *serial;	/* printable, NULL when unknown: what screens show */
 	uint64_t size;		/* bytes */
 	const char *bus;	/* "nvme", "ata", "scsi", "usb", "virtio", "mmc", "hyperv", "xen", "other" */
 	char controller[32];	/* the PCI slot it hangs off, "" when none */
@@ -46,7 +54,8 @@ struct hw_keyboard {
 struct hw {
 	struct hw_controller *controllers;	/* sorted by slot */
 	size_t ncontrollers;
-	struct hw_disk *disks;			/* sorted by name */
+	struct hw_disk *disks;			/* hw_disks(), but those without a
+						   printable name (nothing to show) */
 	size_t ndisks;
 	struct hw_keyboard *keyboards;		/* in input device order */
 	size_t nkeyboards;
@@ -61,6 +70,19 @@ struct hw {
  * when out of memory (h then holds what was read).
  */
 int hw_read(struct hw *h, const char *sysroot, const char *pciids);
+
+/*
+ * The machine's disks: the one walk of SYSROOT/block (sysroot NULL:
+ * "/sys"), for `bootfix hw`, the menu and the audit record (machine.h)
+ * alike.  Every entry but the virtual ones (loop, ram, zram, dm-, md, sr,
+ * fd, nbd: disk_virtual()), sorted by kernel name; each one's facts from
+ * disk_info_at() below SYSROOT/block, its bus and controller from where its
+ * link points.  *out is an array the caller frees with hw_disks_free();
+ * nothing (0) when SYSROOT/block cannot be read.  Returns 0, or -1 with
+ * err_set() when out of memory (*out then holds what was read).
+ */
+int hw_disks(const char *sysroot, struct hw_disk **out, size_t *n);
+void hw_disks_free(struct hw_disk *disks, size_t n);
 
 /* 1 when c is a storage controller (class 01) no driver has taken. */
 int hw_bare(const struct hw_controller *c);

@@ -63,39 +63,6 @@ static int read_nics(struct machine *m, const char *sysroot)
 	return 0;
 }
 
-static int by_disk(const void *a, const void *b)
-{
-	return strcmp(((const struct diskinfo *)a)->name, ((const struct diskinfo *)b)->name);
-}
-
-static int read_disks(struct machine *m, const char *sysroot)
-{
-	struct dirent *e;
-	int dfd;
-	DIR *d = file_opendir(sysroot, "block", &dfd);
-
-	if (!d)
-		return 0;
-	while ((e = readdir(d))) {
-		struct diskinfo *grown;
-
-		if (e->d_name[0] == '.' || disk_virtual(e->d_name))
-			continue;
-		grown = realloc(m->disks, (m->ndisks + 1) * sizeof(*grown));
-		if (!grown) {
-			closedir(d);
-			return err_set("cannot list disks: %s", strerror(ENOMEM));
-		}
-		m->disks = grown;
-		if (disk_info(e->d_name, &grown[m->ndisks]) == 0 && grown[m->ndisks].name)
-			m->ndisks++;
-	}
-	closedir(d);
-	if (m->ndisks)
-		qsort(m->disks, m->ndisks, sizeof(*m->disks), by_disk);
-	return 0;
-}
-
 /*
  * Whole seconds since the running system booted, or 0 when /proc/uptime
  * cannot be read.  Booted from the stick, that is how long the machine has
@@ -136,7 +103,7 @@ int machine_read(struct machine *m, const char *sysroot)
 	}
 	if (read_nics(m, sysroot) < 0)
 		rc = -1;
-	if (read_disks(m, sysroot) < 0)
+	if (hw_disks(sysroot, &m->disks, &m->ndisks) < 0)
 		rc = -1;
 	m->uptime_s = read_uptime();
 	return rc;
@@ -166,14 +133,14 @@ struct json_object *machine_json(const struct machine *m)
 	}
 	json_object_object_add(o, "nics", nics);
 	for (size_t i = 0; i < m->ndisks; i++) {
+		const struct diskinfo *k = &m->disks[i].sysfs;
 		struct json_object *d = json_object_new_object();
 
-		put(d, "name", m->disks[i].name);
-		put(d, "model", m->disks[i].model);
-		put(d, "serial", m->disks[i].serial);
-		if (m->disks[i].size)
-			json_object_object_add(d, "size",
-					       json_object_new_int64((int64_t)m->disks[i].size));
+		put(d, "name", k->name);
+		put(d, "model", k->model);
+		put(d, "serial", k->serial);
+		if (k->size)
+			json_object_object_add(d, "size", json_object_new_int64((int64_t)k->size));
 		json_object_array_add(disks, d);
 	}
 	json_object_object_add(o, "disks", disks);
@@ -251,8 +218,6 @@ void machine_free(struct machine *m)
 		free(m->nics[i].mac);
 	}
 	free(m->nics);
-	for (size_t i = 0; i < m->ndisks; i++)
-		diskinfo_free(&m->disks[i]);
-	free(m->disks);
+	hw_disks_free(m->disks, m->ndisks);
 	memset(m, 0, sizeof(*m));
 }

@@ -14,7 +14,7 @@
 
 #include <json-c/json.h>
 
-#include "disk.h"
+#include "hw.h"
 
 /* The DMI attributes recorded, in record order (/sys/class/dmi/id/NAME). */
 #define MACHINE_DMI_FIELDS \
@@ -33,7 +33,7 @@ struct machine {
 #undef X
 	struct machine_nic *nics;	/* sorted by name; lo and 00:00:00:00:00:00 left out */
 	size_t nnics;
-	struct diskinfo *disks;		/* from disk_info(), sorted by name */
+	struct hw_disk *disks;		/* hw_disks(): the listing `bootfix hw` shows */
 	size_t ndisks;
 	long uptime_s;			/* seconds since the running system booted (/proc/uptime):
 					 * in the rescue system, boot to record; 0 unknown */
@@ -41,19 +41,21 @@ struct machine {
 
 /*
  * Fill *m (free with machine_free()).  sysroot is where sysfs is mounted
- * (NULL: "/sys"; tests pass a directory laid out like it).  Disks are the
- * whole disks listed in SYSROOT/block that are hardware (not loop, ram,
- * zram, dm-, md, sr, fd, nbd: an image attached for a run is gone by the
- * time the record is written, and its name may already mean another);
- * their facts come from disk_info(), which reads the real /sys.  Returns
- * 0, or -1 with err_set() when out of memory (m then holds what was read).
+ * (NULL: "/sys"; tests pass a directory laid out like it).  Disks are
+ * hw_disks(): the whole disks listed in SYSROOT/block that are hardware
+ * (not loop, ram, zram, dm-, md, sr, fd, nbd: an image attached for a run
+ * is gone by the time the record is written, and its name may already
+ * mean another), their facts read below SYSROOT/block by disk_info()'s
+ * rule.  Returns 0, or -1 with err_set() when out of memory (m then holds
+ * what was read).
  */
 int machine_read(struct machine *m, const char *sysroot);
 
 /*
  * {"sys_vendor":..., ..., "nics":[{"name","mac","physical"}],
- *  "disks":[{"name","model","serial","size"}]}, absent fields left out;
- * a new reference the caller owns.
+ *  "disks":[{"name","model","serial","size"}]}, absent fields left out
+ * (the disks' as sysfs has them: struct hw_disk's sysfs); a new reference
+ * the caller owns.
  */
 struct json_object *machine_json(const struct machine *m);
 

@@ -2,9 +2,10 @@
 # bootfix hw on this machine's own /sys: every storage and USB controller
 # the kernel lists is in the table and the JSON with its id and driver,
 # the disks with their bus; the record of a fix carries the same
-# controllers (machine.controllers).  A controller without a driver, the
-# pci.ids parsing and hostile names are in tests/unit/test_hw.c (a made-up
-# tree) and tests/image/t0210-no-driver.sh (qemu, the driver withheld).
+# controllers (machine.controllers) and the same disks (machine.disks).
+# A controller without a driver, the pci.ids parsing and hostile names are
+# in tests/unit/test_hw.c (a made-up tree) and
+# tests/image/t0210-no-driver.sh (qemu, the driver withheld).
 . "$(dirname "$0")/../lib.sh"
 
 F291=C-00000291-00000000-00000032.sys
@@ -73,6 +74,18 @@ test_expect_success 'the record of a fix lists the controllers (machine.controll
 	    slot, id, drv = line.split()
 	    want[slot] = (id, None if drv == "-" else drv)
 	assert got == want, (got, want)
+	# machine.disks and hw --json are one listing: same disks, same order,
+	# the same model and serial where sysfs has them printable
+	shown = json.load(open("hw.json"))["disks"]
+	rec = final["machine"]["disks"]
+	assert [d["name"] for d in rec] == [d["name"] for d in shown], (rec, shown)
+	for r, k in zip(rec, shown):
+	    assert r.get("size", 0) == k["size"], (r, k)
+	    for f in ("model", "serial"):
+	        v = r.get(f)
+	        plain = v is None or (v.isascii() and v.isprintable() and v == " ".join(v.split())
+	                              and len(v) <= 96)
+	        assert not plain or k[f] == v, (f, r, k)
 	PY
 '
 test_done

@@ -10,6 +10,7 @@
  * without root they are skipped.  The whole machine's disks are not listed:
  * probing other tests' loop devices would hold them open.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -88,6 +89,10 @@ static void test_virtual(void **state)
 static void test_info_unknown(void **state)
 {
 	struct diskinfo di;
+	struct dirent *e;
+	char climb[80] = "";
+	uint64_t size = 0;
+	DIR *d;
 
 	(void)state;
 	assert_int_equal(disk_info("sdzz-no-such-disk", &di), 0);
@@ -97,6 +102,26 @@ static void test_info_unknown(void **state)
 	assert_int_equal(di.size, 0);
 	diskinfo_free(&di);
 	assert_null(di.name);
+	/* a name with a '/' reads nothing, not even the disk it leads back to */
+	d = opendir("/sys/class/block");
+	while (d && (e = readdir(d)) && !size) {
+		if (e->d_name[0] == '.' || strlen(e->d_name) > 64)
+			continue;
+		assert_int_equal(disk_info(e->d_name, &di), 0);
+		size = di.size;
+		diskinfo_free(&di);
+		snprintf(climb, sizeof(climb), "../block/%s", e->d_name);
+	}
+	if (d)
+		closedir(d);
+	if (!size)
+		return;		/* no block device with a size here */
+	assert_int_equal(disk_info(climb, &di), 0);
+	assert_string_equal(di.name, climb);
+	assert_null(di.model);
+	assert_null(di.serial);
+	assert_int_equal(di.size, 0);
+	diskinfo_free(&di);
 }
 
 static void test_is_blockdev(void **state)
