@@ -62,6 +62,8 @@ UNIT = tests/unit/test_rules tests/unit/test_winpath tests/unit/test_quarantine 
        tests/unit/test_auditlog tests/unit/test_config tests/unit/test_machine
 UNIT += tests/unit/test_bitlocker tests/unit/test_keys tests/unit/test_csv tests/unit/test_live
 UNIT += tests/unit/test_text tests/unit/test_termkey tests/unit/test_sha256 tests/unit/test_hw
+# RAID volumes md assembled, from a made-up sysfs tree (raid.c)
+UNIT += tests/unit/test_raid
 # children, FUSE daemons and the mount table (recovery/proc.c)
 UNIT += tests/unit/test_proc
 # the record the fronts write and the log screen's rows (record.c: prints nothing)

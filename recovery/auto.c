@@ -144,6 +144,9 @@ static const char *computer(const struct run *r)
 	for (size_t i = 0; i < r->n; i++)
 		if (r->v[i].computer_name)
 			return r->v[i].computer_name;
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].windows)
+			return "(unnamed)";
 	return "(no Windows found)";
 }
 

@@ -93,6 +93,32 @@ boot_stop_all() {
 }
 trap 'boot_stop_all; cleanup_trash' EXIT
 
+# machine_qmp NAME COMMAND [JSON]: a QMP command to machine NAME, started
+# with --qmp "$TRASH/NAME.qmp"
+machine_qmp() { python3 "$TOP/tests/tools/qmp.py" "$TRASH/$1.qmp" "${@:2}"; }
+
+# tty1_key NAME KEY: type KEY (a QMP qcode: ret, down, esc...) on tty1
+tty1_key() {
+	machine_qmp "$1" send-key "{\"keys\": [{\"type\": \"qcode\", \"data\": \"$2\"}]}" > /dev/null
+}
+
+# tty1_still NAME: tty1 of machine NAME shows the same screen for 4 s (at
+# most 180 s of trying): a screen waiting for a key (the scanning and
+# working screens spin).  The screen is left in NAME.b.ppm.
+tty1_still() {
+	local _
+	for _ in $(seq 1 90); do
+		machine_qmp "$1" screendump "{\"filename\": \"$TRASH/$1.a.ppm\"}" > /dev/null || return 1
+		sleep 2
+		machine_qmp "$1" screendump "{\"filename\": \"$TRASH/$1.b.ppm\"}" > /dev/null || return 1
+		cmp -s "$TRASH/$1.a.ppm" "$TRASH/$1.b.ppm" && { sleep 2
+			machine_qmp "$1" screendump "{\"filename\": \"$TRASH/$1.c.ppm\"}" > /dev/null
+			cmp -s "$TRASH/$1.b.ppm" "$TRASH/$1.c.ppm" && return 0; }
+	done
+	echo "tty1 of $1 never stood still"
+	return 1
+}
+
 # stick_copy FILE: a copy of the image to change (bootfix.conf, logs)
 stick_copy() {
 	test -f "$IMAGE" || { echo "no image $IMAGE: run make image"; return 1; }

@@ -13,24 +13,6 @@
 
 F291=C-00000291-00000000-00000032.sys
 
-qmp() { python3 "$TOP/tests/tools/qmp.py" "$TRASH/$1.qmp" "${@:2}"; }
-
-# still NAME: tty1 of machine NAME shows the same screen for 4 s (at most
-# 180 s of trying)
-still() {
-	local _
-	for _ in $(seq 1 90); do
-		qmp "$1" screendump "{\"filename\": \"$TRASH/$1.a.ppm\"}" > /dev/null || return 1
-		sleep 2
-		qmp "$1" screendump "{\"filename\": \"$TRASH/$1.b.ppm\"}" > /dev/null || return 1
-		cmp -s "$1.a.ppm" "$1.b.ppm" && { sleep 2
-			qmp "$1" screendump "{\"filename\": \"$TRASH/$1.c.ppm\"}" > /dev/null
-			cmp -s "$1.b.ppm" "$1.c.ppm" && return 0; }
-	done
-	echo "tty1 of $1 never stood still"
-	return 1
-}
-
 # drive NAME KEYBOARD: boot, Enter and Enter on tty1, stop; the disk win-NAME.img
 drive() {
 	local name=$1
@@ -38,13 +20,13 @@ drive() {
 	stick_copy stick-$name.img && stick_cmdline stick-$name.img bootfix.debug=1 &&
 	boot_start $name --firmware uefi --keyboard $2 --qmp "$TRASH/$name.qmp" \
 		--disk nvme:win-$name.img stick-$name.img &&
-	menu_or_fallback $name && still $name &&
+	menu_or_fallback $name && tty1_still $name &&
 	cp $name.b.ppm $name-list.ppm &&
-	qmp $name send-key "{\"keys\": [{\"type\": \"qcode\", \"data\": \"ret\"}]}" > /dev/null &&
-	still $name && ! cmp -s $name-list.ppm $name.b.ppm && cp $name.b.ppm $name-confirm.ppm &&
-	qmp $name send-key "{\"keys\": [{\"type\": \"qcode\", \"data\": \"ret\"}]}" > /dev/null &&
-	still $name && ! cmp -s $name-confirm.ppm $name.b.ppm &&
-	qmp $name quit > /dev/null; wait_poweroff $name 60
+	tty1_key $name ret &&
+	tty1_still $name && ! cmp -s $name-list.ppm $name.b.ppm && cp $name.b.ppm $name-confirm.ppm &&
+	tty1_key $name ret &&
+	tty1_still $name && ! cmp -s $name-confirm.ppm $name.b.ppm &&
+	machine_qmp $name quit > /dev/null; wait_poweroff $name 60
 }
 
 # fixed NAME: the faulty file of win-NAME.img is in quarantine
@@ -71,20 +53,20 @@ test_expect_success 'a USB keyboard plugged in once the menu is up (busybox ueve
 	stick_copy stick-late.img && stick_cmdline stick-late.img bootfix.debug=1 &&
 	boot_start late --firmware uefi --keyboard none --qmp "$TRASH/late.qmp" \
 		--disk nvme:win-late.img stick-late.img &&
-	menu_or_fallback late && still late &&
+	menu_or_fallback late && tty1_still late &&
 	! grep -a -m1 "bootfix: modules: " late.log | grep -w usbhid &&
 	cp late.b.ppm late-list.ppm &&
-	qmp late device_add "{\"driver\": \"usb-kbd\", \"bus\": \"xhci.0\", \"id\": \"kbd\"}" &&
+	machine_qmp late device_add "{\"driver\": \"usb-kbd\", \"bus\": \"xhci.0\", \"id\": \"kbd\"}" &&
 	# Enter until the list goes: keys typed before usbhid is loaded are lost
 	for _ in $(seq 1 60); do
-		qmp late send-key "{\"keys\": [{\"type\": \"qcode\", \"data\": \"ret\"}]}" > /dev/null
+		tty1_key late ret
 		sleep 2
-		qmp late screendump "{\"filename\": \"$TRASH/late.a.ppm\"}" > /dev/null
+		machine_qmp late screendump "{\"filename\": \"$TRASH/late.a.ppm\"}" > /dev/null
 		cmp -s late-list.ppm late.a.ppm || break
 	done &&
-	still late && ! cmp -s late-list.ppm late.b.ppm && cp late.b.ppm late-confirm.ppm &&
-	qmp late send-key "{\"keys\": [{\"type\": \"qcode\", \"data\": \"ret\"}]}" > /dev/null &&
-	still late && ! cmp -s late-confirm.ppm late.b.ppm &&
-	{ qmp late quit > /dev/null; wait_poweroff late 60; } && fixed late
+	tty1_still late && ! cmp -s late-list.ppm late.b.ppm && cp late.b.ppm late-confirm.ppm &&
+	tty1_key late ret &&
+	tty1_still late && ! cmp -s late-confirm.ppm late.b.ppm &&
+	{ machine_qmp late quit > /dev/null; wait_poweroff late 60; } && fixed late
 '
 test_done

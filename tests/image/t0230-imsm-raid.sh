@@ -1,10 +1,19 @@
 #!/bin/bash
-# Intel RST RAID in the image (issue 13), first step: the initramfs carries
-# mdadm and mdmon (at /sbin, where mdadm --readwrite starts mdmon), their
-# shared libraries, and the md modules (md-mod, raid0, raid1, raid10),
-# shipped but loaded by nothing yet.  Init does not assemble arrays yet
-# (docs/hardware.md says why).
+# Intel RST RAID (issue 13): a real IMSM RAID 1 of two SATA disks
+# (tests/data/imsm-raid1-{a,b}.img.xz, made by mdadm in qemu with
+# tests/tools/make-imsm.sh; each member holds the whole crashed Windows
+# disk) in a q35 machine whose disks carry the serial numbers the IMSM
+# metadata names.  Init assembles it read-only with the image's mdadm; the
+# menu shows "Intel RAID 1 (2 disks)"; Enter, Enter on tty1 fixes it
+# through md (mdadm --readwrite, mdmon, --wait-clean, --readonly).  Then
+# both mirrors are byte for byte the same, the faulty file is in quarantine
+# on each, and on a second boot the image's mdadm says the metadata is
+# clean with nothing to resync.  One member alone (a degraded RAID 1) is
+# assembled read-only, scanned, refused by the unattended fix, unchanged.
 . "$(dirname "$0")/lib.sh"
+
+F291=C-00000291-00000000-00000032.sys
+RAID="--disk ahci=BFXIMSM0A:a.img --disk ahci=BFXIMSM0B:b.img"
 
 test_expect_success 'mdadm, mdmon, their libraries and the md modules are in the initramfs' '
 	mcopy -i "$IMAGE@@$ESP_OFFSET" ::/boot/initrd.img . &&
@@ -19,4 +28,84 @@ test_expect_success 'mdadm, mdmon, their libraries and the md modules are in the
 	grep -E "/md-mod\\.ko:" "$m/modules.dep" && grep -E "/raid1\\.ko:" "$m/modules.dep"
 '
 
+# faulty_in_quarantine IMG: on the Windows partition of IMG (read-only),
+# the faulty channel file is gone and in quarantine, the fixed one stays
+faulty_in_quarantine() {
+	local dev rc
+	dev=$(attach "$1") && mkdir -p w && ntfs-3g -o ro ${dev}p1 w || return 1
+	test ! -e w/$CS_DIR/$F291 && test -e w/$CS_DIR/C-00000291-00000000-00000031.sys &&
+		find w/bootfix-quarantine -name $F291 | grep -q . &&
+		(cd "$(dirname "$(find w/bootfix-quarantine -name manifest.txt | head -n1)")" &&
+			sha256sum -c manifest.txt)
+	rc=$?
+	ntfs_umount w
+	losetup -d $dev
+	return $rc
+}
+
+test_expect_success 'setup: the two members, a stick with the menu' '
+	for m in a b; do xz -dc "$TOP/tests/data/imsm-raid1-$m.img.xz" > $m.img || exit 1; done &&
+	cmp a.img b.img && cp a.img member-before.img &&
+	stick_copy stick.img && stick_cmdline stick.img bootfix.debug=1 &&
+	set_conf stick.img "operator = ci" "site = qemu"
+'
+
+test_expect_success 'init assembles the RAID 1 read-only; the menu names it' '
+	boot_start raid --firmware uefi --qmp "$TRASH/raid.qmp" $RAID stick.img &&
+	menu_or_fallback raid && tty1_still raid &&
+	grep -a "bootfix: RAID md126: raid1, 2 disks, 0 missing, readonly" raid.log &&
+	grep -a -q "md126: Intel RAID 1 (2 disks)" raid.log
+'
+
+test_expect_success 'Enter, Enter on tty1 fixes it through md' '
+	cp raid.b.ppm raid-list.ppm &&
+	tty1_key raid ret && tty1_still raid && ! cmp -s raid-list.ppm raid.b.ppm &&
+	cp raid.b.ppm raid-confirm.ppm &&
+	tty1_key raid ret && tty1_still raid && ! cmp -s raid-confirm.ppm raid.b.ppm &&
+	cp raid.b.ppm raid-done.ppm &&
+	tty1_key raid ret && wait_poweroff raid 120
+'
+
+test_expect_success 'both mirrors are byte for byte the same, the faulty file in quarantine on each' '
+	! cmp -s a.img member-before.img &&
+	cmp a.img b.img &&
+	faulty_in_quarantine a.img && faulty_in_quarantine b.img
+'
+
+test_expect_success 'the record says the RAID volume was fixed' '
+	mkdir data && mcopy -s -i "stick.img@@$DATA_OFFSET" ::/logs data/ &&
+	log=$(find data/logs -name "*.jsonl" | head -n1) && test -n "$log" &&
+	"$BOOTFIX" log verify "$log" &&
+	tail -n1 "$log" | python3 -c "
+import json, sys
+vols = json.load(sys.stdin)[\"volumes\"]
+assert any(v.get(\"raid\") == \"Intel RAID 1 (2 disks)\" and v[\"disk\"] == \"md126\"
+           and v[\"outcome\"] == \"fixed\" for v in vols), vols"
+'
+
+test_expect_success 'a second boot: mdadm says both members are clean, nothing to resync; nothing written' '
+	md5sum a.img b.img > before.md5 &&
+	stick_copy stick2.img && stick_cmdline stick2.img bootfix.debug=1 bootfix.mode=poweroff-test &&
+	boot_start again --firmware uefi $RAID stick2.img &&
+	wait_poweroff again 240 &&
+	grep -a "bootfix: RAID md126: raid1, 2 disks, 0 missing, readonly" again.log &&
+	for d in sda sdb; do
+		grep -a "bootfix: RAID member $d: Map State: normal" again.log &&
+		grep -a "bootfix: RAID member $d: Dirty State: clean" again.log &&
+		grep -a "bootfix: RAID member $d: Migrate State: idle" again.log || exit 1
+	done &&
+	md5sum -c before.md5
+'
+
+test_expect_success 'one member alone (degraded) is read, refused by the unattended fix, unchanged' '
+	cp member-before.img a.img && md5sum a.img > one.md5 &&
+	stick_copy stick3.img &&
+	set_conf stick3.img "mode = auto" "countdown = 0" "operator = ci" "site = qemu" &&
+	boot_start one --firmware uefi --disk ahci=BFXIMSM0A:a.img stick3.img &&
+	wait_for one "bootfix: auto (fixed|nothing-to-fix|not-fixed|check)" &&
+	grep -a "bootfix: RAID md126: raid1, 2 disks, 1 missing, readonly" one.log &&
+	grep -a -m1 "bootfix: auto " one.log | grep "auto not-fixed" &&
+	grep -a "a disk is missing, so it is only read" one.log &&
+	boot_stop one && md5sum -c one.md5
+'
 test_done
