@@ -1051,8 +1051,7 @@ static void do_volume(const struct engine_opts *o, const struct engine_output *o
 		return;
 	}
 	if (raid_begin(out, b) < 0) {
-		set_reason(v, b->raid_missing ? OUTCOME_REFUSED : OUTCOME_FAILED, "%s: %s", b->path,
-			   err_msg());
+		set_reason(v, b->raid_missing ? OUTCOME_REFUSED : OUTCOME_FAILED, "%s", err_msg());
 		leave_all(o, v, err_msg());
 		return;
 	}

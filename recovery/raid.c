@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,9 +56,9 @@ static int attr_int(int dfd, const char *attr, int fallback)
  * says "external:/md127/0" ('-' instead of '/' while mdmon does not manage
  * it), so the container is asked.
  */
-static const char *kind_of(const char *sysroot, const char *version, int *external)
+static const char *kind_of(const char *sysroot, const char *version, int *external,
+			   char container[32])
 {
-	char container[32];
 	const char *p;
 	size_t n;
 	int dfd;
@@ -76,11 +77,15 @@ static const char *kind_of(const char *sysroot, const char *version, int *extern
 		return kind;
 	p++;
 	n = strcspn(p, "/");
-	if (n == 0 || n >= sizeof(container))
+	if (n == 0 || n >= 32)
 		return kind;
 	memcpy(container, p, n);
 	container[n] = '\0';
-	if (!md_name(container) || (dfd = block_dir(sysroot, container, "md")) < 0)
+	if (!md_name(container)) {
+		container[0] = '\0';
+		return kind;
+	}
+	if ((dfd = block_dir(sysroot, container, "md")) < 0)
 		return kind;
 	v = file_attr(dfd, "metadata_version");
 	close(dfd);
@@ -107,7 +112,7 @@ int raid_read(const char *sysroot, const char *name, struct raid *r)
 	if (version && level && *level && state && strcmp(state, "inactive") &&
 	    strcmp(state, "clear")) {
 		snprintf(r->name, sizeof(r->name), "%s", name);
-		r->kind = kind_of(sysroot, version, &r->external);
+		r->kind = kind_of(sysroot, version, &r->external, r->container);
 		if (!strncmp(level, "raid", 4) && level[4] >= '0' && level[4] <= '9')
 			r->level = atoi(level + 4);
 		else
@@ -188,6 +193,28 @@ static int mdadm(const char *option, const char *name, long timeout_ms)
 		       *line ? line : "no reason given");
 }
 
+/*
+ * Whether mdmon manages the container: its pid file in /run/mdadm names a
+ * running process (mdadm --readwrite starts it and waits for its socket).
+ */
+static int mdmon_running(const char *container)
+{
+	char path[96], *s;
+	int fd, pid, ok = 0;
+
+	snprintf(path, sizeof(path), "/run/mdadm/%s.pid", container);
+	fd = file_open(AT_FDCWD, path, O_RDONLY, 0);
+	if (fd < 0)
+		return 0;
+	s = file_read_text(fd, 32);
+	close(fd);
+	pid = s ? atoi(s) : 0;
+	if (pid > 0 && kill(pid, 0) == 0)
+		ok = 1;
+	free(s);
+	return ok;
+}
+
 int raid_writable(const char *name)
 {
 	struct raid r;
@@ -210,11 +237,19 @@ int raid_writable(const char *name)
 		return 0;
 	}
 	free(state);
+	if (r.external && !r.container[0])
+		return err_set("cannot make %s writable: its metadata container is not known", name);
 	if (mdadm("--readwrite", name, 60 * 1000L) < 0)
 		return err_set("cannot make %s writable: %s", name, err_msg());
 	if (!raid_read(NULL, name, &r) || r.readonly)
 		return err_set("cannot make %s writable: it is still read-only after mdadm "
 			       "--readwrite", name);
+	/* without mdmon the first write would wait for ever for the metadata */
+	if (r.external && !mdmon_running(r.container)) {
+		mdadm("--readonly", name, 60 * 1000L);
+		return err_set("cannot make %s writable: mdmon did not start for %s (is "
+			       "/sbin/mdmon there?); left read-only", name, r.container);
+	}
 	return 1;
 }
 

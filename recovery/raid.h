@@ -30,6 +30,7 @@ struct raid {
 	int missing;		/* degraded: members not there */
 	int readonly;		/* array_state "readonly": no write reaches a disk */
 	int external;		/* metadata kept by mdmon (IMSM, DDF) */
+	char container[32];	/* external: the container holding it ("md127"), else "" */
 };
 
 /*

@@ -10,6 +10,8 @@
 # on each, and on a second boot the image's mdadm says the metadata is
 # clean with nothing to resync.  One member alone (a degraded RAID 1) is
 # assembled read-only, scanned, refused by the unattended fix, unchanged.
+# A real DDF RAID 1 pair (tests/data/ddf-raid1-{a,b}.img.xz) is fixed
+# unattended the same way.
 . "$(dirname "$0")/lib.sh"
 
 F291=C-00000291-00000000-00000032.sys
@@ -107,5 +109,20 @@ test_expect_success 'one member alone (degraded) is read, refused by the unatten
 	grep -a -m1 "bootfix: auto " one.log | grep "auto not-fixed" &&
 	grep -a "a disk is missing, so it is only read" one.log &&
 	boot_stop one && md5sum -c one.md5
+'
+test_expect_success 'a DDF RAID 1 (LSI/Adaptec firmware RAID) is assembled and fixed unattended, the mirrors alike' '
+	for m in a b; do xz -dc "$TOP/tests/data/ddf-raid1-$m.img.xz" > ddf-$m.img || exit 1; done &&
+	stick_copy stick4.img &&
+	set_conf stick4.img "mode = auto" "countdown = 0" "operator = ci" "site = qemu" &&
+	boot_start ddf --firmware uefi --disk ahci:ddf-a.img --disk ahci:ddf-b.img stick4.img &&
+	wait_for ddf "bootfix: auto (fixed|nothing-to-fix|not-fixed|check)" &&
+	grep -a "bootfix: RAID md126: raid1, 2 disks, 0 missing, readonly" ddf.log &&
+	grep -a -m1 "bootfix: auto " ddf.log | grep "auto fixed" &&
+	wait_poweroff ddf 120 &&
+	# each member keeps its own DDF header at its end: the 64 MiB of data are alike
+	cmp -n $((64 << 20)) ddf-a.img ddf-b.img &&
+	faulty_in_quarantine ddf-a.img && faulty_in_quarantine ddf-b.img &&
+	mkdir data4 && mcopy -s -i "stick4.img@@$DATA_OFFSET" ::/logs data4/ &&
+	grep -h "\"raid\":\"DDF RAID 1 (2 disks)\"" data4/logs/*.jsonl | grep -q "\"outcome\":\"fixed\""
 '
 test_done

@@ -78,6 +78,7 @@ static void test_names(void **state)
 	assert_true(raid_read(sys, "md126", &r));
 	assert_true(r.readonly);
 	assert_true(r.external);
+	assert_string_equal(r.container, "md127");
 	assert_int_equal(r.missing, 0);
 	/* '-': not yet managed by mdmon; still the IMSM container's */
 	assert_string_equal(text("md125"), "Intel RAID 1 (2 disks, 1 missing)");
@@ -89,6 +90,7 @@ static void test_names(void **state)
 	assert_string_equal(text("md0"), "Linux RAID 5 (3 disks)");
 	assert_true(raid_read(sys, "md0", &r));
 	assert_false(r.external);
+	assert_string_equal(r.container, "");
 	assert_string_equal(text("md2"), "Linux RAID (linear) (2 disks)");
 }
 
@@ -115,6 +117,7 @@ static void test_hostile(void **state)
 	/* a container path out of the tree is not followed; a silly count is dropped */
 	assert_true(raid_read(sys, "md3", &r));
 	assert_string_equal(r.kind, "RAID");
+	assert_string_equal(r.container, "");
 	assert_int_equal(r.missing, 0);
 }
 
