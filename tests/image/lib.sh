@@ -144,7 +144,8 @@ menu_or_fallback() {
 }
 
 # stick_cmdline STICK ARGS: add ARGS to the kernel command line of every
-# GRUB entry on a stick copy (EFI/debian/grub.cfg and EFI/BOOT/grub.cfg)
+# boot entry on a stick copy: GRUB's (EFI/debian/grub.cfg and
+# EFI/BOOT/grub.cfg, UEFI) and syslinux's (boot/syslinux/syslinux.cfg, BIOS)
 stick_cmdline() {
 	local stick=$1 f
 	shift
@@ -154,4 +155,9 @@ stick_cmdline() {
 			grep -q "^[[:space:]]*linux .* $*$" "$TRASH/.grub.cfg" &&
 			mcopy -o -i "$stick@@$ESP_OFFSET" "$TRASH/.grub.cfg" "::/$f" || return 1
 	done
+	f=boot/syslinux/syslinux.cfg
+	mtype -i "$stick@@$ESP_OFFSET" "::/$f" > "$TRASH/.syslinux.cfg" &&
+		sed -i "s|^\([[:space:]]*APPEND .*\)$|\1 $*|" "$TRASH/.syslinux.cfg" &&
+		grep -q "^[[:space:]]*APPEND .* $*$" "$TRASH/.syslinux.cfg" &&
+		mcopy -o -i "$stick@@$ESP_OFFSET" "$TRASH/.syslinux.cfg" "::/$f"
 }
