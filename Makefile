@@ -26,7 +26,8 @@ ENGINE = recovery/err.o recovery/file.o recovery/utc.o recovery/rules.o recovery
 	 recovery/winpath.o recovery/disk.o recovery/ntfs.o recovery/finding.o \
 	 recovery/quarantine.o recovery/identity.o recovery/engine.o recovery/report.o \
 	 recovery/config.o recovery/machine.o recovery/hw.o recovery/raid.o recovery/live.o \
-	 recovery/fault.o recovery/text.o recovery/runstate.o recovery/sha256.o
+	 recovery/fault.o recovery/text.o recovery/runstate.o recovery/sha256.o \
+	 recovery/ldm.o
 # the audit log: the record, signatures, reading, verifying, appending, rows, merging
 ENGINE += recovery/auditlog.o recovery/auditlog_sign.o recovery/auditlog_read.o \
 	  recovery/auditlog_verify.o recovery/auditlog_append.o recovery/auditlog_row.o \
@@ -64,6 +65,8 @@ UNIT += tests/unit/test_bitlocker tests/unit/test_keys tests/unit/test_csv tests
 UNIT += tests/unit/test_text tests/unit/test_termkey tests/unit/test_sha256 tests/unit/test_hw
 # RAID volumes md assembled, from a made-up sysfs tree (raid.c)
 UNIT += tests/unit/test_raid
+# the LDM database of a Windows dynamic disk, on tests/tools/make-ldm.py's disks (ldm.c)
+UNIT += tests/unit/test_ldm
 # children, FUSE daemons and the mount table (recovery/proc.c)
 UNIT += tests/unit/test_proc
 # the record the fronts write and the log screen's rows (record.c: prints nothing)
