@@ -656,8 +656,25 @@ static int attached_as(const struct stat *img, char *loop, size_t len)
 	return found;
 }
 
+static int loop_attach(int fd, const char *file, const char *name, int readonly, int partscan,
+		       uint64_t offset, uint64_t size, struct loopdev *lo);
+
 int disk_loop_attach(int fd, const char *file, const char *name, int readonly, int partscan,
 		     struct loopdev *lo)
+{
+	return loop_attach(fd, file, name, readonly, partscan, 0, 0, lo);
+}
+
+int disk_loop_extent(int fd, const char *file, const char *name, int readonly, uint64_t offset,
+		     uint64_t size, struct loopdev *lo)
+{
+	if (size == 0)
+		return err_set("cannot attach %s: an empty extent", file);
+	return loop_attach(fd, file, name, readonly, 0, offset, size, lo);
+}
+
+static int loop_attach(int fd, const char *file, const char *name, int readonly, int partscan,
+		       uint64_t offset, uint64_t size, struct loopdev *lo)
 {
 	int ctl, tries;
 
@@ -685,6 +702,8 @@ int disk_loop_attach(int fd, const char *file, const char *name, int readonly, i
 		cfg.fd = (uint32_t)fd;
 		cfg.info.lo_flags = (partscan ? LO_FLAGS_PARTSCAN : 0) | LO_FLAGS_AUTOCLEAR |
 				    (readonly ? LO_FLAGS_READ_ONLY : 0);
+		cfg.info.lo_offset = offset;
+		cfg.info.lo_sizelimit = size;
 		snprintf((char *)cfg.info.lo_file_name, LO_NAME_SIZE, "%s", name);
 		if (ioctl(lfd, LOOP_CONFIGURE, &cfg) == 0) {
 			lo->fd = lfd;

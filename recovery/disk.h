@@ -83,6 +83,15 @@ int disk_attach(const char *file, int readonly, struct loopdev *lo);
 int disk_loop_attach(int fd, const char *file, const char *name, int readonly, int partscan,
 		     struct loopdev *lo);
 
+/*
+ * The same over size bytes of fd from byte offset on (a volume of a dynamic
+ * disk, from its LDM database): the kernel lets no read or write of the
+ * loop device reach outside them.  Never scans for partitions.  Returns 0,
+ * or -1 with err_set() (an empty extent too).
+ */
+int disk_loop_extent(int fd, const char *file, const char *name, int readonly, uint64_t offset,
+		     uint64_t size, struct loopdev *lo);
+
 /* Detach the loop device held open as *fd and set *fd to -1 (nothing when it is -1). */
 void disk_loop_detach(int *fd);
 

@@ -18,6 +18,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 #include "file.h"
 #include "identity.h"
 #include "keys.h"
+#include "ldm.h"
 #include "machine.h"
 #include "ntfs.h"
 #include "quarantine.h"
@@ -1148,6 +1150,260 @@ static struct volume *new_volume(struct run *r)
 	return &grown[r->n++];
 }
 
+/* ---- Windows dynamic disks (ldm.h) ---- */
+
+/*
+ * The dynamic disks of this run whose LDM database was read: what it said
+ * (ok, or why not) and how many rows their volumes made.
+ */
+static struct dynamic {
+	char disk[32];
+	int ok;
+	size_t rows;
+	uint64_t data_start, data_end;	/* bytes: the data area the volumes lie in */
+	char why[400];
+} dynamic_seen[16];
+static size_t dynamic_n;
+
+static struct dynamic *dynamic_of(const char *disk)
+{
+	for (size_t i = 0; i < dynamic_n; i++)
+		if (!strcmp(dynamic_seen[i].disk, disk))
+			return &dynamic_seen[i];
+	return NULL;
+}
+
+/* Why the dynamic disk's volumes are not examined, or NULL. */
+static const char *dynamic_why(const char *disk)
+{
+	const struct dynamic *d = dynamic_of(disk);
+
+	return d && d->why[0] ? d->why : NULL;
+}
+
+/* Whether the dynamic disk's LDM volumes made rows of their own. */
+static int dynamic_rows(const char *disk)
+{
+	const struct dynamic *d = dynamic_of(disk);
+
+	return d && d->ok && d->rows > 0;
+}
+
+/* 1 when path is a block device that is a partition (sysfs), else 0. */
+static int is_partition(const char *path)
+{
+	char sys[96];
+	struct stat st;
+
+	if (!path || stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
+		return 0;
+	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u/partition", major(st.st_rdev),
+		 minor(st.st_rdev));
+	return access(sys, F_OK) == 0;
+}
+
+/* The byte range of kernel partition name of a disk (sysfs start and size), 0 when unknown. */
+static int part_extent(const char *name, uint64_t *start, uint64_t *end)
+{
+	char path[300], *t;
+	unsigned long long s = 0, n = 0;
+
+	snprintf(path, sizeof(path), "/sys/class/block/%s/start", name);
+	t = file_slurp(AT_FDCWD, path, 64, NULL);
+	if (!t)
+		return 0;
+	s = strtoull(t, NULL, 10);
+	free(t);
+	snprintf(path, sizeof(path), "/sys/class/block/%s/size", name);
+	t = file_slurp(AT_FDCWD, path, 64, NULL);
+	if (!t)
+		return 0;
+	n = strtoull(t, NULL, 10);
+	free(t);
+	*start = (uint64_t)s * 512;
+	*end = (uint64_t)(s + n) * 512;
+	return 1;
+}
+
+/* A row for volume lv of the dynamic disk of b. */
+static struct volume *dynamic_row(struct run *r, const struct blockdev *b, const char *key,
+				  const struct ldm_volume *lv)
+{
+	char dev[300];
+	struct volume *v = new_volume(r);
+
+	if (!v)
+		return NULL;
+	snprintf(dev, sizeof(dev), "/dev/%s (dynamic volume %s)", b->disk, lv->name);
+	v->key = strdup(key);
+	v->device = strdup(dev);
+	v->disk = strdup(b->disk);
+	disk_ids(b->disk, &v->disk_model, &v->disk_serial);
+	v->size = lv->size;
+	v->ldm_volume = strdup(lv->name);
+	v->ldm_kind = ldm_kind_name(lv->kind);
+	v->ldm_offset = lv->offset;
+	return v;
+}
+
+/*
+ * A simple volume of a dynamic disk: examined and fixed like any volume,
+ * through a loop device over its extent alone (read-only unless the run
+ * writes), detached again when it is done.  Nothing outside the extent can
+ * be read or written through it.
+ */
+static void dynamic_simple(const struct engine_opts *o, const struct engine_output *out,
+			   const struct blockdev *b, size_t nb, const struct blockdev *all,
+			   const struct ldm_volume *lv, int may_write, struct volume *v)
+{
+	char whole[300], name[400], backing[64], busy[1400];
+	struct loopdev lo;
+	struct blockdev *inner = NULL;
+	struct stat st;
+	size_t ni = 0;
+	int fd;
+
+	snprintf(whole, sizeof(whole), "/dev/%s", b->disk);
+	/* another writer of the disk or of a partition the kernel made over it */
+	for (size_t i = 0; i < nb; i++)
+		if (!strcmp(all[i].disk, b->disk) && disk_busy(all[i].path, busy, sizeof(busy))) {
+			set_reason(v, OUTCOME_FAILED, "refusing to touch %s: %s", v->device, busy);
+			return;
+		}
+	if (disk_busy(whole, busy, sizeof(busy))) {
+		set_reason(v, OUTCOME_FAILED, "refusing to touch %s: %s", v->device, busy);
+		return;
+	}
+	fd = file_open(AT_FDCWD, whole, may_write ? O_RDWR : O_RDONLY, 0);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		set_reason(v, OUTCOME_FAILED, "cannot open %s: %s", whole, err_cause(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	say(out, "attaching dynamic volume %s of %s (%llu bytes from byte %llu)", lv->name, whole,
+	    (unsigned long long)lv->length, (unsigned long long)lv->offset);
+	snprintf(name, sizeof(name), "%s:%s", whole, lv->name);
+	if (disk_loop_extent(fd, whole, name, !may_write, lv->offset, lv->length, &lo) < 0) {
+		close(fd);
+		set_reason(v, OUTCOME_FAILED, "%s", err_msg());
+		return;
+	}
+	close(fd);
+	snprintf(backing, sizeof(backing), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	runstate_add("loop", 0, lo.path, backing);
+	if (disk_volumes(lo.path, &inner, &ni) < 0 || ni != 1) {
+		set_reason(v, OUTCOME_FAILED, "cannot read %s: %s", v->device,
+			   ni != 1 ? "no volume on its loop device" : err_msg());
+	} else if (!inner[0].fstype || (strcmp(inner[0].fstype, "ntfs") &&
+					strcmp(inner[0].fstype, "BitLocker"))) {
+		set_reason(v, OUTCOME_NONE, "no NTFS or BitLocker volume");
+	} else {
+		v->fstype = strdup(inner[0].fstype);
+		v->label = inner[0].label ? strdup(inner[0].label) : NULL;
+		v->uuid = inner[0].uuid ? strdup(inner[0].uuid) : NULL;
+		/* the row keeps the disk's name; the work goes through the loop device */
+		free(inner[0].disk);
+		inner[0].disk = strdup(b->disk);
+		do_volume(o, out, &inner[0], v);
+	}
+	disk_free(inner, ni);
+	disk_loop_detach(&lo.fd);	/* an adopted mount keeps it until it is undone */
+	runstate_drop("loop", lo.path);
+}
+
+/*
+ * The volumes of the dynamic disk of all[i], read once per run from its LDM
+ * database: a row for each volume with a piece on this disk, a simple one
+ * examined (dynamic_simple()), any other refused with its kind.  Returns 1
+ * when all[i] (a partition the kernel or libblkid made over the LDM data
+ * area) is one of those volumes already, 0 when it goes the old way (a
+ * refusal saying why the database could not be used), -1 out of memory.
+ */
+static int dynamic_disk(const struct engine_opts *o, const struct engine_output *out,
+			const struct blockdev *all, size_t nb, size_t i, int image,
+			const char *target, int may_write, struct run *r)
+{
+	enum volume_outcome no = o->verb == ENGINE_SCAN ? OUTCOME_NONE : OUTCOME_REFUSED;
+	const struct blockdev *b = &all[i];
+	struct dynamic *d = dynamic_of(b->disk);
+	struct ldm_group g;
+	char whole[300];
+	uint64_t s, e;
+
+	if (!d) {
+		if (dynamic_n == sizeof(dynamic_seen) / sizeof(dynamic_seen[0]))
+			return 0;	/* refused the old way, without the cause */
+		d = &dynamic_seen[dynamic_n++];
+		memset(d, 0, sizeof(*d));
+		snprintf(d->disk, sizeof(d->disk), "%s", b->disk);
+		snprintf(whole, sizeof(whole), "/dev/%s", b->disk);
+		if (is_partition(target)) {
+			snprintf(d->why, sizeof(d->why), "name the whole disk (%s) to have its "
+				 "volumes examined", whole);
+			return 0;
+		}
+		say(out, "reading the LDM database of dynamic disk %s", whole);
+		if (ldm_read(whole, &g) < 0) {
+			snprintf(d->why, sizeof(d->why), "%s", err_msg());
+			return 0;
+		}
+		d->ok = 1;
+		if (g.n == 0)
+			snprintf(d->why, sizeof(d->why), "its LDM database lists no volume");
+		for (size_t k = 0; k < g.n; k++) {
+			const struct ldm_volume *lv = &g.v[k];
+			char key[300];
+			struct volume *v;
+
+			if (!lv->here)
+				continue;	/* all on other disks of its group */
+			if (image)
+				snprintf(key, sizeof(key), "ldm:%s", lv->name);
+			else
+				snprintf(key, sizeof(key), "/dev/%s (dynamic volume %s)", b->disk,
+					 lv->name);
+			if ((o->only && strcmp(o->only, key)) || (keep_line && !keep_for(key)))
+				continue;
+			if (!(v = dynamic_row(r, b, key, lv))) {
+				ldm_free(&g);
+				return err_set("cannot run: out of memory");
+			}
+			d->rows++;
+			if (o->stop && *o->stop) {
+				set_reason(v, OUTCOME_FAILED, "interrupted before %s was examined",
+					   v->device);
+			} else if (lv->kind == LDM_SIMPLE && lv->length) {
+				dynamic_simple(o, out, b, nb, all, lv, may_write, v);
+			} else {
+				v->member = "dynamic";
+				set_reason(v, no, "%s: dynamic disk: %s volume: not supported",
+					   b->disk, ldm_kind_name(lv->kind));
+			}
+			if (out && out->volume_done)
+				out->volume_done(out->ctx, v);
+		}
+		if (g.n && !d->rows && !o->only)
+			snprintf(d->why, sizeof(d->why), "its LDM database lists no volume on it");
+		/* the data area (disk_volumes() does not carry it: sysfs does) */
+		d->data_start = g.data_start;
+		d->data_end = g.data_start + g.data_size;
+		ldm_free(&g);
+	}
+	if (!d->ok || b->partno == 0)
+		return d->ok;
+	/* a partition over the data area is one of the volumes; one outside it
+	   (an EFI system or recovery partition of a GPT disk) is refused */
+	return !part_extent(b->name, &s, &e) || (s < d->data_end && d->data_start < e);
+}
+
+/* Forget the dynamic disks of the run that ended. */
+static void dynamic_end(void)
+{
+	dynamic_n = 0;
+}
+
 /*
  * A volume on a disk that is one member of a RAID volume, or a dynamic
  * disk: a fix through one disk would change one mirror behind the back of
@@ -1172,7 +1428,8 @@ static void member_volume(const struct engine_opts *o, struct volume *v, enum di
 		break;
 	case DISK_MEMBER_DYNAMIC:
 		v->member = "dynamic";
-		set_reason(v, no, "%s: dynamic disk: not supported", disk);
+		set_reason(v, no, "%s: dynamic disk: not supported%s%s", disk,
+			   dynamic_why(disk) ? ": " : "", dynamic_why(disk) ? dynamic_why(disk) : "");
 		break;
 	case DISK_MEMBER_NONE:
 		break;
@@ -1195,7 +1452,7 @@ static int member_disks(const struct engine_opts *o, const struct engine_output 
 			seen = r->v[k].disk && !strcmp(r->v[k].disk, b[i].disk);
 		snprintf(dev, sizeof(dev), "/dev/%s", b[i].disk);
 		snprintf(key, sizeof(key), "%s", image ? "p0" : dev);
-		if (seen || (o->only && strcmp(o->only, key)) || keep_line)
+		if (seen || (o->only && strcmp(o->only, key)) || keep_line || dynamic_rows(b[i].disk))
 			continue;
 		v = new_volume(r);
 		if (!v)
@@ -1373,6 +1630,16 @@ static int run_holding_lock(const struct engine_opts *o, const struct engine_out
 
 		char key[64];
 
+		if (b[i].member == DISK_MEMBER_DYNAMIC) {
+			int in = dynamic_disk(o, out, b, nb, i, lo.fd >= 0, path, may_write, r);
+
+			if (in < 0) {
+				rc = -1;
+				break;
+			}
+			if (in)
+				continue;
+		}
 		if (!b[i].fstype || (strcmp(b[i].fstype, "ntfs") && strcmp(b[i].fstype, "BitLocker")))
 			continue;
 		if (lo.fd >= 0)
@@ -1413,6 +1680,7 @@ static int run_holding_lock(const struct engine_opts *o, const struct engine_out
 	if (!rc && !(o->stop && *o->stop))
 		rc = member_disks(o, out, b, nb, lo.fd >= 0, r);
 	disk_free(b, nb);
+	dynamic_end();
 	ntfs_umount_all();
 	bitlocker_close_all();
 	keys_free(&run_keys);
@@ -1471,6 +1739,7 @@ void run_free(struct run *r)
 		free(v->disk_model);
 		free(v->raid);
 		free(v->disk_serial);
+		free(v->ldm_volume);
 		free(v->bitlocker_description);
 		free(v->fstype);
 		free(v->label);

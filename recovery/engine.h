@@ -90,6 +90,11 @@ struct volume {
 				   volume is never examined nor changed through it (reason
 				   says so; a row for the whole disk when no volume of it
 				   was found); NULL for a plain disk */
+	char *ldm_volume;	/* a volume of a Windows dynamic disk, from its LDM database
+				   (ldm.h): its name there ("Volume1"), printable; else NULL */
+	const char *ldm_kind;	/* its kind: "simple" (examined like any volume), "spanned",
+				   "striped", "mirror", "RAID-5" (refused) (static) */
+	uint64_t ldm_offset;	/* a simple one: its first byte on the disk */
 	int windows;		/* holds Windows\System32\config\SYSTEM */
 	int locked;		/* BitLocker, not unlocked */
 	int bitlocker;		/* a BitLocker volume (locked or unlocked by bootfix) */

@@ -628,6 +628,8 @@ int ldm_parse(const uint8_t *privhead, size_t len, uint64_t ph_sector, const uin
 		name[n < sizeof(name) ? n : sizeof(name) - 1] = '\0';
 		snprintf(g->name, sizeof(g->name), "%s", name);
 	}
+	g->data_start = h.data_start * SECTOR;
+	g->data_size = h.data_size * SECTOR;
 	rc = parse_vblks(&db, vmdb, config_len - (size_t)at);
 	/* the VMDB counts the committed records of each kind: all must be there */
 	for (int t = OBJ_VOLUME; rc == 0 && t <= OBJ_DISK; t++) {

@@ -48,6 +48,8 @@ struct ldm_volume {
 
 struct ldm_group {
 	char name[LDM_NAME_MAX];	/* the disk group: "WIN-ABC123Dg0" (printable) */
+	uint64_t data_start;		/* bytes: the data area of this disk, where its */
+	uint64_t data_size;		/* volumes lie (PRIVHEAD) */
 	struct ldm_volume *v;		/* ordered as in the database */
 	size_t n;
 };

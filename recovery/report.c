@@ -63,6 +63,15 @@ struct json_object *report_volume(const struct volume *v)
 	json_object_object_add(o, "windows", json_object_new_boolean(v->windows));
 	json_object_object_add(o, "bitlocker_locked", json_object_new_boolean(v->locked));
 	put_str(o, "member", v->member);
+	if (v->ldm_volume) {
+		struct json_object *d = json_object_new_object();
+
+		put_str(d, "volume", v->ldm_volume);
+		put_str(d, "kind", v->ldm_kind);
+		if (v->ldm_offset)
+			json_object_object_add(d, "offset", json_object_new_int64((int64_t)v->ldm_offset));
+		json_object_object_add(o, "dynamic", d);
+	}
 	if (v->bitlocker) {
 		struct json_object *b = json_object_new_object(), *ids = json_object_new_array();
 		char *list = v->key_ids ? strdup(v->key_ids) : NULL, *save = NULL;

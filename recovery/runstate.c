@@ -288,10 +288,12 @@ static int detach_loop(const char *loop, const char *backing, err_warn_fn say, v
 	if (fd < 0)
 		return 0;
 	/* bootfix's loop devices clear themselves when the last user goes; one
-	   without LO_FLAGS_AUTOCLEAR was attached by someone else: leave it */
+	   without LO_FLAGS_AUTOCLEAR was attached by someone else: leave it.
+	   An image's scans for partitions; a dynamic volume's starts inside its
+	   disk (disk_loop_extent()) */
 	if (sscanf(backing, "%llu:%llu", &d, &ino) == 2 && ioctl(fd, LOOP_GET_STATUS64, &li) == 0 &&
 	    li.lo_device == d && li.lo_inode == ino && (li.lo_flags & LO_FLAGS_AUTOCLEAR) &&
-	    (li.lo_flags & LO_FLAGS_PARTSCAN)) {
+	    ((li.lo_flags & LO_FLAGS_PARTSCAN) || li.lo_offset > 0)) {
 		if (ioctl(fd, LOOP_CLR_FD, 0) < 0 && errno != ENXIO) {
 			int e = errno;
 
