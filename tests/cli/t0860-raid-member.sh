@@ -4,7 +4,8 @@
 # mirror changes it behind the back of Intel's driver.  The members are the
 # real pair in tests/data (made by tests/tools/make-imsm.sh); each alone is
 # refused by scan and fix, by image file, by whole loop device and by
-# partition, and nothing on it changes.
+# partition, and nothing on it changes.  A dynamic disk made by sfdisk alone
+# has no LDM database: refused with that cause (t0865 has a real one).
 . "$(dirname "$0")/../lib.sh"
 
 LOG=data/logs/bootfix.jsonl
@@ -84,10 +85,10 @@ test_expect_success 'a member of a DDF RAID 1 (the real pair in tests/data): ref
 	test "$(image_sha ddf.img)" = "$(cat ddf.sha)"
 '
 
-test_expect_success 'a dynamic disk (MBR type 0x42) with NTFS and a faulty file: not supported, nothing changed' '
+test_expect_success 'a dynamic disk (MBR type 0x42) without an LDM database, NTFS and a faulty file in it: not supported, nothing changed' '
 	expect_exit 1 $BOOTFIX fix --device dyn.img --data data > dyn.out 2>&1 &&
 	cat dyn.out &&
-	grep -E "^  refused: loop[0-9]+: dynamic disk: not supported$" dyn.out &&
+	grep -E "^  refused: loop[0-9]+: dynamic disk: not supported: cannot read the LDM database of /dev/loop[0-9]+: no PRIVHEAD in sector 6$" dyn.out &&
 	grep -Fx "0 faulty files found, 0 quarantined" dyn.out &&
 	test "$(image_sha dyn.img)" = "$(cat dyn.sha)"
 '
@@ -96,7 +97,7 @@ test_expect_success 'a dynamic GPT disk with no volume found still shows a row' 
 	expect_exit 1 $BOOTFIX scan --device gptdyn.img > gdyn.out 2>&1 &&
 	cat gdyn.out &&
 	grep -E "^/dev/loop[0-9]+  not examined$" gdyn.out &&
-	grep -E "^  loop[0-9]+: dynamic disk: not supported$" gdyn.out &&
+	grep -E "^  loop[0-9]+: dynamic disk: not supported: cannot read the LDM database of /dev/loop[0-9]+: no PRIVHEAD in sector 4095$" gdyn.out &&
 	! grep -F "no NTFS or BitLocker volume found" gdyn.out
 '
 

@@ -22,7 +22,9 @@ The image is all zeros but for these structures: the test formats Volume1
 with mkntfs through a loop device over its extent (losetup --offset
 --sizelimit) and fills it with scripts/fixture-lib.sh.
 
-usage: make-ldm.py FILE [--size MB] [--corrupt KIND]
+usage: make-ldm.py FILE [--size MB] [--corrupt KIND] [--rewrite]
+  --rewrite: write the structures over an existing disk of that size and
+  leave its volumes' bytes as they are (to corrupt a filled disk)
   KIND: privhead-magic, vmdb-cut (the second piece of Volume2's record is
   missing), past-end (Volume1's partition runs past the disk's end),
   mbr-overlap (the data area starts at sector 0, over the MBR),
@@ -144,6 +146,7 @@ def main():
     ap.add_argument("file")
     ap.add_argument("--size", type=int, default=48, help="disk size in MiB")
     ap.add_argument("--corrupt", default="")
+    ap.add_argument("--rewrite", action="store_true")
     a = ap.parse_args()
 
     disk_sectors = a.size * 1024 * 1024 // SECTOR
@@ -210,7 +213,7 @@ def main():
                                DATA_START, disk_sectors - DATA_START)
     mbr[510:512] = b"\x55\xaa"
 
-    with open(a.file, "wb") as f:
+    with open(a.file, "r+b" if a.rewrite else "wb") as f:
         f.truncate(disk_sectors * SECTOR)
         f.seek(0)
         f.write(mbr)
