@@ -121,8 +121,9 @@ check: deps
 # rules: the rule parser; log: the audit log reader; keys: key exports (CSV) and
 # .BEK files; manifest: the quarantine manifest (on the hostile volume); config:
 # bootfix.conf (on the stick); termkey: the terminal key decoder (a serial line
-# delivers anything); report: the auditors' HTML page of records.  Each is tests/fuzz/fuzz_NAME.c with corpus tests/fuzz/corpus-NAME.
-FUZZ = rules log keys manifest config termkey report
+# delivers anything); report: the auditors' HTML page of records; ldm: the LDM
+# database of a Windows dynamic disk.  Each is tests/fuzz/fuzz_NAME.c with corpus tests/fuzz/corpus-NAME.
+FUZZ = rules log keys manifest config termkey report ldm
 FUZZ_CC = clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Irecovery
 
 # what each is built from besides its own file
@@ -135,6 +136,7 @@ tests/fuzz/fuzz_keys: recovery/keys.c recovery/csv.c $(BITLOCKER:.o=.c) recovery
 tests/fuzz/fuzz_config: recovery/config.c recovery/err.c recovery/file.c recovery/sha256.c \
 			recovery/logsend.c
 tests/fuzz/fuzz_termkey: recovery/termkey.c
+tests/fuzz/fuzz_ldm: recovery/ldm.c recovery/err.c recovery/file.c recovery/sha256.c
 
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c
 	$(FUZZ_CC) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
