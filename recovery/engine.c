@@ -1296,6 +1296,10 @@ static void dynamic_simple(const struct engine_opts *o, const struct engine_outp
 	if (disk_volumes(lo.path, &inner, &ni) < 0 || ni != 1) {
 		set_reason(v, OUTCOME_FAILED, "cannot read %s: %s", v->device,
 			   ni != 1 ? "no volume on its loop device" : err_msg());
+	} else if (inner[0].member != DISK_MEMBER_NONE) {
+		/* RAID metadata or a dynamic disk's table inside a volume: not Windows' C: */
+		set_reason(v, OUTCOME_FAILED, "not examining %s: it holds RAID or dynamic disk "
+			   "metadata itself", v->device);
 	} else if (!inner[0].fstype || (strcmp(inner[0].fstype, "ntfs") &&
 					strcmp(inner[0].fstype, "BitLocker"))) {
 		set_reason(v, OUTCOME_NONE, "no NTFS or BitLocker volume");

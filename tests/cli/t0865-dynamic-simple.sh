@@ -69,7 +69,7 @@ test_expect_success 'ldmtool reads the same volumes, kinds and offsets' '
 	                                       p2["size"] * 512))
 	PY
 	read -r moff mlen < mirror && fill_extent dyn.img $moff $mlen Mirror bare &&
-	image_sha dyn.img > dyn.sha
+	image_sha dyn.img > dyn.sha && cp --sparse=always dyn.img base.img
 '
 
 test_expect_success 'scan: the simple volume examined (Windows, the faulty file), the mirror refused' '
@@ -135,6 +135,25 @@ test_expect_success 'the disk as a loop device: the partition over the data area
 	grep -Fx "  refused: ${dev#/dev/}: dynamic disk: not supported: name the whole disk ($dev) to have its volumes examined" part.out &&
 	losetup -d $dev && image_sha dyn.img > dyn3.sha &&
 	test "$(cat dyn3.sha)" = "$(cat dyn2.sha)"
+'
+
+test_expect_success 'kill -9 after the move: the next fix stops its ntfs-3g, detaches its loop devices, finishes' '
+	cp --sparse=always base.img kill.img && mkdir -p data-kill &&
+	outside_sha kill.img $(cat off) $(cat len) > kill-outside.sha &&
+	{ BOOTFIX_TEST_KILL=moved:1 $BOOTFIX fix --device kill.img --data data-kill > kill.out 2>&1
+	  test $? = 137; } &&
+	grep "^loop " run/state.* > kill.state && cat kill.state &&
+	test "$(wc -l < kill.state)" = 2 &&
+	expect_exit 1 $BOOTFIX fix -v --device kill.img --data data-kill > kill.fix 2> kill.err &&
+	cat kill.err && grep -F "cleaned up after a bootfix that was killed" kill.err &&
+	test -z "$(ls run/state.* 2>/dev/null)" && test -z "$(losetup -j kill.img)" &&
+	grep -Fx "0 faulty files found, 0 quarantined" kill.fix &&
+	expect_exit 0 $BOOTFIX log verify data-kill/logs/bootfix.jsonl &&
+	test "$(outside_sha kill.img $(cat off) $(cat len))" = "$(cat kill-outside.sha)" &&
+	dev=$(losetup -f --show -r --offset $(cat off) --sizelimit $(cat len) kill.img) &&
+	mkdir -p k && ntfs-3g -o ro $dev k && test ! -e k/$CS &&
+	find k/bootfix-quarantine -name C-00000291-00000000-00000032.sys | grep -q . &&
+	ntfs_umount k && losetup -d $dev
 '
 
 for bad in "privhead-magic:no PRIVHEAD in sector 6" \
