@@ -1,6 +1,6 @@
 #!/bin/bash
 # A Windows dynamic disk (tests/tools/make-ldm.py: MBR type 0x42, PRIVHEAD,
-# TOCBLOCKs, VMDB, VBLKs) with a simple volume holding Windows and a faulty
+# TOCBLOCKs, VMDB, VBLKs; and its GPT form) with a simple volume holding Windows and a faulty
 # channel file, and one half of a mirror holding the same.  ldmtool (libldm)
 # reads the disk independently: its volumes and offsets must be bootfix's.
 # The simple volume is examined and fixed through a loop device over its
@@ -135,6 +135,31 @@ test_expect_success 'the disk as a loop device: the partition over the data area
 	grep -Fx "  refused: ${dev#/dev/}: dynamic disk: not supported: name the whole disk ($dev) to have its volumes examined" part.out &&
 	losetup -d $dev && image_sha dyn.img > dyn3.sha &&
 	test "$(cat dyn3.sha)" = "$(cat dyn2.sha)"
+'
+
+test_expect_success 'a GPT dynamic disk: ldmtool and bootfix agree; the simple volume fixed, nothing else changed' '
+	$MAKE_LDM --gpt gpt.img > glayout && read -r name kind goff glen < glayout &&
+	fill_extent gpt.img $goff $glen Windows &&
+	g=$(ldmtool scan gpt.img 2>/dev/null | python3 -c "import json, sys; print(json.load(sys.stdin)[0])") &&
+	ldmtool -d gpt.img show disk $g Disk1 > gdisk.json 2>/dev/null &&
+	ldmtool -d gpt.img show partition $g Disk1-01 > gpart.json 2>/dev/null &&
+	ldmtool -d gpt.img show volume $g Volume2 > gvol2.json 2>/dev/null &&
+	python3 - <<-PY &&
+	import json
+	d, p = json.load(open("gdisk.json")), json.load(open("gpart.json"))
+	assert (d["data-start"] + p["start"]) * 512 == $goff and p["size"] * 512 == $glen, (d, p)
+	assert json.load(open("gvol2.json"))["type"] == "mirrored"
+	PY
+	outside_sha gpt.img $goff $glen > gout.sha &&
+	expect_exit 1 $BOOTFIX fix --device gpt.img --data data --json > gfix.json 2>gfix.err &&
+	python3 - <<-PY &&
+	import json
+	v = json.load(open("gfix.json"))["volumes"]
+	assert [x["dynamic"]["volume"] for x in v] == ["Volume1", "Volume2"], v
+	assert v[0]["dynamic"]["offset"] == $goff and v[0]["outcome"] == "fixed", v[0]
+	assert v[1]["outcome"] == "refused" and v[1]["reason"].endswith(": $MIRROR"), v[1]
+	PY
+	test "$(outside_sha gpt.img $goff $glen)" = "$(cat gout.sha)"
 '
 
 test_expect_success 'kill -9 after the move: the next fix stops its ntfs-3g, detaches its loop devices, finishes' '

@@ -22,7 +22,12 @@ The image is all zeros but for these structures: the test formats Volume1
 with mkntfs through a loop device over its extent (losetup --offset
 --sizelimit) and fills it with scripts/fixture-lib.sh.
 
-usage: make-ldm.py FILE [--size MB] [--corrupt KIND] [--rewrite]
+With --gpt the disk is a GPT dynamic disk instead (made by sfdisk): an "LDM
+data" partition from 1 MiB on holds the volumes, an "LDM metadata"
+partition of 1 MiB before the backup GPT is the database, its last sector
+the PRIVHEAD (version 2.12); the volumes are the same.
+
+usage: make-ldm.py FILE [--size MB] [--gpt] [--corrupt KIND] [--rewrite]
   --rewrite: write the structures over an existing disk of that size and
   leave its volumes' bytes as they are (to corrupt a filled disk)
   KIND: privhead-magic, vmdb-cut (the second piece of Volume2's record is
@@ -34,6 +39,7 @@ extent of it can be used on this disk).
 """
 import argparse
 import struct
+import subprocess
 import sys
 
 SECTOR = 512
@@ -117,10 +123,10 @@ def entries(records):
     return out
 
 
-def privhead(disk_sectors, config_start, data_start, data_size):
+def privhead(disk_sectors, config_start, data_start, data_size, minor):
     ph = bytearray(SECTOR)
     ph[0:8] = b"PRIVHEAD"
-    struct.pack_into(">IHH", ph, 8, 0x2c3b, 2, 11)
+    struct.pack_into(">IHH", ph, 8, 0x2c3b, 2, minor)
     ph[0x30:0x30 + 36] = DISK1_GUID.encode()
     ph[0x70:0x70 + 36] = HOST_GUID.encode()
     ph[0xB0:0xB0 + 36] = GROUP_GUID.encode()
@@ -147,12 +153,19 @@ def main():
     ap.add_argument("--size", type=int, default=48, help="disk size in MiB")
     ap.add_argument("--corrupt", default="")
     ap.add_argument("--rewrite", action="store_true")
+    ap.add_argument("--gpt", action="store_true")
     a = ap.parse_args()
 
     disk_sectors = a.size * 1024 * 1024 // SECTOR
-    config_start = disk_sectors - CONFIG_SECTORS
-    data_start = DATA_START
-    data_size = config_start - data_start
+    if a.gpt:
+        # the database ends 1 MiB before the disk's end: room for the backup GPT
+        config_start = disk_sectors - 2 * CONFIG_SECTORS
+        data_start = 2048
+        data_size = config_start - data_start
+    else:
+        config_start = disk_sectors - CONFIG_SECTORS
+        data_start = DATA_START
+        data_size = config_start - data_start
     # Volume1: 24 MiB at sector 2048 of the disk; Volume2's half here: 8 MiB after it
     v1_start, v1_size = 2048 - data_start, 24 * 2048
     v2_start, v2_size = v1_start + v1_size, 8 * 2048
@@ -161,7 +174,7 @@ def main():
     if a.corrupt == "past-end":
         v1_start = data_size - v1_size // 2
     ph = privhead(disk_sectors, config_start, 0 if a.corrupt == "mbr-overlap" else data_start,
-                  data_size)
+                  data_size, 12 if a.gpt else 11)
     if a.corrupt == "privhead-magic":
         ph[0:8] = b"PRIVHEAX"
 
@@ -213,12 +226,25 @@ def main():
                                DATA_START, disk_sectors - DATA_START)
     mbr[510:512] = b"\x55\xaa"
 
-    with open(a.file, "r+b" if a.rewrite else "wb") as f:
+    if a.gpt:
+        if not a.rewrite:
+            with open(a.file, "wb") as f:
+                f.truncate(disk_sectors * SECTOR)
+        table = ("label: gpt\n"
+                 "start=%d, size=%d, type=AF9B60A0-1431-4F62-BC68-3311714A69AD\n"
+                 "start=%d, size=%d, type=5808C8AA-7E8F-42E0-85D2-E1E90434CFB3\n"
+                 % (data_start, data_size, config_start, CONFIG_SECTORS))
+        subprocess.run(["sfdisk", "-q", "--no-reread", a.file], input=table.encode(),
+                       check=True, stdout=subprocess.DEVNULL)
+        # the PRIVHEAD is the last sector of the LDM metadata partition
+        config[2047 * SECTOR:2048 * SECTOR] = ph
+    with open(a.file, "r+b" if a.rewrite or a.gpt else "wb") as f:
         f.truncate(disk_sectors * SECTOR)
-        f.seek(0)
-        f.write(mbr)
-        f.seek(6 * SECTOR)
-        f.write(ph)
+        if not a.gpt:
+            f.seek(0)
+            f.write(mbr)
+            f.seek(6 * SECTOR)
+            f.write(ph)
         f.seek(config_start * SECTOR)
         f.write(config)
     print("Volume1 simple %d %d" % ((data_start + v1_start) * SECTOR, v1_size * SECTOR))
