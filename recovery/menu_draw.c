@@ -55,6 +55,10 @@ static const char *state_words(const struct menu *m, const struct volume *v, cha
 	if (v->member) {
 		/* short for the list: details and the result say it whole */
 		*colour = C_WARN;
+		if (!strcmp(v->member, "dynamic") && v->ldm_kind) {
+			snprintf(buf, len, "dynamic %s: not supported", v->ldm_kind);
+			return buf;
+		}
 		return !strcmp(v->member, "dynamic") ? "dynamic disk: not supported" :
 		       !strcmp(v->member, "imsm") ? "Intel RAID member: not fixed" :
 		       "RAID member: not fixed";
@@ -279,14 +283,23 @@ static void draw_overview(struct menu *m)
 	for (size_t i = (size_t)m->top; i < m->scan.n && y < LINES - 3; i++, y++) {
 		const struct volume *v = &m->scan.v[i];
 		char size[32], buf[256], buf2[256], ver[256], disk[256], c1[128], c2[128], c3[128];
+		char dev[96];
 		int colour;
 		const char *words = state_words(m, v, buf, sizeof(buf), &colour);
 
+		/* a dynamic disk's volume: "sda:Volume1" fits where its device does not
+		   (in an image file's loop device, its name alone) */
+		if (v->ldm_volume && v->disk && strncmp(v->disk, "loop", 4))
+			snprintf(dev, sizeof(dev), "%s:%s", v->disk, v->ldm_volume);
+		else if (v->ldm_volume)
+			snprintf(dev, sizeof(dev), "%s", v->ldm_volume);
+		else
+			snprintf(dev, sizeof(dev), "%s", menu_short_dev(v->device));
 		text_size(v->size, size, sizeof(size));
 		if (i == m->sel)
 			attron(A_REVERSE);
 		mvprintw(y, 0, OV_FMT, i == m->sel ? '>' : ' ', marker(colour), i + 1,
-			 screen_cell(menu_short_dev(v->device), 12, c1, sizeof(c1)), size,
+			 screen_cell(dev, 12, c1, sizeof(c1)), size,
 			 screen_cell(volume_name(v, c3, sizeof(c3)), 16, c2, sizeof(c2)));
 		if (i == m->sel)
 			attroff(A_REVERSE);
