@@ -144,4 +144,21 @@ test_expect_success 'a stick with stale IMSM metadata naming it is left out: no 
 	grep -a -m1 "bootfix: auto " stale.log | grep "auto not-fixed.*a disk is missing" &&
 	boot_stop stale && md5sum -c stale.md5 && cmp -n $DATA_OFFSET stick5-head.img stick5.img
 '
+test_expect_success 'a member failing during the fix: the fix goes to the other, the record names the failed disk' '
+	for m in a b; do xz -dc "$TOP/tests/data/imsm-raid1-$m.img.xz" > $m.img || exit 1; done &&
+	# member B fails every I/O from its first write on (qemu blkdebug)
+	printf "[inject-error]\nevent = \"write_aio\"\nerrno = \"5\"\n" > fail.conf &&
+	stick_copy stick6.img &&
+	set_conf stick6.img "mode = auto" "countdown = 0" "operator = ci" "site = qemu" &&
+	boot_start failing --firmware uefi --disk ahci=BFXIMSM0A:a.img \
+		--disk "ahci=BFXIMSM0B:blkdebug:$TRASH/fail.conf:$TRASH/b.img" stick6.img &&
+	wait_for failing "bootfix: auto (fixed|nothing-to-fix|not-fixed|check)" 600 &&
+	grep -a "bootfix: RAID md126: raid1, 2 disks, 0 missing, readonly" failing.log &&
+	grep -a -m1 "bootfix: auto " failing.log | grep -E "auto (fixed|check)" &&
+	wait_poweroff failing 120 &&
+	faulty_in_quarantine a.img && cmp b.img member-before.img &&
+	mkdir data6 && mcopy -s -i "stick6.img@@$DATA_OFFSET" ::/logs data6/ &&
+	grep -h "\"disk\":\"md126\"" data6/logs/*.jsonl | grep "md126: disk sd[a-z]* (serial BFXIMSM0B) failed during the fix" |
+		grep -q "the fix went to the other disks of Intel RAID 1 (2 disks): replace it"
+'
 test_done
