@@ -715,11 +715,11 @@ static int raid_begin(const struct engine_output *out, const struct blockdev *b)
 		return 0;
 	if (!b->raid_missing)
 		say(out, "making %s (%s) writable for the fix", b->disk, b->raid);
+	/* the disks working before the switch: mdmon's first metadata write may fail one */
+	raid_members(NULL, b->disk, raid_had, sizeof(raid_had));
 	rc = raid_writable(b->disk);
-	if (rc == 1) {
+	if (rc == 1)
 		snprintf(raid_switched, sizeof(raid_switched), "%s", b->disk);
-		raid_members(NULL, b->disk, raid_had, sizeof(raid_had));
-	}
 	return rc < 0 ? -1 : 0;
 }
 
