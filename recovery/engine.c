@@ -702,6 +702,8 @@ static void do_volume(const struct engine_opts *o, const struct engine_output *o
 
 /* The RAID volume this volume's work made writable: settled once it is done. */
 static char raid_switched[32];
+/* its member disks then ("sda sdb"): one failing during the fix is told */
+static char raid_had[256];
 
 /*
  * Before the first write to a volume on a RAID volume: make that writable.
@@ -715,6 +717,8 @@ static int raid_begin(const struct engine_output *out, const struct blockdev *b)
 		return 0;
 	if (!b->raid_missing)
 		say(out, "making %s (%s) writable for the fix", b->disk, b->raid);
+	/* the disks working before the switch: mdmon's first metadata write may fail one */
+	raid_members(NULL, b->disk, raid_had, sizeof(raid_had));
 	rc = raid_writable(b->disk);
 	if (rc == 1)
 		snprintf(raid_switched, sizeof(raid_switched), "%s", b->disk);
@@ -724,7 +728,7 @@ static int raid_begin(const struct engine_output *out, const struct blockdev *b)
 /* Once a volume is done: the RAID volume it made writable clean and read-only again. */
 static void raid_end(const struct engine_output *out, struct volume *v)
 {
-	char note[400];
+	char note[600], lost[256], *model, *serial;
 
 	if (!raid_switched[0])
 		return;
@@ -734,6 +738,22 @@ static void raid_end(const struct engine_output *out, struct volume *v)
 			 "the whole volume once)", raid_switched, err_msg());
 		warn(out, "%s", note);
 		add_note(v, note);
+	}
+	/* a member that failed writes (or was pulled out) during the fix: md
+	   went on with the others, the technician must know which disk to replace */
+	if (raid_lost(NULL, raid_switched, raid_had, lost, sizeof(lost)) > 0) {
+		int one = !strchr(lost, ' ');
+
+		disk_ids(one ? lost : NULL, &model, &serial);
+		snprintf(note, sizeof(note), "%s: disk%s %s%s%s%s failed during the fix (write "
+			 "errors, or pulled out); the fix went to the other disks of %s: replace "
+			 "%s, then Windows' RAID driver rebuilds the volume", raid_switched,
+			 one ? "" : "s", lost, serial ? " (serial " : "", serial ? serial : "",
+			 serial ? ")" : "", v->raid ? v->raid : "the volume", one ? "it" : "them");
+		warn(out, "%s", note);
+		add_note(v, note);
+		free(model);
+		free(serial);
 	}
 	raid_switched[0] = '\0';
 }

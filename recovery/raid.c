@@ -169,6 +169,94 @@ int raid_member_in_use(const char *sysroot, const char *name, char *md)
 	return found;
 }
 
+/* Append word to the list in buf ("sda sdb"), when it fits. */
+static void list_add(char *buf, size_t len, const char *word)
+{
+	size_t n = strlen(buf);
+
+	if (n + strlen(word) + 2 <= len)
+		snprintf(buf + n, len - n, "%s%s", n ? " " : "", word);
+}
+
+/*
+ * Whether member disk of the md volume open as mddfd (its md directory)
+ * works: not marked faulty (a disk pulled out), no write failed on it
+ * (md keeps such a disk, with the blocks it failed in its bad block list,
+ * and writes the others only).
+ */
+static int member_ok(int mddfd, const char *disk)
+{
+	char attr[300], *state;
+	int ok;
+
+	snprintf(attr, sizeof(attr), "dev-%s/state", disk);
+	state = mddfd >= 0 ? file_attr(mddfd, attr) : NULL;
+	ok = !state || (!strstr(state, "faulty") && !strstr(state, "write_error"));
+	free(state);
+	return ok;
+}
+
+const char *raid_members(const char *sysroot, const char *name, char *buf, size_t len)
+{
+	int dfd, mddfd;
+	DIR *d;
+	struct dirent *e;
+
+	buf[0] = '\0';
+	if (!md_name(name) || (dfd = block_dir(sysroot, name, "slaves")) < 0)
+		return buf;
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return buf;
+	}
+	mddfd = block_dir(sysroot, name, "md");
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' && member_ok(mddfd, e->d_name))
+			list_add(buf, len, e->d_name);
+	if (mddfd >= 0)
+		close(mddfd);
+	closedir(d);
+	return buf;
+}
+
+/* Whether word is one of the list's ("sda sdb"). */
+static int list_has(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = list; (p = strstr(p, word)); p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+			return 1;
+	return 0;
+}
+
+int raid_lost(const char *sysroot, const char *name, const char *before, char *buf,
+	      size_t len)
+{
+	char now[512], disk[64];
+	const char *p = before;
+	int lost = 0;
+	size_t n;
+
+	buf[0] = '\0';
+	raid_members(sysroot, name, now, sizeof(now));
+	while (*p) {
+		n = strcspn(p, " ");
+		if (n > 0 && n < sizeof(disk)) {
+			memcpy(disk, p, n);
+			disk[n] = '\0';
+			if (!list_has(now, disk)) {
+				list_add(buf, len, disk);
+				lost++;
+			}
+		}
+		p += n;
+		p += strspn(p, " ");
+	}
+	return lost;
+}
+
 /* Run mdadm with one option on /dev/NAME; 0, or -1 with err_set(). */
 static int mdadm(const char *option, const char *name, long timeout_ms)
 {

@@ -54,6 +54,22 @@ const char *raid_text(const struct raid *r, char *buf, size_t len);
 int raid_member_in_use(const char *sysroot, const char *name, char *md);
 
 /*
+ * The member disks of md volume name that work now, from sysfs ("sda
+ * sdb"): none marked faulty, none a write failed on.  Into buf ("" when
+ * there are none or name is no md volume); returns buf.
+ */
+const char *raid_members(const char *sysroot, const char *name, char *buf, size_t len);
+
+/*
+ * Which of the disks in before (raid_members() when the fix began) no
+ * longer work in md volume name: gone from it, marked faulty (pulled
+ * out), or a write failed on them.  Their names into buf ("sdb"); returns
+ * how many.
+ */
+int raid_lost(const char *sysroot, const char *name, const char *before, char *buf,
+	      size_t len);
+
+/*
  * Make the md volume name writable for a fix: nothing when it already is,
  * else `mdadm --readwrite`.  A degraded volume is refused.  Returns 1 when
  * it was switched (raid_settle() then puts it back), 0 when it already was

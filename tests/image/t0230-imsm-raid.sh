@@ -125,4 +125,40 @@ test_expect_success 'a DDF RAID 1 (LSI/Adaptec firmware RAID) is assembled and f
 	mkdir data4 && mcopy -s -i "stick4.img@@$DATA_OFFSET" ::/logs data4/ &&
 	grep -h "\"raid\":\"DDF RAID 1 (2 disks)\"" data4/logs/*.jsonl | grep -q "\"outcome\":\"fixed\""
 '
+test_expect_success 'a stick with stale IMSM metadata naming it is left out: no fix through md over the stick' '
+	xz -dc "$TOP/tests/data/imsm-raid1-b.img.xz" > b.img && md5sum b.img > stale.md5 &&
+	stick_copy stick5.img &&
+	set_conf stick5.img "mode = auto" "countdown = 0" "operator = ci" "site = qemu" &&
+	# the stick on a disk 1 MiB larger than the image, whose end still holds
+	# member A'"'"'s metadata (its last two sectors), with member A'"'"'s serial
+	# number: md would make it half of the RAID 1
+	truncate -s +1M stick5.img && size=$(stat -c %s stick5.img) &&
+	tail -c 1024 member-before.img | dd of=stick5.img bs=512 seek=$((size / 512 - 2)) conv=notrunc &&
+	head -c $DATA_OFFSET stick5.img > stick5-head.img &&
+	boot_start stale --firmware uefi --stick ahci=BFXIMSM0A --disk ahci=BFXIMSM0B:b.img stick5.img &&
+	wait_for stale "bootfix: auto (fixed|nothing-to-fix|not-fixed|check)" &&
+	grep -a "bootfix: RAID: the stick (sda) carries RAID metadata: left out of any RAID volume" stale.log &&
+	grep -a "bootfix: RAID md126: raid1, 2 disks, 1 missing, readonly" stale.log &&
+	! grep -a "cannot mount data partition" stale.log &&
+	! grep -a "nothing will be logged" stale.log &&
+	grep -a -m1 "bootfix: auto " stale.log | grep "auto not-fixed.*a disk is missing" &&
+	boot_stop stale && md5sum -c stale.md5 && cmp -n $DATA_OFFSET stick5-head.img stick5.img
+'
+test_expect_success 'a member failing during the fix: the fix goes to the other, the record names the failed disk' '
+	for m in a b; do xz -dc "$TOP/tests/data/imsm-raid1-$m.img.xz" > $m.img || exit 1; done &&
+	# member B fails every I/O from its first write on (qemu blkdebug)
+	printf "[inject-error]\nevent = \"write_aio\"\nerrno = \"5\"\n" > fail.conf &&
+	stick_copy stick6.img &&
+	set_conf stick6.img "mode = auto" "countdown = 0" "operator = ci" "site = qemu" &&
+	boot_start failing --firmware uefi --disk ahci=BFXIMSM0A:a.img \
+		--disk "ahci=BFXIMSM0B:blkdebug:$TRASH/fail.conf:$TRASH/b.img" stick6.img &&
+	wait_for failing "bootfix: auto (fixed|nothing-to-fix|not-fixed|check)" 600 &&
+	grep -a "bootfix: RAID md126: raid1, 2 disks, 0 missing, readonly" failing.log &&
+	grep -a -m1 "bootfix: auto " failing.log | grep -E "auto (fixed|check)" &&
+	wait_poweroff failing 120 &&
+	faulty_in_quarantine a.img && cmp b.img member-before.img &&
+	mkdir data6 && mcopy -s -i "stick6.img@@$DATA_OFFSET" ::/logs data6/ &&
+	grep -h "\"disk\":\"md126\"" data6/logs/*.jsonl | grep "md126: disk sd[a-z]* (serial BFXIMSM0B) failed during the fix" |
+		grep -q "the fix went to the other disks of Intel RAID 1 (2 disks): replace it"
+'
 test_done

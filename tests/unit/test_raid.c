@@ -3,7 +3,8 @@
  * RST volume inside its IMSM container, a degraded one, a DDF one and a
  * Linux md array are named as a technician reads them; a container and an
  * inactive array are no volume; a member disk is found in use through its
- * holders; hostile and broken attributes never walk out of the tree nor
+ * holders; a disk pulled out or failing writes is told from the working
+ * ones; hostile and broken attributes never walk out of the tree nor
  * crash.  Assembling and writing real arrays is tested in qemu
  * (tests/image/t0230-imsm-raid.sh): this host's kernel has no md.
  */
@@ -45,7 +46,13 @@ static int setup(void **state)
 		 "md md2 0.90 linear read-auto 2;"
 		 "md md3 external:/../../etc/0 raid1 readonly 2 99999999999;"
 		 "mkdir -p sda/holders sdb/holders sdc/holders sdd;"
-		 "mkdir sda/holders/md127 sda/holders/md126 sdb/holders/md1 sdc/holders/dm-0",
+		 "mkdir sda/holders/md127 sda/holders/md126 sdb/holders/md1 sdc/holders/dm-0;"
+		 "mkdir -p md126/slaves/sda md126/slaves/sdab md0/slaves/sdc md0/slaves/sdd"
+		 " md0/slaves/sde md0/md/dev-sdd md0/md/dev-sde;"
+		 "echo faulty > md0/md/dev-sdd/state; echo in_sync,write_mostly > md0/md/dev-sde/state;"
+		 "md md5 external:/md127/1 raid1 active 2 0;"
+		 "mkdir -p md5/slaves/sdf md5/slaves/sdg md5/md/dev-sdg;"
+		 "echo in_sync,write_error,want_replacement,external_bbl > md5/md/dev-sdg/state",
 		 root);
 	return system(cmd) == 0 ? 0 : -1;
 }
@@ -136,6 +143,35 @@ static void test_members(void **state)
 	assert_false(raid_member_in_use(sys, "sdz", md));
 }
 
+static void test_lost(void **state)
+{
+	char now[64], lost[64];
+
+	(void)state;
+	raid_members(sys, "md126", now, sizeof(now));
+	assert_true(!strcmp(now, "sda sdab") || !strcmp(now, "sdab sda"));
+	raid_members(sys, "md127", now, sizeof(now));
+	assert_string_equal(now, "");
+	/* nothing lost; "sdb" is not "sdab" */
+	assert_int_equal(raid_lost(sys, "md126", "sda sdab", lost, sizeof(lost)), 0);
+	assert_string_equal(lost, "");
+	assert_int_equal(raid_lost(sys, "md126", "sdb sda sdab", lost, sizeof(lost)), 1);
+	assert_string_equal(lost, "sdb");
+	/* a member still listed but faulty is lost; write_mostly is not */
+	assert_int_equal(raid_lost(sys, "md0", "sdc sdd sde", lost, sizeof(lost)), 1);
+	assert_string_equal(lost, "sdd");
+	/* a write failed on a disk md keeps (its blocks in the bad block list) */
+	raid_members(sys, "md5", now, sizeof(now));
+	assert_string_equal(now, "sdf");
+	assert_int_equal(raid_lost(sys, "md5", "sdf sdg", lost, sizeof(lost)), 1);
+	assert_string_equal(lost, "sdg");
+	/* a volume gone lost every disk; a list too long for buf is cut at a name */
+	assert_int_equal(raid_lost(sys, "md9", " sdx  sdy ", lost, sizeof(lost)), 2);
+	assert_string_equal(lost, "sdx sdy");
+	assert_int_equal(raid_lost(sys, "md9", "sdx sdy", lost, 7), 2);
+	assert_string_equal(lost, "sdx");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +179,7 @@ int main(void)
 		cmocka_unit_test(test_no_volume),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_members),
+		cmocka_unit_test(test_lost),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
