@@ -1222,24 +1222,27 @@ static int is_partition(const char *path)
 	return access(sys, F_OK) == 0;
 }
 
+/* A number in /sys/class/block/NAME/ATTR (sectors); 0 when unreadable. */
+static int block_number(const char *name, const char *attr, unsigned long long *v)
+{
+	char path[300], *t;
+
+	snprintf(path, sizeof(path), "/sys/class/block/%s/%s", name, attr);
+	t = file_slurp(AT_FDCWD, path, 64, NULL);
+	if (!t)
+		return 0;
+	*v = strtoull(t, NULL, 10);
+	free(t);
+	return 1;
+}
+
 /* The byte range of kernel partition name of a disk (sysfs start and size), 0 when unknown. */
 static int part_extent(const char *name, uint64_t *start, uint64_t *end)
 {
-	char path[300], *t;
 	unsigned long long s = 0, n = 0;
 
-	snprintf(path, sizeof(path), "/sys/class/block/%s/start", name);
-	t = file_slurp(AT_FDCWD, path, 64, NULL);
-	if (!t)
+	if (!block_number(name, "start", &s) || !block_number(name, "size", &n))
 		return 0;
-	s = strtoull(t, NULL, 10);
-	free(t);
-	snprintf(path, sizeof(path), "/sys/class/block/%s/size", name);
-	t = file_slurp(AT_FDCWD, path, 64, NULL);
-	if (!t)
-		return 0;
-	n = strtoull(t, NULL, 10);
-	free(t);
 	*start = (uint64_t)s * 512;
 	*end = (uint64_t)(s + n) * 512;
 	return 1;

@@ -88,6 +88,18 @@ expect_exit() {	# expect_exit CODE command...
 
 image_sha() { sha256sum "$1" | cut -c1-64; }
 
+# outside_sha FILE OFF LEN: sha256 of FILE without its bytes OFF..OFF+LEN
+# (what a fix of the volume there must never change)
+outside_sha() {
+	python3 - "$1" "$2" "$3" <<-'PY'
+	import hashlib, sys
+	h, (off, n) = hashlib.sha256(), map(int, sys.argv[2:])
+	with open(sys.argv[1], "rb") as f:
+	    h.update(f.read(off)); f.seek(off + n); h.update(f.read())
+	print(h.hexdigest())
+	PY
+}
+
 # with_volume IMG PARTNO DIR : attach image and mount one partition read-write
 with_volume() {
 	local dev

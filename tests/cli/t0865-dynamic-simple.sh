@@ -15,16 +15,6 @@ MAKE_LDM="python3 $TOP/tests/tools/make-ldm.py"
 CS=Windows/System32/drivers/CrowdStrike/C-00000291-00000000-00000032.sys
 MIRROR='dynamic disk: mirror volume: not supported'
 
-# sha256 of the disk without the bytes OFF..OFF+LEN: what must never change
-outside_sha() {
-	python3 - "$1" "$2" "$3" <<-'PY'
-	import hashlib, sys
-	h, (off, n) = hashlib.sha256(), map(int, sys.argv[2:])
-	with open(sys.argv[1], "rb") as f:
-	    h.update(f.read(off)); f.seek(off + n); h.update(f.read())
-	print(h.hexdigest())
-	PY
-}
 
 # fill_extent IMG OFF LEN LABEL [bare]: NTFS with Windows (bare: without
 # the 10 MB hive) and the faulty file, made through a loop device over the

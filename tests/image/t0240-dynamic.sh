@@ -21,19 +21,6 @@ fill() {
 	ntfs_umount w && losetup -d $dev
 }
 
-# extent_sha IMG OFF LEN [outside]: sha256 of the extent, or of all but it
-extent_sha() {
-	python3 - "$@" <<-'PY'
-	import hashlib, sys
-	f, off, n = open(sys.argv[1], "rb"), int(sys.argv[2]), int(sys.argv[3])
-	h = hashlib.sha256()
-	if len(sys.argv) > 4:
-	    h.update(f.read(off)); f.seek(off + n); h.update(f.read())
-	else:
-	    f.seek(off); h.update(f.read(n))
-	print(h.hexdigest())
-	PY
-}
 
 test_expect_success 'setup: a dynamic disk with a simple volume and a mirror half, each with the faulty file' '
 	python3 "$TOP/tests/tools/make-ldm.py" dyn.img > layout && cat layout &&
@@ -42,7 +29,7 @@ test_expect_success 'setup: a dynamic disk with a simple volume and a mirror hal
 	test "$n2 $k2" = "Volume2 mirror" &&
 	fill dyn.img $off $len Windows &&
 	if [ "$moff" != 0 ]; then fill dyn.img $moff $mlen Mirror bare; fi &&
-	extent_sha dyn.img $off $len outside > outside.sha &&
+	outside_sha dyn.img $off $len > outside.sha &&
 	stick_copy stick.img && stick_cmdline stick.img bootfix.debug=1 &&
 	set_conf stick.img "mode = auto" "countdown = 0" "operator = ci" "site = qemu"
 '
@@ -60,7 +47,7 @@ test_expect_success 'the faulty file of the simple volume is in quarantine; noth
 	dev=$(losetup -f --show -r --offset $off --sizelimit $len dyn.img) && echo $dev > .dev &&
 	mkdir -p w && ntfs-3g -o ro $dev w &&
 	test ! -e w/$CS_DIR/$F291 && find w/bootfix-quarantine -name $F291 | grep -q . &&
-	test "$(extent_sha dyn.img $off $len outside)" = "$(cat outside.sha)"
+	test "$(outside_sha dyn.img $off $len)" = "$(cat outside.sha)"
 '
 ntfs_umount w 2>/dev/null; losetup -d "$(cat .dev 2>/dev/null)" 2>/dev/null
 

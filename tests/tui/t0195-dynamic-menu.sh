@@ -12,16 +12,6 @@ F=C-00000291-00000000-00000032.sys
 cleanup_tmux() { tm kill-server 2>/dev/null; cleanup_trash; }
 trap cleanup_tmux EXIT
 
-# sha256 of the disk without the bytes OFF..OFF+LEN
-outside_sha() {
-	python3 - "$1" "$2" "$3" <<-'PY'
-	import hashlib, sys
-	h, (off, n) = hashlib.sha256(), map(int, sys.argv[2:])
-	with open(sys.argv[1], "rb") as f:
-	    h.update(f.read(off)); f.seek(off + n); h.update(f.read())
-	print(h.hexdigest())
-	PY
-}
 
 test_expect_success 'setup: a dynamic disk with Windows and a faulty file in its simple volume' '
 	python3 "$TOP/tests/tools/make-ldm.py" dyn.img > layout &&
