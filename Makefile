@@ -132,7 +132,7 @@ tests/fuzz/fuzz_rules: recovery/rules.c recovery/err.c recovery/file.c recovery/
 tests/fuzz/fuzz_log tests/fuzz/fuzz_manifest tests/fuzz/fuzz_report: $(ENGINE:.o=.c)
 tests/fuzz/fuzz_keys: recovery/keys.c recovery/csv.c $(BITLOCKER:.o=.c) recovery/err.c \
 		      recovery/file.c recovery/live.c recovery/runstate.c recovery/proc.c \
-		      recovery/disk.c recovery/text.c recovery/sha256.c
+		      recovery/disk.c recovery/raid.c recovery/text.c recovery/sha256.c
 tests/fuzz/fuzz_config: recovery/config.c recovery/err.c recovery/file.c recovery/sha256.c \
 			recovery/logsend.c
 tests/fuzz/fuzz_termkey: recovery/termkey.c
