@@ -240,6 +240,33 @@ static int skip_disk(const char *name)
 	return sysfs_size(name) == 0;
 }
 
+int disk_is_partition(const char *path)
+{
+	char sys[96];
+	struct stat st;
+
+	if (!path || stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
+		return 0;
+	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u/partition", major(st.st_rdev),
+		 minor(st.st_rdev));
+	return access(sys, F_OK) == 0;
+}
+
+int disk_part_extent(const char *name, uint64_t *start, uint64_t *end)
+{
+	char path[1024], s[64], n[64];
+
+	snprintf(path, sizeof(path), "/sys/class/block/%s/start", name);
+	if (!sysfs_read(path, s, sizeof(s)))
+		return 0;
+	snprintf(path, sizeof(path), "/sys/class/block/%s/size", name);
+	if (!sysfs_read(path, n, sizeof(n)))
+		return 0;
+	*start = strtoull(s, NULL, 10) * 512;
+	*end = *start + strtoull(n, NULL, 10) * 512;
+	return 1;
+}
+
 int disk_is_blockdev(const char *path)
 {
 	struct stat st;

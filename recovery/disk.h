@@ -157,6 +157,15 @@ void disk_ids(const char *name, char **model, char **serial);
  */
 int disk_virtual(const char *name);
 
+/* 1 when path is a block device that is a partition (sysfs), else 0. */
+int disk_is_partition(const char *path);
+
+/*
+ * The byte range [*start, *end) of the partition called name ("sda1") on
+ * its disk, from sysfs; 0 when it cannot be read.
+ */
+int disk_part_extent(const char *name, uint64_t *start, uint64_t *end);
+
 /* 1 when path is a block device, 0 when a regular file, -1 with err_set() otherwise. */
 int disk_is_blockdev(const char *path);
 

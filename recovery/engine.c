@@ -1209,44 +1209,6 @@ static int dynamic_rows(const char *disk)
 	return d && d->ok && d->rows > 0;
 }
 
-/* 1 when path is a block device that is a partition (sysfs), else 0. */
-static int is_partition(const char *path)
-{
-	char sys[96];
-	struct stat st;
-
-	if (!path || stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
-		return 0;
-	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u/partition", major(st.st_rdev),
-		 minor(st.st_rdev));
-	return access(sys, F_OK) == 0;
-}
-
-/* A number in /sys/class/block/NAME/ATTR (sectors); 0 when unreadable. */
-static int block_number(const char *name, const char *attr, unsigned long long *v)
-{
-	char path[300], *t;
-
-	snprintf(path, sizeof(path), "/sys/class/block/%s/%s", name, attr);
-	t = file_slurp(AT_FDCWD, path, 64, NULL);
-	if (!t)
-		return 0;
-	*v = strtoull(t, NULL, 10);
-	free(t);
-	return 1;
-}
-
-/* The byte range of kernel partition name of a disk (sysfs start and size), 0 when unknown. */
-static int part_extent(const char *name, uint64_t *start, uint64_t *end)
-{
-	unsigned long long s = 0, n = 0;
-
-	if (!block_number(name, "start", &s) || !block_number(name, "size", &n))
-		return 0;
-	*start = (uint64_t)s * 512;
-	*end = (uint64_t)(s + n) * 512;
-	return 1;
-}
 
 /* A row for volume lv of the dynamic disk of b. */
 static struct volume *dynamic_row(struct run *r, const struct blockdev *b, const char *key,
@@ -1366,7 +1328,7 @@ static int dynamic_disk(const struct engine_opts *o, const struct engine_output 
 		memset(d, 0, sizeof(*d));
 		snprintf(d->disk, sizeof(d->disk), "%s", b->disk);
 		snprintf(whole, sizeof(whole), "/dev/%s", b->disk);
-		if (is_partition(target)) {
+		if (disk_is_partition(target)) {
 			snprintf(d->why, sizeof(d->why), "name the whole disk (%s) to have its "
 				 "volumes examined", whole);
 			return 0;
@@ -1422,7 +1384,7 @@ static int dynamic_disk(const struct engine_opts *o, const struct engine_output 
 		return d->ok;
 	/* a partition over the data area is one of the volumes; one outside it
 	   (an EFI system or recovery partition of a GPT disk) is refused */
-	return !part_extent(b->name, &s, &e) || (s < d->data_end && d->data_start < e);
+	return !disk_part_extent(b->name, &s, &e) || (s < d->data_end && d->data_start < e);
 }
 
 /* Forget the dynamic disks of the run that ended. */
